@@ -1,0 +1,90 @@
+/**
+ * The API table: each API's key, the versions this build speaks, and the protobuf messages of its
+ * request and response bodies. Keys reuse Apache Kafka's numbers where Kafka has the same API.
+ *
+ * Adding an API: add its messages to proto/*.proto, run `npm run generate -w @strata/protocol`,
+ * add an entry here, and document it in docs/protocol.md.
+ */
+import { strata, type MessageCodec } from './generated/messages';
+import type * as M from './generated/messages';
+
+export interface ApiDefinition<Req = unknown, ReqInit = unknown, Res = unknown, ResInit = unknown> {
+  readonly key: number;
+  readonly name: string;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  readonly request: MessageCodec<Req, ReqInit>;
+  readonly response: MessageCodec<Res, ResInit>;
+}
+
+function api<Req, ReqInit, Res, ResInit>(
+  key: number,
+  name: string,
+  request: MessageCodec<Req, ReqInit>,
+  response: MessageCodec<Res, ResInit>,
+  minVersion = 0,
+  maxVersion = 0,
+): ApiDefinition<Req, ReqInit, Res, ResInit> {
+  return Object.freeze({ key, name, minVersion, maxVersion, request, response });
+}
+
+const v1 = strata.v1;
+
+export const Apis = {
+  Produce: api<M.ProduceRequest, M.ProduceRequestInit, M.ProduceResponse, M.ProduceResponseInit>(0, 'Produce', v1.ProduceRequest, v1.ProduceResponse),
+  Fetch: api<M.FetchRequest, M.FetchRequestInit, M.FetchResponse, M.FetchResponseInit>(1, 'Fetch', v1.FetchRequest, v1.FetchResponse),
+  ListOffsets: api<M.ListOffsetsRequest, M.ListOffsetsRequestInit, M.ListOffsetsResponse, M.ListOffsetsResponseInit>(
+    2,
+    'ListOffsets',
+    v1.ListOffsetsRequest,
+    v1.ListOffsetsResponse,
+  ),
+  Metadata: api<M.MetadataRequest, M.MetadataRequestInit, M.MetadataResponse, M.MetadataResponseInit>(3, 'Metadata', v1.MetadataRequest, v1.MetadataResponse),
+  ApiVersions: api<M.ApiVersionsRequest, M.ApiVersionsRequestInit, M.ApiVersionsResponse, M.ApiVersionsResponseInit>(
+    18,
+    'ApiVersions',
+    v1.ApiVersionsRequest,
+    v1.ApiVersionsResponse,
+  ),
+  CreateTopics: api<M.CreateTopicsRequest, M.CreateTopicsRequestInit, M.CreateTopicsResponse, M.CreateTopicsResponseInit>(
+    19,
+    'CreateTopics',
+    v1.CreateTopicsRequest,
+    v1.CreateTopicsResponse,
+  ),
+  DeleteTopics: api<M.DeleteTopicsRequest, M.DeleteTopicsRequestInit, M.DeleteTopicsResponse, M.DeleteTopicsResponseInit>(
+    20,
+    'DeleteTopics',
+    v1.DeleteTopicsRequest,
+    v1.DeleteTopicsResponse,
+  ),
+  DescribeTopics: api<M.DescribeTopicsRequest, M.DescribeTopicsRequestInit, M.DescribeTopicsResponse, M.DescribeTopicsResponseInit>(
+    75,
+    'DescribeTopics',
+    v1.DescribeTopicsRequest,
+    v1.DescribeTopicsResponse,
+  ),
+} as const;
+
+export type ApiName = keyof typeof Apis;
+type Def<N extends ApiName> = (typeof Apis)[N];
+export type RequestOf<N extends ApiName> = Def<N> extends ApiDefinition<infer R, unknown, unknown, unknown> ? R : never;
+export type RequestInitOf<N extends ApiName> = Def<N> extends ApiDefinition<unknown, infer R, unknown, unknown> ? R : never;
+export type ResponseOf<N extends ApiName> = Def<N> extends ApiDefinition<unknown, unknown, infer R, unknown> ? R : never;
+export type ResponseInitOf<N extends ApiName> = Def<N> extends ApiDefinition<unknown, unknown, unknown, infer R> ? R : never;
+
+/** API key numbers: `ApiKey.Fetch === 1`. */
+export const ApiKey: { readonly [N in ApiName]: number } = Object.freeze(
+  Object.fromEntries(Object.entries(Apis).map(([name, def]) => [name, def.key])) as { [N in ApiName]: number },
+);
+
+const BY_KEY = new Map<number, ApiDefinition>(Object.values(Apis).map((d) => [d.key, d as ApiDefinition]));
+
+/** The definition of an API key, or undefined when this build does not know it. */
+export function apiByKey(key: number): ApiDefinition | undefined {
+  return BY_KEY.get(key);
+}
+
+export function allApis(): readonly ApiDefinition[] {
+  return [...BY_KEY.values()];
+}

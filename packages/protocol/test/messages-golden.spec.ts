@@ -1,0 +1,70 @@
+/**
+ * Golden bytes for one representative message of every API, request and response, so that any
+ * change to a .proto file that changes the wire shows up here.
+ */
+import { Apis, RecordBatchBuilder, decodeMessage, type ApiDefinition } from '../src';
+import { expectGolden } from './golden';
+
+const batch = (() => {
+  const b = new RecordBatchBuilder({ initialCapacity: 128 });
+  b.append({ key: 'k', value: 'v', timestamp: 1_700_000_000_000 });
+  return b.build();
+})();
+
+const samples: Array<[string, ApiDefinition, object, object]> = [
+  ['api-versions', Apis.ApiVersions, { clientSoftwareName: 'strata-js', clientSoftwareVersion: '0.1.0' }, {
+    errorCode: 0,
+    apiKeys: [{ apiKey: 0, minVersion: 0, maxVersion: 0 }, { apiKey: 1, minVersion: 0, maxVersion: 0 }],
+    brokerId: 1,
+    clusterId: 'c-1',
+    brokerVersion: '0.1.0',
+    authMechanisms: [],
+    maxFrameBytes: 67108864,
+    maxBatchBytes: 1048588,
+  }],
+  ['metadata', Apis.Metadata, { topics: ['orders'], allTopics: false, allowAutoTopicCreation: true }, {
+    brokers: [{ nodeId: 1, url: 'ws://127.0.0.1:9092', rack: '' }],
+    clusterId: 'c-1',
+    controllerId: 1,
+    topics: [{ errorCode: 0, name: 'orders', isInternal: false, partitions: [{ errorCode: 0, partition: 0, leaderId: 1, leaderEpoch: 0, replicas: [1], isr: [1] }] }],
+  }],
+  ['create-topics', Apis.CreateTopics, { topics: [{ name: 'orders', numPartitions: 3, replicationFactor: 1, configs: [{ name: 'retention.ms', value: '1000' }] }], timeoutMs: 5000 }, {
+    topics: [{ name: 'orders', errorCode: 36, errorMessage: 'exists', numPartitions: 3 }],
+  }],
+  ['delete-topics', Apis.DeleteTopics, { names: ['orders'], timeoutMs: 5000 }, { topics: [{ name: 'orders', errorCode: 0 }] }],
+  ['describe-topics', Apis.DescribeTopics, { topics: ['orders'], includeConfigs: true }, {
+    topics: [{
+      name: 'orders',
+      errorCode: 0,
+      partitions: [{ partition: 0, leaderId: 1, logStartOffset: 5, logEndOffset: 2 ** 33, highWatermark: 2 ** 33, sizeBytes: 4096, segmentCount: 2 }],
+      configs: [{ name: 'cleanup.policy', value: 'delete', isDefault: true }],
+    }],
+  }],
+  ['produce', Apis.Produce, { acks: -1, timeoutMs: 30000, topics: [{ name: 'orders', partitions: [{ partition: 1, records: batch }] }] }, {
+    topics: [{ name: 'orders', partitions: [{ partition: 1, errorCode: 0, baseOffset: 42, logAppendTime: -1, logStartOffset: 0 }] }],
+  }],
+  ['fetch', Apis.Fetch, {
+    replicaId: -1, maxWaitMs: 500, minBytes: 1, maxBytes: 52428800, isolationLevel: 0,
+    topics: [{ name: 'orders', partitions: [{ partition: 1, fetchOffset: 42, partitionMaxBytes: 1048576, currentLeaderEpoch: -1 }] }],
+  }, {
+    topics: [{ name: 'orders', partitions: [{ partition: 1, errorCode: 0, highWatermark: 43, lastStableOffset: 43, logStartOffset: 0, records: batch }] }],
+  }],
+  ['list-offsets', Apis.ListOffsets, { replicaId: -1, topics: [{ name: 'orders', partitions: [{ partition: 0, timestamp: -2 }] }] }, {
+    topics: [{ name: 'orders', partitions: [{ partition: 0, errorCode: 0, timestamp: -1, offset: 17 }] }],
+  }],
+];
+
+describe('golden message encodings', () => {
+  it.each(samples)('%s request and response', (name, api, request, response) => {
+    const req = api.request.encode(request).finish();
+    const res = api.response.encode(response).finish();
+    expectGolden(`${name}.request.hex`, req);
+    expectGolden(`${name}.response.hex`, res);
+    expect(decodeMessage(api.request, req)).toMatchObject(request);
+    expect(decodeMessage(api.response, res)).toMatchObject(response);
+  });
+
+  it('has a sample for every API in the table', () => {
+    expect(samples.map(([, api]) => api.name).sort()).toEqual(Object.values(Apis).map((a) => a.name).sort());
+  });
+});
