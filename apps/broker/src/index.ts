@@ -1,1 +1,16 @@
-export {};
+/**
+ * @strata/broker — the Strata broker, standalone (`strata-broker`) or embedded in-process:
+ *
+ *   import { startBroker } from '@strata/broker';
+ *   const broker = await startBroker({ dataDir, port: 0 });
+ *   // ... clients connect to broker.url ...
+ *   await broker.close();
+ */
+export { Broker, startBroker, type RunningBroker, type StartBrokerOptions } from './broker';
+export { BROKER_SETTINGS, envName, readConfigFile, resolveBrokerConfig, type BrokerConfig, type ConfigInput, type ConfigSources } from './config/broker-config';
+export { TOPIC_SETTINGS } from './config/topic-config';
+export { ConfigError, type SettingDef, type ValidationProblem } from './config/settings';
+export { BrokerMetrics } from './metrics';
+export { ManualClock, systemClock, type Clock } from './util/clock';
+export { LocalMetadataStore, type MetadataStore, type TopicRecord } from './topics/metadata-store';
+export { BROKER_VERSION } from './version';

@@ -41,6 +41,7 @@ export const ERRORS = {
   INVALID_TOPIC_EXCEPTION: def('INVALID_TOPIC_EXCEPTION', 17, false, 'The topic name is invalid: use 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..".'),
   RECORD_LIST_TOO_LARGE: def('RECORD_LIST_TOO_LARGE', 18, false, 'The records for one partition are larger than the maximum batch size.'),
   NOT_ENOUGH_REPLICAS: def('NOT_ENOUGH_REPLICAS', 19, true, 'Not enough in-sync replicas to accept the write.'),
+  INVALID_REQUIRED_ACKS: def('INVALID_REQUIRED_ACKS', 21, false, 'acks must be 0, 1 or -1 (all).'),
   ILLEGAL_GENERATION: def('ILLEGAL_GENERATION', 22, false, 'The member belongs to an older generation of the group (it was fenced).'),
   INCONSISTENT_GROUP_PROTOCOL: def('INCONSISTENT_GROUP_PROTOCOL', 23, false, 'The member uses a protocol the group does not support.'),
   INVALID_GROUP_ID: def('INVALID_GROUP_ID', 24, false, 'The group id is empty or invalid.'),

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * strata-broker: runs a broker until SIGTERM or SIGINT, then shuts down gracefully (finish
+ * in-flight requests, flush, close files) and exits 0.
+ *
+ * Settings come from (lowest to highest precedence) defaults, a JSON file (--config), STRATA_*
+ * environment variables and flags (--<setting> <value>). An invalid setting prints what is wrong
+ * and what is allowed, and exits 2.
+ */
+import { Command } from 'commander';
+import { Broker } from '../broker';
+import { BROKER_SETTINGS, envName, readConfigFile, resolveBrokerConfig, type ConfigInput } from '../config/broker-config';
+import { ConfigError } from '../config/settings';
+import { createLogger } from '../util/logger';
+import { BROKER_VERSION } from '../version';
+
+const EXIT_CONFIG = 2;
+const EXIT_FAILURE = 1;
+
+async function main(): Promise<void> {
+  const program = new Command('strata-broker')
+    .description('Run a Strata broker. Every setting can also be given as a STRATA_* environment variable (e.g. STRATA_LOG_SEGMENT_BYTES).')
+    .version(BROKER_VERSION)
+    .option('-c, --config <file>', 'JSON file of settings ({ "setting.name": value })')
+    .allowExcessArguments(false);
+  for (const def of BROKER_SETTINGS) {
+    program.option(`--${def.key} <value>`, `${def.doc} Allowed: ${def.allowed}. Default: ${JSON.stringify(def.default)}. Env: ${envName(def.key)}.`);
+  }
+  program.parse(process.argv);
+  const opts = program.opts<Record<string, string>>();
+  const flags: ConfigInput = {};
+  for (const def of BROKER_SETTINGS) if (opts[def.key] !== undefined) flags[def.key] = opts[def.key]!;
+
+  let broker: Broker;
+  try {
+    const config = resolveBrokerConfig({
+      file: opts['config'] ? readConfigFile(opts['config']) : undefined,
+      env: process.env,
+      flags,
+    });
+    broker = await Broker.startWithConfig(config, { logger: createLogger(config.logLevel), processMetrics: true });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`strata-broker: ${e.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    process.stderr.write(`strata-broker: failed to start: ${(e as Error).message}\n`);
+    process.exit(EXIT_FAILURE);
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      broker.logger.warn({ signal }, 'second signal: exiting without finishing shutdown');
+      process.exit(EXIT_FAILURE);
+    }
+    stopping = true;
+    broker.logger.info({ signal }, 'signal received');
+    broker.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        broker.logger.error({ err }, 'shutdown failed');
+        process.exit(EXIT_FAILURE);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('uncaughtException', (err) => {
+    broker.logger.fatal({ err }, 'uncaught exception; exiting (the log recovers on restart)');
+    process.exit(EXIT_FAILURE);
+  });
+}
+
+void main();

@@ -1,0 +1,211 @@
+/**
+ * Broker: wires configuration, storage, topics, handlers and the server together, and owns
+ * start-up and shutdown order.
+ *
+ * Start-up: validate config, lock data.dir, load metadata, load and recover every log, then
+ * listen. Shutdown (close()): stop accepting, let in-flight requests finish, flush and close
+ * every log, write the recovery checkpoint and the clean-shutdown marker, release the lock.
+ */
+import * as fs from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { resolveBrokerConfig, type BrokerConfig, type ConfigInput } from './config/broker-config';
+import { adminHandlers } from './handlers/admin';
+import { fetchHandler } from './handlers/fetch';
+import { listOffsetsHandler } from './handlers/list-offsets';
+import { produceHandler } from './handlers/produce';
+import { BrokerMetrics } from './metrics';
+import type { BrokerServices, RequestHandler } from './server/handler';
+import { BrokerServer } from './server/server';
+import { LogManager } from './storage/log-manager';
+import { LocalMetadataStore, type MetadataStore } from './topics/metadata-store';
+import { TopicManager } from './topics/topic-manager';
+import { systemClock, type Clock } from './util/clock';
+import { createLogger } from './util/logger';
+import { BROKER_VERSION } from './version';
+
+export interface StartBrokerOptions {
+  /** Folder for all broker data. Default: ./data */
+  dataDir?: string;
+  /** Port to listen on; 0 picks a free one. Default: 9092 */
+  port?: number;
+  /** Interface to listen on. Default: 127.0.0.1 */
+  host?: string;
+  /** Any broker setting by its dotted name, e.g. `{ 'auto.create.topics.enable': true }`. */
+  config?: ConfigInput;
+  /** A pino logger to use instead of the broker's own (whose level is `log.level`, default "warn" when embedded). */
+  logger?: Logger;
+  /** Time source (tests). */
+  clock?: Clock;
+  /** Topic metadata store; default: a file in data.dir. */
+  metadataStore?: MetadataStore;
+  /** Also collect process metrics (CPU, memory, event loop) in /metrics. Default: false. */
+  processMetrics?: boolean;
+}
+
+/** A running broker. */
+export interface RunningBroker {
+  /** ws:// URL clients connect to. */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly config: BrokerConfig;
+  readonly metrics: BrokerMetrics;
+  /** Graceful shutdown; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export class Broker implements RunningBroker {
+  port = 0;
+  private server: BrokerServer | null = null;
+  private closing: Promise<void> | null = null;
+  private lockPath: string;
+  readonly metrics: BrokerMetrics;
+  readonly logs: LogManager;
+  readonly topics: TopicManager;
+  readonly logger: Logger;
+
+  private constructor(
+    readonly config: BrokerConfig,
+    options: StartBrokerOptions,
+  ) {
+    const clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? createLogger(config.logLevel);
+    this.metrics = new BrokerMetrics({ defaultMetrics: options.processMetrics ?? false });
+    this.lockPath = join(this.dataDir, '.lock');
+    this.logs = new LogManager({
+      dataDir: this.dataDir,
+      clock,
+      logger: this.logger,
+      maxBatchBytes: config.maxFrameBytes,
+      flushIntervalMs: config.flushIntervalMs,
+      checkpointIntervalMs: config.checkpointIntervalMs,
+    });
+    this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);
+    this.services = {
+      config,
+      topics: this.topics,
+      logs: this.logs,
+      metrics: this.metrics,
+      clock,
+      logger: this.logger,
+      advertisedUrl: () => this.url,
+      version: BROKER_VERSION,
+    };
+  }
+
+  private readonly services: BrokerServices;
+
+  get dataDir(): string {
+    return resolve(this.config.dataDir);
+  }
+
+  get host(): string {
+    return this.config.host;
+  }
+
+  get url(): string {
+    if (this.config.advertisedUrl) return this.config.advertisedUrl;
+    const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? '127.0.0.1' : this.config.host;
+    return `ws://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  /** Validates `options` and starts a broker. Throws ConfigError for invalid settings. */
+  static async start(options: StartBrokerOptions = {}): Promise<Broker> {
+    const input: ConfigInput = { 'log.level': 'warn', ...options.config };
+    if (options.dataDir !== undefined) input['data.dir'] = options.dataDir;
+    if (options.port !== undefined) input['port'] = options.port;
+    if (options.host !== undefined) input['host'] = options.host;
+    return Broker.startWithConfig(resolveBrokerConfig({ options: input }), options);
+  }
+
+  /** Starts a broker from an already resolved configuration (the command-line entry point). */
+  static async startWithConfig(config: BrokerConfig, options: Omit<StartBrokerOptions, 'config' | 'dataDir' | 'port' | 'host'> = {}): Promise<Broker> {
+    const broker = new Broker(config, options);
+    await broker.startup();
+    return broker;
+  }
+
+  private async startup(): Promise<void> {
+    const started = Date.now();
+    await fs.promises.mkdir(this.dataDir, { recursive: true });
+    await this.lock();
+    try {
+      await this.logs.open();
+      await this.topics.load();
+      await this.logs.startupComplete();
+      const handlers = new Map<number, RequestHandler>();
+      const supported = () => [...handlers.keys()];
+      for (const h of [...adminHandlers(this.services, supported), produceHandler(this.services), fetchHandler(this.services), listOffsetsHandler(this.services)]) {
+        handlers.set(h.api.key, h);
+      }
+      this.server = new BrokerServer(this.services, handlers, {
+        maxFrameBytes: this.config.maxFrameBytes,
+        maxInflightRequests: this.config.maxInflightRequests,
+        maxBufferedBytes: this.config.maxBufferedBytes,
+      });
+      this.port = await this.server.listen(this.config.host, this.config.port);
+    } catch (e) {
+      await this.logs.shutdown().catch(() => undefined);
+      await this.unlock();
+      throw e;
+    }
+    this.logger.info(
+      { url: this.url, dataDir: this.dataDir, topics: this.topics.list().length, durability: this.config.durability, ms: Date.now() - started, version: BROKER_VERSION },
+      'broker started',
+    );
+  }
+
+  /** Takes `.lock` in data.dir, so two brokers never share a folder. A lock left by a dead process is taken over. */
+  private async lock(): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await fs.promises.writeFile(this.lockPath, `${process.pid}\n`, { flag: 'wx' });
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const pid = Number((await fs.promises.readFile(this.lockPath, 'utf8').catch(() => '')).trim());
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+          throw new Error(`data.dir ${this.dataDir} is in use by another broker (pid ${pid}); stop it or choose another data.dir`);
+        }
+        if (pid === process.pid) throw new Error(`data.dir ${this.dataDir} is in use by another broker in this process`);
+        await fs.promises.rm(this.lockPath, { force: true });
+      }
+    }
+    throw new Error(`could not lock data.dir ${this.dataDir}`);
+  }
+
+  private async unlock(): Promise<void> {
+    await fs.promises.rm(this.lockPath, { force: true });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.logger.info('broker shutting down');
+      await this.server?.close(this.config.shutdownTimeoutMs);
+      await this.logs.shutdown();
+      await this.unlock();
+      this.logger.info('broker stopped');
+    })();
+    return this.closing;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Starts a broker in this process, e.g. inside a test suite:
+ * `const broker = await startBroker({ dataDir, port: 0 })`, then connect clients to `broker.url`
+ * and `await broker.close()` at the end.
+ */
+export function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
+  return Broker.start(options);
+}

@@ -1,0 +1,179 @@
+/**
+ * Broker configuration: defaults < config file < environment (STRATA_*) < flags / embedded
+ * options. Invalid values stop the broker at start-up with a message naming the setting, the
+ * value, where it came from and what is allowed.
+ */
+import { readFileSync } from 'node:fs';
+import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_FRAME_BYTES } from '@strata/protocol';
+import {
+  ConfigError,
+  INT32_MAX,
+  boolSetting,
+  enumSetting,
+  intSetting,
+  stringSetting,
+  validateSettings,
+  type SettingDef,
+  type SettingSource,
+  type ValidationProblem,
+} from './settings';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+export const BROKER_SETTINGS: readonly SettingDef[] = [
+  stringSetting('data.dir', './data', 'Folder holding topic metadata, partition logs and checkpoints.'),
+  stringSetting('host', '127.0.0.1', 'Interface to listen on. Use 0.0.0.0 to accept remote clients.'),
+  intSetting('port', 9092, 0, 65535, 'TCP port for WebSocket clients and the HTTP /metrics and /healthz endpoints. 0 picks a free port.'),
+  stringSetting(
+    'advertised.url',
+    '',
+    'URL clients are told to connect to (Metadata). Empty: ws://<host>:<port>.',
+    /^(wss?:\/\/.+)?$/,
+    'a ws:// or wss:// URL, or empty',
+  ),
+  intSetting('broker.id', 1, 0, INT32_MAX, 'This broker\'s node id.'),
+  boolSetting('auto.create.topics.enable', false, 'Create a topic when a client asks for metadata of a topic that does not exist.'),
+  intSetting('num.partitions', 1, 1, 10000, 'Partitions of auto-created topics.'),
+  enumSetting(
+    'durability',
+    'fsync',
+    ['fsync', 'async'] as const,
+    'fsync: a produce with acks=all is acknowledged only after its bytes are fsynced (fsyncs are grouped across concurrent requests). async: acks=all is acknowledged once written to the OS; data is fsynced every log.flush.interval.ms.',
+  ),
+  intSetting('log.flush.interval.ms', 1000, 1, INT32_MAX, 'Background fsync of every log with unsynced data, in both durability modes.'),
+  intSetting(
+    'log.recovery.checkpoint.interval.ms',
+    10000,
+    100,
+    INT32_MAX,
+    'How often logs and indexes are fully fsynced and the recovery checkpoint written. Recovery after a crash scans only what was written since.',
+  ),
+  intSetting('log.segment.bytes', 1024 * 1024 * 1024, 1024, INT32_MAX, 'Default segment.bytes of topics.'),
+  intSetting('log.roll.ms', 7 * DAY, 1, Number.MAX_SAFE_INTEGER, 'Default segment.ms of topics.'),
+  intSetting('log.index.interval.bytes', 4096, 0, INT32_MAX, 'Default index.interval.bytes of topics.'),
+  intSetting('message.max.bytes', DEFAULT_MAX_BATCH_BYTES, 64, INT32_MAX, 'Default max.message.bytes of topics: the largest record batch accepted.'),
+  intSetting('max.frame.bytes', DEFAULT_MAX_FRAME_BYTES, 1024, INT32_MAX, 'Largest request frame (one WebSocket message) accepted; larger frames close the connection.'),
+  intSetting('fetch.max.wait.ms', 30000, 0, INT32_MAX, 'Upper bound on the max wait of a fetch parked at the end of the log.'),
+  intSetting('connection.max.inflight.requests', 1024, 1, 1_000_000, 'Requests one connection may have in progress before the broker stops reading from it.'),
+  intSetting('connection.max.buffered.bytes', 64 * 1024 * 1024, 1024, INT32_MAX, 'Response bytes queued for a slow client before the broker stops reading its requests.'),
+  intSetting('shutdown.timeout.ms', 30000, 0, INT32_MAX, 'On SIGTERM/SIGINT, how long to let in-flight requests finish before closing connections.'),
+  enumSetting('log.level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Level of the structured (JSON) log on stdout.'),
+];
+
+export interface BrokerConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  advertisedUrl: string;
+  brokerId: number;
+  autoCreateTopics: boolean;
+  numPartitions: number;
+  durability: 'fsync' | 'async';
+  flushIntervalMs: number;
+  checkpointIntervalMs: number;
+  segmentBytes: number;
+  rollMs: number;
+  indexIntervalBytes: number;
+  messageMaxBytes: number;
+  maxFrameBytes: number;
+  fetchMaxWaitMs: number;
+  maxInflightRequests: number;
+  maxBufferedBytes: number;
+  shutdownTimeoutMs: number;
+  logLevel: string;
+  /** Every setting by its dotted key, parsed. */
+  raw: Readonly<Record<string, unknown>>;
+}
+
+export type ConfigInput = Record<string, string | number | boolean>;
+
+/** STRATA_LOG_SEGMENT_BYTES for log.segment.bytes. */
+export function envName(key: string): string {
+  return 'STRATA_' + key.toUpperCase().replace(/[.-]/g, '_');
+}
+
+export interface ConfigSources {
+  file?: ConfigInput;
+  env?: Record<string, string | undefined>;
+  flags?: ConfigInput;
+  options?: ConfigInput;
+}
+
+/** Reads a JSON config file of `{ "setting.key": value }`. */
+export function readConfigFile(path: string): ConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError([{ key: 'config', value: path, source: 'flag', message: `cannot read config file ${path}: ${(e as Error).message}` }]);
+  }
+  try {
+    const data: unknown = JSON.parse(text);
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error('expected a JSON object of settings');
+    return data as ConfigInput; // checked setting by setting below
+  } catch (e) {
+    throw new ConfigError([{ key: 'config', value: path, source: 'file', message: `config file ${path} is not valid: ${(e as Error).message}` }]);
+  }
+}
+
+/** Merges the sources in precedence order and validates the result. Throws ConfigError. */
+export function resolveBrokerConfig(sources: ConfigSources): BrokerConfig {
+  const values: Record<string, unknown> = {};
+  const from: Record<string, SettingSource> = {};
+  const put = (input: Record<string, unknown> | undefined, source: SettingSource) => {
+    for (const [k, v] of Object.entries(input ?? {})) {
+      if (v === undefined) continue;
+      values[k] = v;
+      from[k] = source;
+    }
+  };
+  put(sources.file, 'file');
+  if (sources.env) {
+    const env: Record<string, unknown> = {};
+    for (const def of BROKER_SETTINGS) {
+      const v = sources.env[envName(def.key)];
+      if (v !== undefined) env[def.key] = v;
+    }
+    put(env, 'environment');
+  }
+  put(sources.flags, 'flag');
+  put(sources.options, 'option');
+  const { parsed, problems } = validateSettings(BROKER_SETTINGS, values, from);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const all: Record<string, unknown> = {};
+  for (const def of BROKER_SETTINGS) all[def.key] = def.key in parsed ? parsed[def.key] : def.default;
+  return toBrokerConfig(all);
+}
+
+function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
+  const n = (k: string) => v[k] as number; // validated by the table's schema
+  const s = (k: string) => v[k] as string; // validated by the table's schema
+  const problems: ValidationProblem[] = [];
+  if (n('message.max.bytes') + 1024 > n('max.frame.bytes')) {
+    problems.push({ key: 'message.max.bytes', value: n('message.max.bytes'), source: 'option', message: 'message.max.bytes must be at least 1 KiB below max.frame.bytes' });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    dataDir: s('data.dir'),
+    host: s('host'),
+    port: n('port'),
+    advertisedUrl: s('advertised.url') ?? '',
+    brokerId: n('broker.id'),
+    autoCreateTopics: v['auto.create.topics.enable'] as boolean,
+    numPartitions: n('num.partitions'),
+    durability: v['durability'] as 'fsync' | 'async',
+    flushIntervalMs: n('log.flush.interval.ms'),
+    checkpointIntervalMs: n('log.recovery.checkpoint.interval.ms'),
+    segmentBytes: n('log.segment.bytes'),
+    rollMs: n('log.roll.ms'),
+    indexIntervalBytes: n('log.index.interval.bytes'),
+    messageMaxBytes: n('message.max.bytes'),
+    maxFrameBytes: n('max.frame.bytes'),
+    fetchMaxWaitMs: n('fetch.max.wait.ms'),
+    maxInflightRequests: n('connection.max.inflight.requests'),
+    maxBufferedBytes: n('connection.max.buffered.bytes'),
+    shutdownTimeoutMs: n('shutdown.timeout.ms'),
+    logLevel: s('log.level'),
+    raw: Object.freeze({ ...v }),
+  };
+}

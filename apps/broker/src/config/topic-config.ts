@@ -1,0 +1,60 @@
+/**
+ * Topic-level settings. A topic stores only the values set on it; everything else follows the
+ * broker default named in `brokerKey`, so changing a broker default changes every topic that did
+ * not override it.
+ */
+import type { BrokerConfig } from './broker-config';
+import { ConfigError, INT32_MAX, intSetting, validateSettings, type SettingDef } from './settings';
+
+interface TopicSettingDef extends SettingDef {
+  /** Broker setting that provides the default. */
+  brokerKey: string;
+}
+
+function topic(def: SettingDef, brokerKey: string): TopicSettingDef {
+  return { ...def, brokerKey };
+}
+
+export const TOPIC_SETTINGS: readonly TopicSettingDef[] = [
+  topic(intSetting('segment.bytes', 1024 * 1024 * 1024, 1024, INT32_MAX, 'Roll the active segment before it grows past this size.'), 'log.segment.bytes'),
+  topic(intSetting('segment.ms', 7 * 24 * 3600 * 1000, 1, Number.MAX_SAFE_INTEGER, 'Roll the active segment once its first batch is this old, even if not full.'), 'log.roll.ms'),
+  topic(intSetting('index.interval.bytes', 4096, 0, INT32_MAX, 'Bytes of log between two offset-index entries.'), 'log.index.interval.bytes'),
+  topic(intSetting('max.message.bytes', 1048588, 64, INT32_MAX, 'Largest record batch the topic accepts (after compression).'), 'message.max.bytes'),
+];
+
+export interface TopicConfig {
+  segmentBytes: number;
+  segmentMs: number;
+  indexIntervalBytes: number;
+  maxMessageBytes: number;
+}
+
+/** Validates topic configs (as strings, from CreateTopics or the metadata file). Throws ConfigError. */
+export function validateTopicConfigs(configs: Record<string, string>): Record<string, string> {
+  const sources = Object.fromEntries(Object.keys(configs).map((k) => [k, 'topic' as const]));
+  const { problems } = validateSettings(TOPIC_SETTINGS, configs, sources);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...configs };
+}
+
+/** Effective value of every topic setting, as strings, with whether it is the broker default. */
+export function describeTopicConfigs(overrides: Record<string, string>, broker: BrokerConfig): Array<{ name: string; value: string; isDefault: boolean }> {
+  return TOPIC_SETTINGS.map((d) => {
+    const own = overrides[d.key];
+    return own !== undefined ? { name: d.key, value: own, isDefault: false } : { name: d.key, value: String(broker.raw[d.brokerKey]), isDefault: true };
+  });
+}
+
+export function resolveTopicConfig(overrides: Record<string, string>, broker: BrokerConfig): TopicConfig {
+  const values: Record<string, unknown> = {};
+  for (const d of TOPIC_SETTINGS) {
+    const own = overrides[d.key];
+    values[d.key] = own !== undefined ? d.schema.parse(own) : broker.raw[d.brokerKey];
+  }
+  return {
+    segmentBytes: values['segment.bytes'] as number, // parsed by the table's schema
+    segmentMs: values['segment.ms'] as number,
+    indexIntervalBytes: values['index.interval.bytes'] as number,
+    maxMessageBytes: values['max.message.bytes'] as number,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Fetch: return stored batches verbatim from each requested partition. When fewer than
+ * `minBytes` are available, the request parks until enough data is written to one of its
+ * partitions, the wait ends, or the connection closes: no polling, the logs wake it.
+ *
+ * Byte limits: each partition returns at most `partitionMaxBytes`, the whole response at most
+ * `maxBytes`, except that the first partition with data returns at least one whole batch even
+ * when it is larger (so a consumer always makes progress).
+ */
+import { Apis, ERRORS, StrataError, type FetchRequest, type FetchTopicResultInit, type FetchPartitionResultInit } from '@strata/protocol';
+import { handler, type BrokerServices, type RequestContext, type RequestHandler } from '../server/handler';
+import type { Log } from '../storage/log';
+
+const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
+const DEFAULT_PARTITION_MAX_BYTES = 1024 * 1024;
+/** Room kept in a frame for everything but record bytes. */
+const FRAME_HEADROOM = 64 * 1024;
+
+interface PartitionRead {
+  result: FetchPartitionResultInit;
+  log: Log | null;
+  endSegment: number;
+  endPosition: number;
+}
+
+interface ReadOutcome {
+  topics: FetchTopicResultInit[];
+  reads: PartitionRead[];
+  bytes: number;
+  errors: number;
+}
+
+async function readAll(b: BrokerServices, req: FetchRequest, maxBytes: number): Promise<ReadOutcome> {
+  const outcome: ReadOutcome = { topics: [], reads: [], bytes: 0, errors: 0 };
+  for (const t of req.topics) {
+    const topic = b.topics.get(t.name);
+    const partitions: FetchPartitionResultInit[] = [];
+    for (const p of t.partitions) {
+      const result: FetchPartitionResultInit = { partition: p.partition, errorCode: 0, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 };
+      partitions.push(result);
+      const partition = topic?.partitions[p.partition];
+      if (!partition) {
+        result.errorCode = ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code;
+        result.errorMessage = `unknown topic or partition ${t.name}-${p.partition}`;
+        outcome.errors++;
+        continue;
+      }
+      const log = partition.log;
+      const read: PartitionRead = { result, log, endSegment: log.active.baseOffset, endPosition: log.active.writtenSize };
+      outcome.reads.push(read);
+      const remaining = maxBytes - outcome.bytes;
+      const limit = Math.min(p.partitionMaxBytes > 0 ? p.partitionMaxBytes : DEFAULT_PARTITION_MAX_BYTES, Math.max(remaining, 0));
+      try {
+        if (limit <= 0 && outcome.bytes > 0) {
+          result.highWatermark = result.lastStableOffset = log.highWatermark;
+          result.logStartOffset = log.logStartOffset;
+          continue;
+        }
+        const r = await log.read(p.fetchOffset, Math.max(limit, 1), outcome.bytes === 0);
+        result.records = r.records;
+        result.highWatermark = result.lastStableOffset = r.highWatermark;
+        result.logStartOffset = r.logStartOffset;
+        read.endSegment = r.endSegment;
+        read.endPosition = r.endPosition;
+        outcome.bytes += r.records.length;
+        if (r.records.length > 0) b.metrics.bytesOut.inc({ topic: t.name }, r.records.length);
+      } catch (e) {
+        const err = e instanceof StrataError ? e : new StrataError(ERRORS.UNKNOWN_SERVER_ERROR, (e as Error).message);
+        result.errorCode = err.errorCode;
+        result.errorMessage = err.message;
+        result.highWatermark = result.lastStableOffset = log.highWatermark;
+        result.logStartOffset = log.logStartOffset;
+        outcome.errors++;
+      }
+    }
+    outcome.topics.push({ name: t.name, partitions });
+  }
+  return outcome;
+}
+
+/** Resolves when enough bytes arrive for `reads`, after `maxWaitMs`, or when the connection closes. */
+function park(ctx: RequestContext, reads: PartitionRead[], minBytes: number, maxWaitMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const unsubscribe: Array<() => void> = [];
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      for (const u of unsubscribe) u();
+      resolve();
+    };
+    const timer = setTimeout(finish, maxWaitMs);
+    const check = () => {
+      let available = 0;
+      for (const r of reads) if (r.log) available += r.log.bytesSince(r.endSegment, r.endPosition);
+      if (available >= minBytes) finish();
+    };
+    unsubscribe.push(ctx.onClose(finish));
+    for (const r of reads) if (r.log) unsubscribe.push(r.log.watch(check));
+    check();
+  });
+}
+
+export function fetchHandler(b: BrokerServices): RequestHandler {
+  return handler<'Fetch'>(Apis.Fetch, async (ctx, req) => {
+    const maxWait = Math.min(Math.max(req.maxWaitMs, 0), b.config.fetchMaxWaitMs);
+    const minBytes = Math.max(req.minBytes, 0);
+    const frameLimit = b.config.maxFrameBytes - FRAME_HEADROOM;
+    const maxBytes = Math.min(req.maxBytes > 0 ? req.maxBytes : DEFAULT_MAX_BYTES, frameLimit);
+    let outcome = await readAll(b, req, maxBytes);
+    if (outcome.bytes < Math.max(minBytes, 1) && maxWait > 0 && outcome.errors === 0 && outcome.reads.length > 0) {
+      await park(ctx, outcome.reads, Math.max(minBytes, 1), maxWait);
+      outcome = await readAll(b, req, maxBytes);
+    }
+    return { errorCode: 0, throttleMs: 0, topics: outcome.topics };
+  });
+}

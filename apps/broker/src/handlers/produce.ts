@@ -1,0 +1,117 @@
+/**
+ * Produce: validate each partition's batches (lengths, CRC-32C, sizes, record structure), append
+ * them (offsets stamped in place, bytes written verbatim), then answer when the acknowledgement
+ * asked for holds: acks=0 never, acks=1 once written to the OS, acks=-1 once durable (fsynced
+ * when durability=fsync). Validation and offset assignment run synchronously, in arrival order,
+ * so requests on one connection land in the log in the order they were sent.
+ */
+import {
+  Apis,
+  BATCH_HEADER_SIZE,
+  BatchAttribute,
+  ERRORS,
+  StrataError,
+  checkRecordsStructure,
+  compressionOf,
+  iterateBatches,
+  type BatchView,
+  type ProducePartitionResultInit,
+  type ProduceTopicResultInit,
+} from '@strata/protocol';
+import { NO_RESPONSE, handler, type BrokerServices, type RequestHandler } from '../server/handler';
+
+const MAX_CODEC = 4;
+
+/** Splits and validates the records of one partition. Throws StrataError. */
+export function validateProducedRecords(records: Uint8Array, maxBatchBytes: number): BatchView[] {
+  if (records.length === 0) throw new StrataError(ERRORS.INVALID_RECORD, 'no record batch for the partition');
+  const batches = [...iterateBatches(records, { validate: true, maxBatchBytes })];
+  for (const { header, bytes } of batches) {
+    if (header.recordCount === 0) throw new StrataError(ERRORS.INVALID_RECORD, 'a produced batch must hold at least one record');
+    if (header.lastOffsetDelta !== header.recordCount - 1) {
+      throw new StrataError(ERRORS.INVALID_RECORD, `last offset delta ${header.lastOffsetDelta} does not match ${header.recordCount} records`);
+    }
+    if (header.attributes & (BatchAttribute.TRANSACTIONAL | BatchAttribute.CONTROL)) {
+      throw new StrataError(ERRORS.INVALID_RECORD, 'transactional and control batches are not supported by this broker');
+    }
+    if (header.attributes & BatchAttribute.LOG_APPEND_TIME) {
+      throw new StrataError(ERRORS.INVALID_RECORD, 'producers must send create-time batches');
+    }
+    const codec = compressionOf(header.attributes);
+    if (codec > MAX_CODEC) throw new StrataError(ERRORS.CORRUPT_MESSAGE, `unknown compression codec ${codec}`);
+    if (codec === 0) checkRecordsStructure(bytes.subarray(BATCH_HEADER_SIZE), header.recordCount, header.lastOffsetDelta);
+  }
+  return batches;
+}
+
+function failure(e: unknown): { errorCode: number; errorMessage: string } {
+  if (e instanceof StrataError) return { errorCode: e.errorCode, errorMessage: e.message };
+  return { errorCode: ERRORS.UNKNOWN_SERVER_ERROR.code, errorMessage: (e as Error).message };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  if (ms <= 0) return p;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StrataError(ERRORS.REQUEST_TIMED_OUT, `${what} not acknowledged within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+export function produceHandler(b: BrokerServices): RequestHandler {
+  return handler<'Produce'>(Apis.Produce, async (_ctx, req) => {
+    if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
+      throw new StrataError(ERRORS.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1 (all), got ${req.acks}`);
+    }
+    if (req.transactionalId) throw new StrataError(ERRORS.INVALID_REQUEST, 'transactions are not supported by this broker');
+    const durable = req.acks === -1 && b.config.durability === 'fsync';
+    const waits: Array<Promise<void>> = [];
+    const topics: ProduceTopicResultInit[] = req.topics.map((t) => {
+      const topic = b.topics.get(t.name);
+      return {
+        name: t.name,
+        partitions: t.partitions.map((p) => {
+          const result: ProducePartitionResultInit = { partition: p.partition, errorCode: 0, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 };
+          const partition = topic?.partitions[p.partition];
+          if (!topic || !partition) {
+            result.errorCode = ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code;
+            result.errorMessage = topic ? `topic "${t.name}" has no partition ${p.partition}` : `topic "${t.name}" does not exist`;
+            return result;
+          }
+          try {
+            const batches = validateProducedRecords(p.records, topic.config.maxMessageBytes);
+            const appended = partition.log.append(batches, partition.leaderEpoch);
+            result.baseOffset = appended.baseOffset;
+            result.logStartOffset = partition.log.logStartOffset;
+            let records = 0;
+            for (const batch of batches) records += batch.header.recordCount;
+            b.metrics.bytesIn.inc({ topic: t.name }, p.records.length);
+            b.metrics.recordsIn.inc({ topic: t.name }, records);
+            if (req.acks !== 0) {
+              const wait = durable ? partition.log.waitDurable(appended.endOffset) : partition.log.waitWritten(appended.endOffset);
+              waits.push(
+                withTimeout(wait, req.timeoutMs, `produce to ${t.name}-${p.partition}`).catch((e: unknown) => {
+                  Object.assign(result, failure(e), { baseOffset: -1 });
+                }),
+              );
+            }
+          } catch (e) {
+            Object.assign(result, failure(e));
+          }
+          return result;
+        }),
+      };
+    });
+    if (req.acks === 0) return NO_RESPONSE;
+    await Promise.all(waits);
+    return { topics, throttleMs: 0 };
+  });
+}

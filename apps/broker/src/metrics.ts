@@ -1,0 +1,35 @@
+/**
+ * The broker's one metrics registry (prom-client), served at GET /metrics in the Prometheus text
+ * format. A registry per broker, not prom-client's global one, so several embedded brokers can
+ * share a process.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class BrokerMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'api' | 'error'>;
+  readonly requestSeconds: Histogram<'api'>;
+  readonly bytesIn: Counter<'topic'>;
+  readonly bytesOut: Counter<'topic'>;
+  readonly recordsIn: Counter<'topic'>;
+  readonly connections: Gauge;
+  readonly protocolErrors: Counter<'code'>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.requests = new Counter({ name: 'strata_requests_total', help: 'Requests handled, by API and error code name', labelNames: ['api', 'error'], registers });
+    this.requestSeconds = new Histogram({
+      name: 'strata_request_duration_seconds',
+      help: 'Time from a request frame arriving to its response being queued, by API',
+      labelNames: ['api'],
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers,
+    });
+    this.bytesIn = new Counter({ name: 'strata_bytes_in_total', help: 'Record batch bytes appended, by topic', labelNames: ['topic'], registers });
+    this.bytesOut = new Counter({ name: 'strata_bytes_out_total', help: 'Record batch bytes returned by fetches, by topic', labelNames: ['topic'], registers });
+    this.recordsIn = new Counter({ name: 'strata_records_in_total', help: 'Records appended, by topic', labelNames: ['topic'], registers });
+    this.connections = new Gauge({ name: 'strata_connections', help: 'Open client connections', registers });
+    this.protocolErrors = new Counter({ name: 'strata_protocol_errors_total', help: 'Frames refused as malformed or out of protocol, by error code name', labelNames: ['code'], registers });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'strata_process_' });
+  }
+}

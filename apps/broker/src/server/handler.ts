@@ -1,0 +1,52 @@
+/**
+ * What a request handler sees and returns. One handler per API (handlers/*.ts); the connection
+ * decodes the frame, checks the handshake and the version, then calls the handler with the
+ * decoded body. A handler returns the response body, NO_RESPONSE (Produce with acks=0), or
+ * throws a StrataError to fail the whole request with that code.
+ */
+import type { Logger } from 'pino';
+import type { ApiDefinition, ApiName, RequestOf, ResponseInitOf } from '@strata/protocol';
+import type { BrokerConfig } from '../config/broker-config';
+import type { BrokerMetrics } from '../metrics';
+import type { LogManager } from '../storage/log-manager';
+import type { TopicManager } from '../topics/topic-manager';
+import type { Clock } from '../util/clock';
+
+export const NO_RESPONSE: unique symbol = Symbol('no-response');
+
+export interface RequestContext {
+  readonly connectionId: number;
+  readonly clientId: string | null;
+  /** Authenticated principal; ANONYMOUS until authentication exists. */
+  readonly principal: string;
+  readonly apiVersion: number;
+  /** Calls `fn` when the client's connection closes; returns an unsubscribe. */
+  onClose(fn: () => void): () => void;
+}
+
+/** Broker-wide state handlers work with. */
+export interface BrokerServices {
+  readonly config: BrokerConfig;
+  readonly topics: TopicManager;
+  readonly logs: LogManager;
+  readonly metrics: BrokerMetrics;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** URL clients should use to reach this broker. */
+  advertisedUrl(): string;
+  readonly version: string;
+}
+
+export type HandlerResult<N extends ApiName> = ResponseInitOf<N> | typeof NO_RESPONSE;
+
+export interface RequestHandler<N extends ApiName = ApiName> {
+  readonly api: ApiDefinition;
+  handle(ctx: RequestContext, request: RequestOf<N>): HandlerResult<N> | Promise<HandlerResult<N>>;
+}
+
+export function handler<N extends ApiName>(
+  api: ApiDefinition,
+  handle: (ctx: RequestContext, request: RequestOf<N>) => HandlerResult<N> | Promise<HandlerResult<N>>,
+): RequestHandler<N> {
+  return { api, handle };
+}

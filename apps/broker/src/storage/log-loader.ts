@@ -1,0 +1,186 @@
+/**
+ * LogLoader: opens one partition's folder at start-up and returns a consistent Log, in passes:
+ *
+ *  1. remove leftovers: `*.tmp` files, and index files whose `.log` is gone;
+ *  2. list segments by base offset (file name, 20 digits);
+ *  3. load segments below the recovery point as they are (file size, index sanity check). A
+ *     segment whose index fails the check is recovered whole, which rebuilds its indexes;
+ *  4. recover the tail: from the recovery checkpoint's position (or the start of the log when
+ *     there is no checkpoint), validate every batch (CRC, lengths, increasing offsets), rebuild
+ *     index entries, truncate at the first invalid batch and delete any segment after it.
+ *
+ * After a clean shutdown (the `.clean-shutdown` marker exists) the recovery point is the log end
+ * and pass 4 reads nothing. Recovery therefore reads only what was written after the last
+ * checkpoint, however large the log.
+ */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from '../util/clock';
+import { BATCH_HEADER_SIZE, readBatchHeader } from '@strata/protocol';
+import { listDir, readAt } from '../util/fs-io';
+import { CorruptIndexError } from './index-file';
+import { Log, type LogConfig } from './log';
+import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, parseSegmentFileName } from './segment';
+
+export interface RecoveryPoint {
+  /** Offset up to which the log and its indexes were fsynced. */
+  offset: number;
+  /** Base offset of the segment that held the log end at the checkpoint. */
+  segment: number;
+  /** Byte position in that segment where the checkpointed data ends. */
+  position: number;
+}
+
+export interface LoadLogOptions {
+  dir: string;
+  topic: string;
+  partition: number;
+  config: LogConfig;
+  clock: Clock;
+  logger: Logger;
+  /** null: recover the whole log (no checkpoint, or the checkpoint is not trusted). */
+  recoveryPoint: RecoveryPoint | null;
+  cleanShutdown: boolean;
+  /** Largest believable batch (the frame limit). */
+  maxBatchBytes: number;
+  logStartOffset?: number;
+}
+
+export interface LoadLogStats {
+  recoveredSegments: number;
+  recoveredBatches: number;
+  truncatedBytes: number;
+  deletedSegments: number;
+  rebuiltIndexes: number;
+}
+
+export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stats: LoadLogStats }> {
+  const { dir, config, logger } = options;
+  await fs.promises.mkdir(dir, { recursive: true });
+  const stats: LoadLogStats = { recoveredSegments: 0, recoveredBatches: 0, truncatedBytes: 0, deletedSegments: 0, rebuiltIndexes: 0 };
+
+  // Pass 1: leftovers.
+  const names = await listDir(dir);
+  const bases = new Set<number>();
+  for (const name of names) {
+    const base = parseSegmentFileName(name, LOG_SUFFIX);
+    if (base !== null) bases.add(base);
+  }
+  for (const name of names) {
+    if (name.endsWith('.tmp')) {
+      await fs.promises.rm(join(dir, name), { force: true });
+      continue;
+    }
+    const idx = parseSegmentFileName(name, INDEX_SUFFIX) ?? parseSegmentFileName(name, TIME_INDEX_SUFFIX);
+    if (idx !== null && !bases.has(idx)) await fs.promises.rm(join(dir, name), { force: true });
+  }
+
+  // Pass 2: segments.
+  const sorted = [...bases].sort((a, b) => a - b);
+  if (sorted.length === 0) sorted.push(options.logStartOffset ?? 0);
+  const segments = sorted.map((base) => new LogSegment(dir, base, 0, !bases.has(base), config.indexIntervalBytes));
+
+  // Which segment recovery starts in, and where.
+  let recoverFrom: { index: number; position: number; offset: number };
+  const rp = options.cleanShutdown ? null : options.recoveryPoint;
+  if (options.cleanShutdown) {
+    recoverFrom = { index: segments.length, position: 0, offset: 0 };
+  } else if (rp && segments.some((s) => s.baseOffset === rp.segment)) {
+    recoverFrom = { index: segments.findIndex((s) => s.baseOffset === rp.segment), position: rp.position, offset: rp.offset };
+  } else {
+    recoverFrom = { index: 0, position: 0, offset: segments[0]!.baseOffset };
+  }
+
+  // Pass 3: segments before the recovery point.
+  let nextOffset = segments[0]!.baseOffset;
+  for (let i = 0; i < Math.min(recoverFrom.index, segments.length); i++) {
+    const segment = segments[i]!;
+    try {
+      nextOffset = await segment.loadClean();
+    } catch (e) {
+      if (!(e instanceof CorruptIndexError) && !isCorruptBatch(e)) throw e;
+      logger.warn({ segment: segment.logPath, reason: (e as Error).message }, 'rebuilding damaged segment index');
+      stats.rebuiltIndexes++;
+      const r = await segment.recover(0, segment.baseOffset, options.maxBatchBytes);
+      stats.truncatedBytes += r.truncatedBytes;
+      nextOffset = r.nextOffset;
+      if (r.truncatedBytes > 0) {
+        // A damaged segment below the recovery point: everything after it is suspect.
+        recoverFrom = { index: i + 1, position: 0, offset: nextOffset };
+        stats.deletedSegments += await deleteFrom(segments, i + 1);
+        break;
+      }
+    }
+  }
+
+  // Pass 4: the unflushed tail.
+  for (let i = recoverFrom.index; i < segments.length; i++) {
+    const segment = segments[i]!;
+    let position = i === recoverFrom.index ? recoverFrom.position : 0;
+    let from = i === recoverFrom.index && position > 0 ? recoverFrom.offset : segment.baseOffset;
+    if (position > 0) {
+      try {
+        await segment.offsetIndex.ensureLoaded();
+        await segment.timeIndex.ensureLoaded();
+      } catch (e) {
+        if (!(e instanceof CorruptIndexError)) throw e;
+        stats.rebuiltIndexes++;
+        segment.offsetIndex.reset();
+        segment.timeIndex.reset();
+        position = 0;
+        from = segment.baseOffset;
+      }
+    }
+    if (position === 0) {
+      segment.offsetIndex.reset();
+      segment.timeIndex.reset();
+    } else {
+      await restoreSegmentState(segment, position);
+    }
+    const r = await segment.recover(position, from, options.maxBatchBytes);
+    stats.recoveredSegments++;
+    stats.recoveredBatches += r.batches;
+    stats.truncatedBytes += r.truncatedBytes;
+    nextOffset = r.nextOffset;
+    if (r.truncatedBytes > 0) {
+      logger.warn({ segment: segment.logPath, truncatedBytes: r.truncatedBytes, nextOffset }, 'truncated invalid tail of the log');
+      stats.deletedSegments += await deleteFrom(segments, i + 1);
+      break;
+    }
+    if (i + 1 < segments.length && segments[i + 1]!.baseOffset < nextOffset) {
+      logger.warn({ segment: segments[i + 1]!.logPath }, 'segment overlaps its predecessor; deleting it and what follows');
+      stats.deletedSegments += await deleteFrom(segments, i + 1);
+      break;
+    }
+  }
+  if (stats.recoveredSegments > 0) {
+    // Recovered bytes were only in the page cache or on disk unsynced; make them durable before
+    // the log end counts as flushed.
+    for (const s of segments) await s.syncAll();
+  }
+  const logStartOffset = Math.max(options.logStartOffset ?? 0, segments[0]!.baseOffset);
+  const log = new Log(dir, options.topic, options.partition, config, options.clock, segments, nextOffset, logStartOffset);
+  return { log, stats };
+}
+
+function isCorruptBatch(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'CORRUPT_MESSAGE';
+}
+
+async function deleteFrom(segments: LogSegment[], index: number): Promise<number> {
+  const removed = segments.splice(index);
+  for (const s of removed) await s.deleteFiles();
+  return removed.length;
+}
+
+/**
+ * Before recovering a segment from the middle, restore what recover() needs about the part
+ * before `position` from its (checkpointed, hence fsynced) indexes.
+ */
+async function restoreSegmentState(segment: LogSegment, position: number): Promise<void> {
+  segment.offsetIndex.truncateToPosition(position);
+  segment.maxTimestamp = segment.timeIndex.lastEntry()?.timestamp ?? -1;
+  const head = await readAt(await segment.open(), BATCH_HEADER_SIZE, 0);
+  segment.firstBatchTimestamp = head.length === BATCH_HEADER_SIZE ? readBatchHeader(head).maxTimestamp : -1;
+}

@@ -1,0 +1,180 @@
+/**
+ * LogManager: every partition log under `data.dir`, plus what spans them: the recovery
+ * checkpoint file, the clean-shutdown marker, background flushes and checkpoints.
+ *
+ * Files in data.dir: `recovery-checkpoint.json` ({ version, logs: { "<topic>-<p>": RecoveryPoint } },
+ * replaced atomically), `.clean-shutdown` (present only between a clean shutdown and the next
+ * start-up), one folder `<topic>-<partition>` per log, and `<folder>.<id>.deleted` folders of
+ * deleted topics waiting for removal.
+ */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from '../util/clock';
+import { listDir, readFileIfExists, removeIfExists, writeFileAtomic } from '../util/fs-io';
+import type { Log, LogConfig } from './log';
+import { loadLog, type RecoveryPoint } from './log-loader';
+
+const CHECKPOINT_FILE = 'recovery-checkpoint.json';
+const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+
+export interface LogManagerOptions {
+  dataDir: string;
+  clock: Clock;
+  logger: Logger;
+  maxBatchBytes: number;
+  flushIntervalMs: number;
+  checkpointIntervalMs: number;
+}
+
+export function logDirName(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+export class LogManager {
+  private readonly logs = new Map<string, Log>();
+  private checkpoints: Record<string, RecoveryPoint> = {};
+  private cleanShutdown = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+  private checkpointRunning: Promise<void> | null = null;
+  private flushing = false;
+
+  constructor(private readonly options: LogManagerOptions) {}
+
+  /** Reads the checkpoint file and the clean-shutdown marker, and removes leftovers of deletions. */
+  async open(): Promise<void> {
+    const { dataDir } = this.options;
+    await fs.promises.mkdir(dataDir, { recursive: true });
+    this.cleanShutdown = (await readFileIfExists(join(dataDir, CLEAN_SHUTDOWN_FILE))) !== null;
+    const raw = await readFileIfExists(join(dataDir, CHECKPOINT_FILE));
+    if (raw) {
+      try {
+        const parsed = JSON.parse(raw.toString('utf8')) as { version: number; logs: Record<string, RecoveryPoint> }; // our own file, written atomically
+        if (parsed.version === 1 && typeof parsed.logs === 'object') this.checkpoints = parsed.logs;
+      } catch {
+        this.options.logger.warn('recovery checkpoint unreadable; recovering every log in full');
+      }
+    }
+    for (const name of await listDir(dataDir)) {
+      if (name.endsWith('.deleted')) await removeIfExists(join(dataDir, name));
+    }
+  }
+
+  /** Loads (recovering if needed) or creates the log of a partition. */
+  async loadLog(topic: string, partition: number, config: LogConfig): Promise<Log> {
+    const name = logDirName(topic, partition);
+    const started = Date.now();
+    const { log, stats } = await loadLog({
+      dir: join(this.options.dataDir, name),
+      topic,
+      partition,
+      config,
+      clock: this.options.clock,
+      logger: this.options.logger,
+      recoveryPoint: this.checkpoints[name] ?? null,
+      cleanShutdown: this.cleanShutdown,
+      maxBatchBytes: this.options.maxBatchBytes,
+    });
+    if (stats.recoveredSegments > 0 || stats.truncatedBytes > 0 || stats.rebuiltIndexes > 0) {
+      this.options.logger.info({ log: name, ...stats, logEndOffset: log.logEndOffset, ms: Date.now() - started }, 'recovered log');
+    }
+    this.logs.set(name, log);
+    return log;
+  }
+
+  getLog(topic: string, partition: number): Log | undefined {
+    return this.logs.get(logDirName(topic, partition));
+  }
+
+  allLogs(): Log[] {
+    return [...this.logs.values()];
+  }
+
+  /** Called once every log of the metadata is loaded: later crashes are unclean again. */
+  async startupComplete(): Promise<void> {
+    await this.writeCheckpoints();
+    await removeIfExists(join(this.options.dataDir, CLEAN_SHUTDOWN_FILE));
+    this.cleanShutdown = false;
+    this.flushTimer = setInterval(() => void this.flushAll(), this.options.flushIntervalMs);
+    this.flushTimer.unref();
+    this.checkpointTimer = setInterval(() => void this.checkpointAll(), this.options.checkpointIntervalMs);
+    this.checkpointTimer.unref();
+  }
+
+  /** Deletes the logs of a topic: closes them, renames their folders aside, removes them. */
+  async deleteLogs(topic: string, partitions: number): Promise<void> {
+    for (let p = 0; p < partitions; p++) {
+      const name = logDirName(topic, p);
+      const log = this.logs.get(name);
+      this.logs.delete(name);
+      delete this.checkpoints[name];
+      if (log) await log.deleteFiles();
+      const dir = join(this.options.dataDir, name);
+      const aside = `${dir}.${Date.now().toString(36)}.deleted`;
+      try {
+        await fs.promises.rename(dir, aside);
+        await removeIfExists(aside);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+    await this.writeCheckpoints();
+  }
+
+  /** fsyncs every log with unsynced data. */
+  async flushAll(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (const log of this.logs.values()) {
+        if (log.syncedEndOffset < log.highWatermark) await log.flush();
+      }
+    } catch (e) {
+      this.options.logger.error({ err: e }, 'background flush failed');
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Makes every log durable up to now and records the recovery points. */
+  checkpointAll(): Promise<void> {
+    this.checkpointRunning ??= (async () => {
+      try {
+        for (const [name, log] of this.logs) this.checkpoints[name] = await log.checkpoint();
+        await this.writeCheckpoints();
+      } catch (e) {
+        this.options.logger.error({ err: e }, 'recovery checkpoint failed');
+      } finally {
+        this.checkpointRunning = null;
+      }
+    })();
+    return this.checkpointRunning;
+  }
+
+  private async writeCheckpoints(): Promise<void> {
+    const logs: Record<string, RecoveryPoint> = {};
+    for (const name of this.logs.keys()) if (this.checkpoints[name]) logs[name] = this.checkpoints[name]!;
+    await writeFileAtomic(join(this.options.dataDir, CHECKPOINT_FILE), JSON.stringify({ version: 1, logs }) + '\n');
+  }
+
+  /** Stops timers, closes every log (fsync), writes the checkpoint and the clean-shutdown marker. */
+  async shutdown(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    this.flushTimer = this.checkpointTimer = null;
+    if (this.checkpointRunning) await this.checkpointRunning;
+    let clean = true;
+    for (const [name, log] of this.logs) {
+      try {
+        await log.close();
+        this.checkpoints[name] = { offset: log.logEndOffset, segment: log.active.baseOffset, position: log.active.writtenSize };
+      } catch (e) {
+        clean = false;
+        this.options.logger.error({ err: e, log: name }, 'closing log failed');
+      }
+    }
+    await this.writeCheckpoints();
+    if (clean) await writeFileAtomic(join(this.options.dataDir, CLEAN_SHUTDOWN_FILE), `${new Date().toISOString()}\n`);
+  }
+}

@@ -1,0 +1,442 @@
+/**
+ * Log: the append-only log of one partition, a list of LogSegments ordered by base offset; the
+ * last one is active and takes appends.
+ *
+ * Offsets: `logStartOffset` <= `highWatermark` <= `logEndOffset`.
+ * - logEndOffset (LEO): next offset to assign. Appends assign offsets synchronously, in call
+ *   order, so the order in which produce requests arrive is the order in the log.
+ * - highWatermark (HW): end of what the OS has accepted; consumers read below it. On a single
+ *   broker it is the written end; with replication it will become the replicated end.
+ * - syncedEndOffset: end of what has been fsynced. Durable produces wait for it.
+ *
+ * Writes: one writer per log drains a queue of pending batches with `writev`, coalescing
+ * everything queued while the previous write ran, so disk writes stay large and sequential.
+ * fsyncs are group commits: all durable waiters that arrived while one fsync ran share the next.
+ * If a write fails (disk full, I/O error), every write queued behind it fails too, the in-memory
+ * state rolls back to the written end and the file is truncated there: nothing acknowledged is
+ * touched and the failed offsets, never visible or acknowledged, are assigned again later.
+ *
+ * Not thread-safe: event loop only. Reads may overlap writes (they stay below writtenSize).
+ */
+import { ERRORS, StrataError, stampBatch, type BatchView } from '@strata/protocol';
+import { readAt } from '../util/fs-io';
+import type { Clock } from '../util/clock';
+import { LogSegment, type SegmentReadResult } from './segment';
+
+export interface LogConfig {
+  /** Roll the active segment when it would grow past this many bytes. */
+  segmentBytes: number;
+  /** Roll the active segment when its first batch is older than this. */
+  segmentMs: number;
+  /** Bytes between offset-index entries. */
+  indexIntervalBytes: number;
+}
+
+export interface LogReadResult {
+  records: Uint8Array;
+  highWatermark: number;
+  logStartOffset: number;
+  /** Where the read ended, for "how much data arrived since" checks by parked fetches. */
+  endSegment: number;
+  endPosition: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** Offset after the appended batches. */
+  endOffset: number;
+}
+
+interface PendingWrite {
+  segment: LogSegment;
+  buffers: Uint8Array[];
+  position: number;
+  bytes: number;
+  endOffset: number;
+}
+
+interface Waiter {
+  endOffset: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+const MAX_BUFFERS_PER_WRITE = 1024;
+const MAX_BYTES_PER_WRITE = 16 * 1024 * 1024;
+/** Relative offsets in the index are uint32; roll well before they could overflow. */
+const MAX_OFFSETS_PER_SEGMENT = 2 ** 31 - 1;
+
+export function storageError(message: string, cause?: unknown): StrataError {
+  return new StrataError(ERRORS.KAFKA_STORAGE_ERROR, message, { cause });
+}
+
+export class Log {
+  segments: LogSegment[];
+  logStartOffset: number;
+  logEndOffset: number;
+  highWatermark: number;
+  syncedEndOffset: number;
+  /** Clock time the active segment got its first batch (segment.ms counts from here). */
+  private activeSince: number;
+  private readonly pending: PendingWrite[] = [];
+  private writing = false;
+  private syncing = false;
+  private readonly writeWaiters: Waiter[] = [];
+  private readonly syncWaiters: Waiter[] = [];
+  private readonly watchers = new Set<() => void>();
+  private closed = false;
+  private idle: Promise<void> | null = null;
+  private idleResolve: (() => void) | null = null;
+
+  constructor(
+    readonly dir: string,
+    readonly topic: string,
+    readonly partition: number,
+    public config: LogConfig,
+    private readonly clock: Clock,
+    segments: LogSegment[],
+    logEndOffset: number,
+    logStartOffset: number,
+  ) {
+    if (segments.length === 0) throw new Error('a log needs at least one segment');
+    this.segments = segments;
+    this.logEndOffset = logEndOffset;
+    this.highWatermark = logEndOffset;
+    this.syncedEndOffset = logEndOffset;
+    this.logStartOffset = logStartOffset;
+    const active = this.active;
+    this.activeSince = active.size > 0 && active.firstBatchTimestamp >= 0 ? Math.min(active.firstBatchTimestamp, clock.now()) : clock.now();
+  }
+
+  get name(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+
+  get active(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  /** Total bytes of all segments. */
+  get size(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  /**
+   * Appends validated batches: stamps their offsets (in place) and queues them for writing.
+   * Synchronous: when it returns, the offsets are taken. Await waitWritten / waitDurable with
+   * `endOffset` for the acknowledgement the producer asked for.
+   */
+  append(batches: readonly BatchView[], leaderEpoch: number): AppendResult {
+    if (this.closed) throw storageError(`log ${this.name} is closed`);
+    const baseOffset = this.logEndOffset;
+    for (const batch of batches) {
+      const offset = this.logEndOffset;
+      const size = batch.bytes.length;
+      this.maybeRoll(size, offset + batch.header.lastOffsetDelta);
+      stampBatch(batch.bytes, 0, offset, leaderEpoch);
+      const segment = this.active;
+      const position = segment.track(offset, size, batch.header.maxTimestamp);
+      this.logEndOffset = offset + batch.header.lastOffsetDelta + 1;
+      this.enqueue(segment, batch.bytes, position, this.logEndOffset);
+    }
+    this.drain();
+    return { baseOffset, lastOffset: this.logEndOffset - 1, endOffset: this.logEndOffset };
+  }
+
+  private maybeRoll(bytes: number, lastOffset: number): void {
+    const active = this.active;
+    if (active.size === 0) {
+      this.activeSince = this.clock.now();
+      return;
+    }
+    const full = active.size + bytes > this.config.segmentBytes;
+    const old = this.clock.now() - this.activeSince >= this.config.segmentMs;
+    const offsetsExhausted = lastOffset - active.baseOffset > MAX_OFFSETS_PER_SEGMENT;
+    if (full || old || offsetsExhausted) this.roll();
+  }
+
+  /** Starts a new active segment at the log end offset. */
+  roll(): LogSegment {
+    const segment = new LogSegment(this.dir, this.logEndOffset, 0, true, this.config.indexIntervalBytes);
+    this.segments.push(segment);
+    this.activeSince = this.clock.now();
+    return segment;
+  }
+
+  private enqueue(segment: LogSegment, bytes: Uint8Array, position: number, endOffset: number): void {
+    const last = this.pending[this.pending.length - 1];
+    if (
+      last &&
+      last.segment === segment &&
+      last.buffers.length < MAX_BUFFERS_PER_WRITE &&
+      last.bytes + bytes.length <= MAX_BYTES_PER_WRITE &&
+      last.position + last.bytes === position
+    ) {
+      last.buffers.push(bytes);
+      last.bytes += bytes.length;
+      last.endOffset = endOffset;
+      return;
+    }
+    this.pending.push({ segment, buffers: [bytes], position, bytes: bytes.length, endOffset });
+  }
+
+  private drain(): void {
+    if (this.writing || this.pending.length === 0) return;
+    this.writing = true;
+    void this.writeLoop();
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (this.pending.length > 0) {
+      // Take the head write; appends arriving meanwhile are coalesced into the entries behind it.
+      const write = this.pending.shift()!;
+      try {
+        await write.segment.write(write.buffers, write.position, write.bytes);
+      } catch (cause) {
+        await this.failWrites(write, cause);
+        continue;
+      }
+      this.highWatermark = write.endOffset;
+      settle(this.writeWaiters, write.endOffset);
+      if (this.syncWaiters.length > 0) void this.syncLoop();
+      for (const watcher of this.watchers) watcher();
+    }
+    this.writing = false;
+    if (this.idleResolve) {
+      this.idleResolve();
+      this.idleResolve = null;
+      this.idle = null;
+    }
+  }
+
+  /** A write failed: fail it and everything queued behind it, and roll back to the written end. */
+  private async failWrites(failed: PendingWrite, cause: unknown): Promise<void> {
+    const error = storageError(`write to ${failed.segment.logPath} failed: ${(cause as Error).message}`, cause);
+    this.pending.length = 0;
+    const writtenEnd = this.highWatermark;
+    rejectAbove(this.writeWaiters, writtenEnd, error);
+    rejectAbove(this.syncWaiters, writtenEnd, error);
+    // Drop segments created after the failed one (they hold nothing written).
+    const idx = this.segments.indexOf(failed.segment);
+    const dropped = this.segments.splice(idx + 1);
+    this.logEndOffset = writtenEnd;
+    const segment = failed.segment;
+    segment.size = segment.writtenSize;
+    try {
+      for (const s of dropped) await s.deleteFiles();
+      await segment.truncateTo(segment.writtenSize, writtenEnd);
+    } catch {
+      // The disk may still refuse; the in-memory state is already consistent with the file's
+      // valid prefix, and recovery truncates any torn tail at start-up.
+    }
+  }
+
+  /** Resolves once every offset below `endOffset` is written to the OS (acks=1). */
+  waitWritten(endOffset: number): Promise<void> {
+    if (this.highWatermark >= endOffset) return Promise.resolve();
+    return new Promise((resolve, reject) => this.writeWaiters.push({ endOffset, resolve, reject }));
+  }
+
+  /** Resolves once every offset below `endOffset` is fsynced (durable acks). */
+  waitDurable(endOffset: number): Promise<void> {
+    if (this.syncedEndOffset >= endOffset) return Promise.resolve();
+    const p = new Promise<void>((resolve, reject) => this.syncWaiters.push({ endOffset, resolve, reject }));
+    void this.syncLoop();
+    return p;
+  }
+
+  private async syncLoop(): Promise<void> {
+    if (this.syncing) return;
+    this.syncing = true;
+    try {
+      while (this.syncWaiters.length > 0 && this.syncWaiters[0]!.endOffset <= this.highWatermark) {
+        await this.syncWritten();
+        settle(this.syncWaiters, this.syncedEndOffset);
+      }
+    } catch (cause) {
+      rejectAbove(this.syncWaiters, this.syncedEndOffset, storageError(`fsync of ${this.name} failed: ${(cause as Error).message}`, cause));
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** fsyncs every segment with written but unsynced bytes; advances syncedEndOffset. */
+  private async syncWritten(): Promise<void> {
+    const target = this.highWatermark;
+    const dirty = this.segments.filter((s) => s.syncedSize < s.writtenSize);
+    await Promise.all(dirty.map((s) => s.sync()));
+    if (target > this.syncedEndOffset) this.syncedEndOffset = target;
+  }
+
+  /** fsyncs all written data now (background flush and shutdown). */
+  async flush(): Promise<void> {
+    await this.syncWritten();
+    settle(this.syncWaiters, this.syncedEndOffset);
+  }
+
+  /**
+   * Makes everything written so far durable, log and indexes, and returns the point from which
+   * recovery must scan after a crash.
+   */
+  async checkpoint(): Promise<{ offset: number; segment: number; position: number }> {
+    const active = this.active;
+    const point = { offset: this.highWatermark, segment: active.baseOffset, position: active.writtenSize };
+    // Batches past `point` may be tracked in the index already; flushing them is harmless
+    // because recovery truncates index entries at or past `point.position`.
+    await Promise.all(this.segments.map((s) => s.syncAll()));
+    if (point.offset > this.syncedEndOffset) this.syncedEndOffset = point.offset;
+    settle(this.syncWaiters, this.syncedEndOffset);
+    return point;
+  }
+
+  /** Calls `fn` after each completed write (parked fetches use it). Returns an unsubscribe. */
+  watch(fn: () => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
+
+  /** Index of the segment holding `offset` (the last with baseOffset <= offset). */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /**
+   * Reads whole stored batches from `offset`, up to `maxBytes` (at least one batch when
+   * `minOneBatch`), never past the high watermark. Throws OFFSET_OUT_OF_RANGE outside
+   * [logStartOffset, highWatermark].
+   */
+  async read(offset: number, maxBytes: number, minOneBatch: boolean): Promise<LogReadResult> {
+    const hw = this.highWatermark;
+    const lso = this.logStartOffset;
+    if (offset < lso || offset > hw) {
+      throw new StrataError(ERRORS.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${lso}, ${hw}] of ${this.name}`);
+    }
+    const active = this.active;
+    if (offset === hw) return { records: EMPTY, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
+    const segments = this.segments;
+    for (let i = this.segmentIndexFor(offset); i < segments.length; i++) {
+      const segment = segments[i]!;
+      let result: SegmentReadResult;
+      try {
+        result = await segment.read(offset, maxBytes, segment.writtenSize, minOneBatch);
+      } catch (cause) {
+        if (cause instanceof StrataError) throw cause;
+        throw storageError(`read of ${segment.logPath} failed: ${(cause as Error).message}`, cause);
+      }
+      if (result.bytes.length > 0 || i === segments.length - 1) {
+        return { records: result.bytes, highWatermark: hw, logStartOffset: lso, endSegment: segment.baseOffset, endPosition: result.endPosition };
+      }
+    }
+    return { records: EMPTY, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
+  }
+
+  /** Bytes written since a read ended at (`segment`, `position`); large if a segment rolled since. */
+  bytesSince(segment: number, position: number): number {
+    const active = this.active;
+    if (active.baseOffset === segment) return active.writtenSize - position;
+    return Number.MAX_SAFE_INTEGER;
+  }
+
+  /**
+   * First offset whose record timestamp is >= `timestamp`, with that timestamp; null when every
+   * record is older.
+   */
+  async offsetForTimestamp(timestamp: number, decompress: (batch: Uint8Array) => Uint8Array | null): Promise<{ offset: number; timestamp: number } | null> {
+    for (const segment of this.segments) {
+      if (segment.maxTimestamp < timestamp) continue;
+      const found = await segment.findOffsetByTimestamp(timestamp, decompress);
+      if (found && found.offset >= this.logStartOffset && found.offset < this.highWatermark) return found;
+    }
+    return null;
+  }
+
+  /** Waits until no write is queued or running. */
+  async whenIdle(): Promise<void> {
+    if (!this.writing && this.pending.length === 0) return;
+    this.idle ??= new Promise((resolve) => (this.idleResolve = resolve));
+    await this.idle;
+  }
+
+  /**
+   * Removes every record at or after `offset` (a batch that contains it goes whole). For
+   * replication: a follower truncates to the leader's end before fetching.
+   */
+  async truncateTo(offset: number): Promise<void> {
+    await this.whenIdle();
+    if (offset >= this.logEndOffset) return;
+    while (this.segments.length > 1 && this.active.baseOffset >= offset) {
+      await this.segments.pop()!.deleteFiles();
+    }
+    const segment = this.active;
+    // Position of the first batch containing an offset >= `offset`.
+    const { endPosition, bytes } = await segment.read(offset, 1, segment.writtenSize, false);
+    const position = endPosition - bytes.length;
+    const cut = position < segment.writtenSize ? await firstOffsetAt(segment, position) : this.logEndOffset;
+    await segment.truncateTo(position, cut);
+    this.logEndOffset = this.highWatermark = Math.min(cut, this.logEndOffset);
+    this.syncedEndOffset = Math.min(this.syncedEndOffset, this.logEndOffset);
+    if (this.logStartOffset > this.logEndOffset) this.logStartOffset = this.logEndOffset;
+  }
+
+  /** Waits for queued writes, fsyncs, closes every file. Appends fail afterwards. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.whenIdle();
+    this.closed = true;
+    await this.checkpoint();
+    for (const s of this.segments) await s.close();
+    const error = storageError(`log ${this.name} closed`);
+    rejectAbove(this.writeWaiters, -1, error);
+    rejectAbove(this.syncWaiters, -1, error);
+  }
+
+  /** Closes without flushing and deletes every file (topic deletion). */
+  async deleteFiles(): Promise<void> {
+    this.closed = true;
+    await this.whenIdle();
+    const error = storageError(`log ${this.name} was deleted`);
+    rejectAbove(this.writeWaiters, -1, error);
+    rejectAbove(this.syncWaiters, -1, error);
+    for (const s of this.segments) await s.deleteFiles();
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Resolves waiters whose endOffset <= `upTo` (waiters are in increasing endOffset order). */
+function settle(waiters: Waiter[], upTo: number): void {
+  let n = 0;
+  while (n < waiters.length && waiters[n]!.endOffset <= upTo) n++;
+  if (n === 0) return;
+  const done = waiters.splice(0, n);
+  for (const w of done) w.resolve();
+}
+
+function rejectAbove(waiters: Waiter[], upTo: number, error: Error): void {
+  const keep: Waiter[] = [];
+  for (const w of waiters) {
+    if (w.endOffset > upTo) w.reject(error);
+    else keep.push(w);
+  }
+  waiters.length = 0;
+  waiters.push(...keep);
+}
+
+async function firstOffsetAt(segment: LogSegment, position: number): Promise<number> {
+  const fd = await segment.open();
+  const head = await readAt(fd, 8, position);
+  return head.readInt32BE(0) * 4294967296 + head.readUInt32BE(4);
+}

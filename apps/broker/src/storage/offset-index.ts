@@ -1,0 +1,76 @@
+/**
+ * OffsetIndex: sparse map from offset to byte position in one segment's .log file.
+ *
+ * File `<baseOffset>.index`: 8-byte entries, big-endian: relative offset (uint32, offset minus the
+ * segment's base offset) then position (uint32). One entry for the first batch written after more
+ * than `index.interval.bytes` since the previous entry; the entry names that batch's base offset
+ * and start position. lookup(offset) returns the position of the closest indexed batch at or
+ * before `offset`; the reader scans forward from there. Strictly increasing in both fields.
+ * Rebuilt from the log after a crash (see IndexFile).
+ */
+import { CorruptIndexError, IndexFile } from './index-file';
+
+const ENTRY = 8;
+
+export class OffsetIndex extends IndexFile {
+  constructor(path: string, baseOffset: number, fresh: boolean) {
+    super(path, baseOffset, ENTRY, fresh);
+  }
+
+  protected keyAt(i: number): number {
+    return this.buf.readUInt32BE(i * ENTRY);
+  }
+
+  private positionAt(i: number): number {
+    return this.buf.readUInt32BE(i * ENTRY + 4);
+  }
+
+  /** Adds an entry; ignored when not beyond the last one (idempotent during rebuilds). */
+  append(offset: number, position: number): void {
+    const rel = offset - this.baseOffset;
+    if (this.count > 0 && (rel <= this.keyAt(this.count - 1) || position <= this.positionAt(this.count - 1))) return;
+    this.ensureCapacity();
+    this.buf.writeUInt32BE(rel, this.count * ENTRY);
+    this.buf.writeUInt32BE(position, this.count * ENTRY + 4);
+    this.count++;
+  }
+
+  /** Position of the last indexed batch starting at or before `offset` (0 when none). Index must be loaded. */
+  lookup(offset: number): number {
+    const i = this.floorIndex(offset - this.baseOffset);
+    return i < 0 ? 0 : this.positionAt(i);
+  }
+
+  /** The last entry, or null. */
+  lastEntry(): { offset: number; position: number } | null {
+    if (this.count === 0) return null;
+    return { offset: this.baseOffset + this.keyAt(this.count - 1), position: this.positionAt(this.count - 1) };
+  }
+
+  /** Drops entries for offsets >= `offset`. */
+  truncateToOffset(offset: number): void {
+    this.truncateEntries(this.floorIndex(offset - this.baseOffset - 1) + 1);
+  }
+
+  /** Drops entries whose position is >= `position`. */
+  truncateToPosition(position: number): void {
+    let n = this.count;
+    while (n > 0 && this.positionAt(n - 1) >= position) n--;
+    this.truncateEntries(n);
+  }
+
+  protected sanityCheck(): void {
+    for (let i = 1; i < this.count; i++) {
+      if (this.keyAt(i) <= this.keyAt(i - 1) || this.positionAt(i) <= this.positionAt(i - 1)) {
+        throw new CorruptIndexError(this.path, `entry ${i} is not after entry ${i - 1}`);
+      }
+    }
+  }
+
+  /** Checks that no entry points past `logSize` bytes. */
+  checkAgainstLogSize(logSize: number): void {
+    if (this.count > 0 && this.positionAt(this.count - 1) >= logSize) {
+      throw new CorruptIndexError(this.path, `last entry points at ${this.positionAt(this.count - 1)}, past the log size ${logSize}`);
+    }
+  }
+}

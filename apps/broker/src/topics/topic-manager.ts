@@ -1,0 +1,152 @@
+/**
+ * TopicManager: the topics this broker hosts and their partitions' logs.
+ *
+ * Creation persists the topic's metadata first and then creates its logs; a crash between the two
+ * is repaired at start-up, which creates missing log folders. Deletion unregisters the topic at
+ * once (new requests see UNKNOWN_TOPIC_OR_PARTITION), persists, then deletes the logs. Names being
+ * created or deleted are reserved so concurrent requests cannot interleave on one name.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ERRORS, StrataError, topicNameProblem } from '@strata/protocol';
+import type { BrokerConfig } from '../config/broker-config';
+import { ConfigError, describeProblems } from '../config/settings';
+import { resolveTopicConfig, validateTopicConfigs, type TopicConfig } from '../config/topic-config';
+import type { Log } from '../storage/log';
+import type { LogManager } from '../storage/log-manager';
+import type { Clock } from '../util/clock';
+import type { MetadataStore, TopicRecord } from './metadata-store';
+
+export const MAX_PARTITIONS = 10000;
+
+export interface Partition {
+  topic: string;
+  index: number;
+  log: Log;
+  leaderEpoch: number;
+}
+
+export interface Topic {
+  record: TopicRecord;
+  config: TopicConfig;
+  partitions: Partition[];
+}
+
+export interface CreateTopicRequest {
+  name: string;
+  numPartitions: number;
+  configs: Record<string, string>;
+}
+
+export class TopicManager {
+  private readonly topics = new Map<string, Topic>();
+  private readonly busy = new Set<string>();
+  clusterId = '';
+
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly logs: LogManager,
+    private readonly broker: BrokerConfig,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Loads metadata and every partition log (recovering them), a few at a time. */
+  async load(): Promise<void> {
+    const meta = await this.store.load();
+    this.clusterId = meta.clusterId;
+    const jobs: Array<() => Promise<void>> = [];
+    for (const record of meta.topics) {
+      const config = resolveTopicConfig(record.configs, this.broker);
+      const topic: Topic = { record, config, partitions: new Array(record.partitions) };
+      this.topics.set(record.name, topic);
+      for (let p = 0; p < record.partitions; p++) {
+        jobs.push(async () => {
+          const log = await this.logs.loadLog(record.name, p, config);
+          topic.partitions[p] = { topic: record.name, index: p, log, leaderEpoch: 0 };
+        });
+      }
+    }
+    await runLimited(jobs, 8);
+  }
+
+  get(name: string): Topic | undefined {
+    return this.topics.get(name);
+  }
+
+  list(): Topic[] {
+    return [...this.topics.values()];
+  }
+
+  /** The partition, or a StrataError code name saying why not. */
+  partition(topic: string, index: number): Partition | undefined {
+    return this.topics.get(topic)?.partitions[index];
+  }
+
+  /** Checks a create request; throws StrataError with the code to report. */
+  validateCreate(req: CreateTopicRequest): void {
+    const problem = topicNameProblem(req.name);
+    if (problem) throw new StrataError(ERRORS.INVALID_TOPIC_EXCEPTION, problem);
+    if (this.topics.has(req.name) || this.busy.has(req.name)) {
+      throw new StrataError(ERRORS.TOPIC_ALREADY_EXISTS, `topic "${req.name}" already exists`);
+    }
+    if (!Number.isInteger(req.numPartitions) || req.numPartitions < 1 || req.numPartitions > MAX_PARTITIONS) {
+      throw new StrataError(ERRORS.INVALID_PARTITIONS, `numPartitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${req.numPartitions}`);
+    }
+    try {
+      validateTopicConfigs(req.configs);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new StrataError(ERRORS.INVALID_CONFIG, describeProblems(e.problems));
+      throw e;
+    }
+  }
+
+  async create(req: CreateTopicRequest, internal = false): Promise<Topic> {
+    this.validateCreate(req);
+    this.busy.add(req.name);
+    try {
+      const record: TopicRecord = {
+        name: req.name,
+        id: randomUUID(),
+        partitions: req.numPartitions,
+        configs: { ...req.configs },
+        createdAt: this.clock.now(),
+        internal,
+      };
+      await this.store.putTopic(record);
+      const config = resolveTopicConfig(record.configs, this.broker);
+      const topic: Topic = { record, config, partitions: new Array(record.partitions) };
+      for (let p = 0; p < record.partitions; p++) {
+        const log = await this.logs.loadLog(record.name, p, config);
+        topic.partitions[p] = { topic: record.name, index: p, log, leaderEpoch: 0 };
+      }
+      this.topics.set(record.name, topic);
+      this.logger.info({ topic: record.name, partitions: record.partitions, configs: record.configs }, 'created topic');
+      return topic;
+    } finally {
+      this.busy.delete(req.name);
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    const topic = this.topics.get(name);
+    if (!topic || this.busy.has(name)) throw new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `topic "${name}" does not exist`);
+    this.busy.add(name);
+    this.topics.delete(name);
+    try {
+      await this.store.deleteTopic(name);
+      await this.logs.deleteLogs(name, topic.record.partitions);
+      this.logger.info({ topic: name }, 'deleted topic');
+    } finally {
+      this.busy.delete(name);
+    }
+  }
+}
+
+async function runLimited(jobs: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) await jobs[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+}

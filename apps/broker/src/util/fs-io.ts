@@ -1,0 +1,113 @@
+/**
+ * Thin promise wrappers over the callback `fs` API. The callback API is used on the data path
+ * because it costs less per call than `fs.promises` FileHandles; every call still runs on libuv's
+ * thread pool, so the event loop never blocks on disk.
+ */
+import * as fs from 'node:fs';
+import { dirname } from 'node:path';
+
+export function openFile(path: string, flags: string | number, mode = 0o644): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(path, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+export function closeFile(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Writes all of `buffers` at `position`, looping over short writes. */
+export async function writevAll(fd: number, buffers: Uint8Array[], position: number): Promise<number> {
+  let total = 0;
+  for (const b of buffers) total += b.length;
+  let written = await new Promise<number>((resolve, reject) =>
+    fs.writev(fd, buffers as NodeJS.ArrayBufferView[], position, (err, n) => (err ? reject(err) : resolve(n))),
+  );
+  while (written < total) {
+    // Short write (rare: signals, full disk). Continue with what is left.
+    let skip = written;
+    const rest: Uint8Array[] = [];
+    for (const b of buffers) {
+      if (skip >= b.length) {
+        skip -= b.length;
+        continue;
+      }
+      rest.push(skip > 0 ? b.subarray(skip) : b);
+      skip = 0;
+    }
+    const n = await new Promise<number>((resolve, reject) =>
+      fs.writev(fd, rest as NodeJS.ArrayBufferView[], position + written, (err, k) => (err ? reject(err) : resolve(k))),
+    );
+    if (n === 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    written += n;
+  }
+  return written;
+}
+
+/** Reads up to `length` bytes at `position` into a new buffer; returns the bytes actually read. */
+export function readAt(fd: number, length: number, position: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  return new Promise((resolve, reject) =>
+    fs.read(fd, buf, 0, length, position, (err, n) => (err ? reject(err) : resolve(n === length ? buf : buf.subarray(0, n)))),
+  );
+}
+
+export function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+export function ftruncate(fd: number, length: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.ftruncate(fd, length, (err) => (err ? reject(err) : resolve())));
+}
+
+export function fstatSize(fd: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
+}
+
+/** fsyncs a directory so that renames and creations inside it survive a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fd = await openFile(dir, fs.constants.O_RDONLY);
+  try {
+    await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+  } finally {
+    await closeFile(fd);
+  }
+}
+
+/**
+ * Replaces `path` atomically: write a temp file, fsync it, rename over the target, fsync the
+ * directory. After a crash the file holds either the old or the new content, never a mix.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const fd = await openFile(tmp, 'w');
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    await writevAll(fd, [bytes], 0);
+    await fdatasync(fd);
+  } finally {
+    await closeFile(fd);
+  }
+  await fs.promises.rename(tmp, path);
+  await fsyncDir(dirname(path));
+}
+
+export async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await fs.promises.readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+export async function readFileIfExists(path: string): Promise<Buffer | null> {
+  try {
+    return await fs.promises.readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+export async function removeIfExists(path: string): Promise<void> {
+  await fs.promises.rm(path, { force: true, recursive: true });
+}
