@@ -1,1 +1,18 @@
-export {};
+/**
+ * @strata/client for Node: `new Strata({ brokers, clientId })` connects over the `ws` package.
+ * Browsers get the `browser` entry (same API, global WebSocket) through the package's `exports`
+ * conditions, so `ws` never lands in a browser bundle.
+ */
+import type { StrataOptions } from './config/client-options';
+import { StrataClient } from './strata';
+import { wsTransport } from './transport/ws-transport';
+
+export * from './public-api';
+export { wsTransport, type WsTransportOptions } from './transport/ws-transport';
+
+/** The Strata client, defaulting to the Node `ws` transport. */
+export class Strata extends StrataClient {
+  constructor(options: StrataOptions) {
+    super(options, () => wsTransport());
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Admin: create, delete, list and describe topics, and read their offsets.
+ *
+ * Invariants: requests are sent only between connect() and disconnect(); request-level failures
+ * that are retriable (lost connection, timeout) are retried with backoff; per-topic errors are
+ * never retried and are thrown as typed errors (one StrataError, or a StrataAggregateError when
+ * several topics failed). Safe to call concurrently.
+ */
+import {
+  ERRORS,
+  OffsetSpec,
+  StrataError,
+  errorFromCode,
+  topicNameProblem,
+  type ConfigEntryInit,
+} from '@strata/protocol';
+import { createCluster, type ClientContext } from '../client-context';
+import type { Cluster } from '../cluster/cluster';
+import { listOffsets } from '../cluster/list-offsets';
+import { StrataAggregateError, StrataArgumentError, StrataClosedError } from '../errors';
+import { InstrumentationEmitter, type EventListener, type Unsubscribe } from '../instrumentation';
+import type { ConnectionEvents } from '../network/connection-events';
+import { Retrier } from '../retry';
+import type { AdminOptions } from './admin-options';
+import { resolveAdminOptions } from './admin-options';
+import type {
+  CreatedTopic,
+  CreateTopicsArgs,
+  DeleteTopicsArgs,
+  DescribeTopicsArgs,
+  PartitionOffset,
+  TopicConfigEntries,
+  TopicDescription,
+  TopicPartitionOffsets,
+} from './admin-types';
+
+export interface AdminEvents extends ConnectionEvents {
+  'admin.connect': Record<string, never>;
+  'admin.disconnect': Record<string, never>;
+}
+
+export class Admin {
+  private readonly events: InstrumentationEmitter<AdminEvents>;
+  private readonly cluster: Cluster;
+  private readonly retrier: Retrier;
+  private connected = false;
+
+  /** Use `strata.admin()`. */
+  constructor(
+    private readonly ctx: ClientContext,
+    options?: AdminOptions,
+  ) {
+    const resolved = resolveAdminOptions(options, ctx.options.retry);
+    this.events = new InstrumentationEmitter<AdminEvents>(ctx.clock, ctx.logger);
+    this.retrier = new Retrier(resolved.retry, ctx.clock);
+    this.cluster = createCluster(ctx, { events: this.events, retry: resolved.retry, allowAutoTopicCreation: false });
+  }
+
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<K extends keyof AdminEvents & string>(type: K, listener: EventListener<AdminEvents[K]>): Unsubscribe {
+    return this.events.on(type, listener);
+  }
+
+  /** Connects to a bootstrap broker. */
+  async connect(): Promise<void> {
+    await this.cluster.connect();
+    this.connected = true;
+    this.events.emit('admin.connect', {});
+  }
+
+  /** Closes every connection. In-flight requests fail with NETWORK_EXCEPTION. */
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    this.cluster.disconnect();
+    this.events.emit('admin.disconnect', {});
+  }
+
+  /**
+   * Creates topics. Resolves with each topic's partition count; throws TOPIC_ALREADY_EXISTS,
+   * INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS... (a StrataAggregateError when several fail).
+   */
+  async createTopics(args: CreateTopicsArgs): Promise<CreatedTopic[]> {
+    this.assertConnected();
+    if (!args || !Array.isArray(args.topics) || args.topics.length === 0) throw new StrataArgumentError('createTopics: topics must be a non-empty array');
+    const seen = new Set<string>();
+    for (const t of args.topics) {
+      checkTopicName(t.topic);
+      if (seen.has(t.topic)) throw new StrataArgumentError(`createTopics: topic "${t.topic}" is listed twice`);
+      seen.add(t.topic);
+      const n = t.numPartitions;
+      if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new StrataError(ERRORS.INVALID_PARTITIONS, `createTopics: numPartitions of "${t.topic}" must be an integer >= 1, got ${String(n)}`);
+    }
+    const timeoutMs = args.timeout ?? this.ctx.options.requestTimeoutMs;
+    const response = await this.retrier.run(async () => {
+      const controller = await this.cluster.controller();
+      return controller.request(
+        'CreateTopics',
+        {
+          topics: args.topics.map((t) => ({
+            name: t.topic,
+            numPartitions: t.numPartitions ?? 0, // 0: the broker's num.partitions
+            replicationFactor: t.replicationFactor ?? -1,
+            configs: configEntries(t.configs),
+          })),
+          timeoutMs,
+          validateOnly: args.validateOnly ?? false,
+        },
+        { timeoutMs: this.ctx.options.requestTimeoutMs + timeoutMs },
+      );
+    });
+    for (const t of args.topics) this.cluster.invalidate(t.topic);
+    const errors: StrataError[] = [];
+    const created: CreatedTopic[] = [];
+    for (const r of response.topics) {
+      if (r.errorCode !== 0) errors.push(topicError(r.errorCode, r.name, r.errorMessage));
+      else created.push({ topic: r.name, numPartitions: r.numPartitions });
+    }
+    throwErrors(errors, 'createTopics');
+    return created;
+  }
+
+  /** Deletes topics; throws UNKNOWN_TOPIC_OR_PARTITION for a topic that does not exist. */
+  async deleteTopics(args: DeleteTopicsArgs): Promise<void> {
+    this.assertConnected();
+    if (!args || !Array.isArray(args.topics) || args.topics.length === 0) throw new StrataArgumentError('deleteTopics: topics must be a non-empty array');
+    for (const t of args.topics) checkTopicName(t);
+    const timeoutMs = args.timeout ?? this.ctx.options.requestTimeoutMs;
+    const response = await this.retrier.run(async () => {
+      const controller = await this.cluster.controller();
+      return controller.request('DeleteTopics', { names: [...args.topics], timeoutMs }, { timeoutMs: this.ctx.options.requestTimeoutMs + timeoutMs });
+    });
+    for (const t of args.topics) this.cluster.invalidate(t);
+    throwErrors(
+      response.topics.filter((r) => r.errorCode !== 0).map((r) => topicError(r.errorCode, r.name, r.errorMessage)),
+      'deleteTopics',
+    );
+  }
+
+  /** Names of all topics, internal topics excluded. */
+  async listTopics(): Promise<string[]> {
+    this.assertConnected();
+    return this.retrier.run(() => this.cluster.listTopics(false));
+  }
+
+  /** Partitions (offsets, sizes, leaders) and configs of the given topics, or of every topic. */
+  async describeTopics(args: DescribeTopicsArgs = {}): Promise<{ topics: TopicDescription[] }> {
+    this.assertConnected();
+    const names = args.topics ?? [];
+    for (const t of names) checkTopicName(t);
+    const response = await this.retrier.run(() => this.cluster.requestAny('DescribeTopics', { topics: [...names], includeConfigs: true }));
+    const errors: StrataError[] = [];
+    const topics: TopicDescription[] = [];
+    for (const t of response.topics) {
+      if (t.errorCode !== 0) {
+        errors.push(topicError(t.errorCode, t.name, t.errorMessage));
+        continue;
+      }
+      const partitionError = t.partitions.find((p) => p.errorCode !== 0);
+      if (partitionError) {
+        errors.push(topicError(partitionError.errorCode, `${t.name}-${partitionError.partition}`, ''));
+        continue;
+      }
+      topics.push({
+        name: t.name,
+        isInternal: t.isInternal,
+        partitions: t.partitions
+          .map((p) => ({
+            partition: p.partition,
+            leader: p.leaderId,
+            leaderEpoch: p.leaderEpoch,
+            logStartOffset: p.logStartOffset,
+            logEndOffset: p.logEndOffset,
+            highWatermark: p.highWatermark,
+            size: p.sizeBytes,
+            segmentCount: p.segmentCount,
+          }))
+          .sort((a, b) => a.partition - b.partition),
+        configs: t.configs.map((c) => ({ name: c.name, value: c.value, isDefault: c.isDefault })),
+      });
+    }
+    throwErrors(errors, 'describeTopics');
+    return { topics };
+  }
+
+  /** Low (log start) and high (high watermark) offsets of every partition of `topic`. */
+  async fetchTopicOffsets(topic: string): Promise<TopicPartitionOffsets[]> {
+    this.assertConnected();
+    checkTopicName(topic);
+    return this.retrier.run(async () => {
+      const partitions = await this.partitionsOf(topic);
+      const [low, high] = await Promise.all([
+        listOffsets(this.cluster, topic, partitions, OffsetSpec.EARLIEST),
+        listOffsets(this.cluster, topic, partitions, OffsetSpec.LATEST),
+      ]);
+      return partitions.map((partition) => {
+        const h = high.get(partition)!.offset;
+        return { partition, low: low.get(partition)!.offset, high: h, offset: h };
+      });
+    });
+  }
+
+  /**
+   * For every partition of `topic`, the first offset whose record timestamp is at or after
+   * `timestamp` (ms since the epoch), or the high watermark when there is none. Without a
+   * timestamp: the high watermarks.
+   */
+  async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<PartitionOffset[]> {
+    this.assertConnected();
+    checkTopicName(topic);
+    if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || timestamp < 0)) {
+      throw new StrataArgumentError(`fetchTopicOffsetsByTimestamp: timestamp must be a non-negative integer (ms since the epoch), got ${timestamp}`);
+    }
+    return this.retrier.run(async () => {
+      const partitions = await this.partitionsOf(topic);
+      const [found, high] = await Promise.all([
+        listOffsets(this.cluster, topic, partitions, timestamp ?? OffsetSpec.LATEST),
+        listOffsets(this.cluster, topic, partitions, OffsetSpec.LATEST),
+      ]);
+      return partitions.map((partition) => {
+        const offset = found.get(partition)!.offset;
+        return { partition, offset: offset < 0 ? high.get(partition)!.offset : offset };
+      });
+    });
+  }
+
+  private async partitionsOf(topic: string): Promise<number[]> {
+    const metadata = await this.cluster.topicMetadata(topic);
+    return metadata.partitions.map((p) => p.partition);
+  }
+
+  private assertConnected(): void {
+    if (!this.connected) throw new StrataClosedError('admin is not connected: call connect() first');
+  }
+}
+
+function checkTopicName(name: unknown): void {
+  if (typeof name !== 'string') throw new StrataError(ERRORS.INVALID_TOPIC_EXCEPTION, `topic name must be a string, got ${typeof name}`);
+  const problem = topicNameProblem(name);
+  if (problem) throw new StrataError(ERRORS.INVALID_TOPIC_EXCEPTION, problem);
+}
+
+function configEntries(configs: TopicConfigEntries | undefined): ConfigEntryInit[] {
+  if (!configs) return [];
+  if (Array.isArray(configs)) return (configs as ReadonlyArray<{ name: string; value: string }>).map((c) => ({ name: c.name, value: c.value }));
+  return Object.entries(configs as Readonly<Record<string, string>>).map(([name, value]) => ({ name, value: String(value) }));
+}
+
+function topicError(code: number, topic: string, message: string): StrataError {
+  const base = errorFromCode(code);
+  return errorFromCode(code, `topic "${topic}": ${message || base.message}`);
+}
+
+function throwErrors(errors: StrataError[], operation: string): void {
+  if (errors.length === 0) return;
+  if (errors.length === 1) throw errors[0];
+  throw new StrataAggregateError(errors, `${operation} failed for ${errors.length} topics`);
+}

@@ -1,0 +1,57 @@
+/**
+ * What every component (admin, producer, consumer) of one Strata instance shares: the validated
+ * client options, the transport, the clock and the logger. Components do not share connections:
+ * each gets its own Cluster, so a consumer's parked long-poll fetch never delays a producer.
+ */
+import { systemClock, type Clock } from './clock';
+import { Cluster } from './cluster/cluster';
+import type { ResolvedClientOptions } from './config/client-options';
+import type { Logger } from './logger';
+import type { ConnectionEvents, EventSink } from './network/connection-events';
+import { Retrier, type RetryOptions } from './retry';
+import type { Transport } from './transport/transport';
+import { CLIENT_SOFTWARE_NAME, CLIENT_VERSION } from './version';
+
+export interface ClientContext {
+  readonly options: ResolvedClientOptions;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export function createContext(options: ResolvedClientOptions, transport: Transport): ClientContext {
+  return { options, transport, clock: options.clock ?? systemClock, logger: options.logger };
+}
+
+export interface ClusterFor {
+  events: EventSink<ConnectionEvents>;
+  retry: Readonly<RetryOptions>;
+  allowAutoTopicCreation: boolean;
+  maxInFlightRequests?: number | null;
+}
+
+/** A Cluster with its own connections, for one component. */
+export function createCluster(ctx: ClientContext, component: ClusterFor): Cluster {
+  const o = ctx.options;
+  return new Cluster({
+    brokers: o.brokers,
+    retrier: new Retrier(component.retry, ctx.clock),
+    metadataMaxAgeMs: o.metadataMaxAgeMs,
+    allowAutoTopicCreation: component.allowAutoTopicCreation,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    connection: {
+      transport: ctx.transport,
+      clientId: o.clientId,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      events: component.events,
+      requestTimeoutMs: o.requestTimeoutMs,
+      connectionTimeoutMs: o.connectionTimeoutMs,
+      maxInFlightRequests: component.maxInFlightRequests === undefined ? o.maxInFlightRequests : component.maxInFlightRequests,
+      maxIncomingFrameBytes: o.maxFrameBytes,
+      softwareName: CLIENT_SOFTWARE_NAME,
+      softwareVersion: CLIENT_VERSION,
+    },
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * Cached topic metadata: partitions and their leaders, per topic, with the time it was fetched.
+ * Entries older than `maxAgeMs` count as missing, and errors that mean "your metadata is stale"
+ * (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION) invalidate them.
+ * Plain data; not thread-safe.
+ */
+
+export interface PartitionMetadataEntry {
+  partition: number;
+  /** Node id of the leader; -1 when there is none right now. */
+  leader: number;
+  leaderEpoch: number;
+  replicas: readonly number[];
+  isr: readonly number[];
+  errorCode: number;
+}
+
+export interface TopicMetadataEntry {
+  topic: string;
+  isInternal: boolean;
+  /** Sorted by partition id; partition i at index i. */
+  partitions: readonly PartitionMetadataEntry[];
+  fetchedAt: number;
+}
+
+export class MetadataCache {
+  private readonly topics = new Map<string, TopicMetadataEntry>();
+
+  constructor(private readonly maxAgeMs: number) {}
+
+  /** The entry when present and younger than maxAgeMs. */
+  get(topic: string, now: number): TopicMetadataEntry | undefined {
+    const entry = this.topics.get(topic);
+    if (!entry) return undefined;
+    if (now - entry.fetchedAt >= this.maxAgeMs) return undefined;
+    return entry;
+  }
+
+  set(entry: TopicMetadataEntry): void {
+    this.topics.set(entry.topic, entry);
+  }
+
+  invalidate(topic: string): void {
+    this.topics.delete(topic);
+  }
+
+  clear(): void {
+    this.topics.clear();
+  }
+}

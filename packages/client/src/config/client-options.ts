@@ -1,0 +1,158 @@
+/**
+ * Options of `new Strata(...)`: one typed interface, one DEFAULTS object, one zod schema, validated
+ * once in the constructor.
+ */
+import { z } from 'zod';
+import { DEFAULT_MAX_FRAME_BYTES } from '@strata/protocol';
+import type { Clock } from '../clock';
+import { StrataConfigError } from '../errors';
+import { consoleLogger, type Logger, type LogLevel } from '../logger';
+import { RETRY_DEFAULTS, type RetryOptions } from '../retry';
+import type { Transport } from '../transport/transport';
+import { int, num, oneOf, text, withMethods } from './schema';
+import { validateOptions } from './validate';
+
+export interface StrataOptions {
+  /** Bootstrap broker URLs, e.g. `['ws://127.0.0.1:9092']` (ws:// or wss://). Any one is enough to find the rest. */
+  brokers: readonly string[];
+  /**
+   * Sent with every request; shows in broker logs and metrics.
+   * @default 'strata-client'
+   */
+  clientId?: string;
+  /**
+   * How to open WebSocket connections. The Node entry defaults to the `ws` package, the browser entry
+   * to the global WebSocket.
+   */
+  transport?: Transport;
+  /**
+   * How long to wait for a response before failing a request with REQUEST_TIMED_OUT (retriable).
+   * Long-poll fetches add their `maxWaitMs` to it.
+   * @default 30000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * How long opening a connection (socket, WebSocket upgrade and ApiVersions handshake) may take.
+   * @default 10000
+   */
+  connectionTimeoutMs?: number;
+  /**
+   * Most requests awaiting a response on one connection; further requests queue in order.
+   * `null`: no limit.
+   * @default null
+   */
+  maxInFlightRequests?: number | null;
+  /**
+   * Topic metadata older than this is fetched again before use.
+   * @default 300000
+   */
+  metadataMaxAgeMs?: number;
+  /**
+   * Largest frame accepted from a broker, in bytes.
+   * @default 67108864 (64 MiB)
+   */
+  maxFrameBytes?: number;
+  /** Retry and reconnect backoff; see RetryOptions for each field's default. */
+  retry?: Partial<RetryOptions>;
+  /**
+   * Where log lines go. Defaults to the console at `logLevel`.
+   */
+  logger?: Logger;
+  /**
+   * Level of the default console logger (ignored when `logger` is given).
+   * @default 'warn'
+   */
+  logLevel?: LogLevel;
+  /** Time source, for tests. @default the system clock */
+  clock?: Clock;
+}
+
+export const CLIENT_DEFAULTS = Object.freeze({
+  clientId: 'strata-client',
+  requestTimeoutMs: 30_000,
+  connectionTimeoutMs: 10_000,
+  maxInFlightRequests: null as number | null,
+  metadataMaxAgeMs: 300_000,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  logLevel: 'warn' as LogLevel,
+  retry: RETRY_DEFAULTS,
+});
+
+const brokerUrl = z
+  .string({ error: 'expected a ws:// or wss:// URL' })
+  .refine((s) => {
+    try {
+      const url = new URL(s);
+      return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  }, { error: 'expected a ws:// or wss:// URL such as "ws://127.0.0.1:9092"' });
+
+export const retrySchema = z.strictObject({
+  retries: int(0).optional(),
+  initialRetryTimeMs: int(0).optional(),
+  maxRetryTimeMs: int(0).optional(),
+  multiplier: num(1, 100).optional(),
+  factor: num(0, 1).optional(),
+});
+
+const clientSchema = z.strictObject({
+  brokers: z.array(brokerUrl, { error: 'expected a non-empty array of ws:// URLs' }).min(1, { error: 'expected at least one broker URL' }),
+  clientId: text().optional(),
+  transport: withMethods<Transport>('a Transport', ['connect']).optional(),
+  requestTimeoutMs: int(1).optional(),
+  connectionTimeoutMs: int(1).optional(),
+  maxInFlightRequests: int(1).nullable().optional(),
+  metadataMaxAgeMs: int(0).optional(),
+  maxFrameBytes: int(1024).optional(),
+  retry: retrySchema.optional(),
+  logger: withMethods<Logger>('a Logger', ['debug', 'info', 'warn', 'error']).optional(),
+  logLevel: oneOf(['debug', 'info', 'warn', 'error', 'nothing'] as const).optional(),
+  clock: withMethods<Clock>('a Clock', ['now', 'setTimeout', 'clearTimeout']).optional(),
+});
+
+/** Options after validation, with every default filled in. */
+export interface ResolvedClientOptions {
+  brokers: readonly string[];
+  clientId: string;
+  transport: Transport | undefined;
+  requestTimeoutMs: number;
+  connectionTimeoutMs: number;
+  maxInFlightRequests: number | null;
+  metadataMaxAgeMs: number;
+  maxFrameBytes: number;
+  retry: Readonly<RetryOptions>;
+  logger: Logger;
+  clock: Clock | undefined;
+}
+
+/** Merges a validated partial retry config over `base`, checking the result is coherent. */
+export function mergeRetry(base: Readonly<RetryOptions>, override: Partial<RetryOptions> | undefined, component: string): Readonly<RetryOptions> {
+  const merged = { ...base };
+  if (override) for (const [k, v] of Object.entries(override)) if (v !== undefined) (merged as Record<string, number>)[k] = v;
+  if (merged.initialRetryTimeMs > merged.maxRetryTimeMs) {
+    throw new StrataConfigError(
+      'retry.initialRetryTimeMs',
+      `invalid ${component} option "retry.initialRetryTimeMs": expected at most retry.maxRetryTimeMs (${merged.maxRetryTimeMs}), got ${merged.initialRetryTimeMs}`,
+    );
+  }
+  return Object.freeze(merged);
+}
+
+export function resolveClientOptions(input: StrataOptions): ResolvedClientOptions {
+  const o = validateOptions(clientSchema, input, 'client');
+  return {
+    brokers: [...o.brokers],
+    clientId: o.clientId ?? CLIENT_DEFAULTS.clientId,
+    transport: o.transport,
+    requestTimeoutMs: o.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
+    connectionTimeoutMs: o.connectionTimeoutMs ?? CLIENT_DEFAULTS.connectionTimeoutMs,
+    maxInFlightRequests: o.maxInFlightRequests === undefined ? CLIENT_DEFAULTS.maxInFlightRequests : o.maxInFlightRequests,
+    metadataMaxAgeMs: o.metadataMaxAgeMs ?? CLIENT_DEFAULTS.metadataMaxAgeMs,
+    maxFrameBytes: o.maxFrameBytes ?? CLIENT_DEFAULTS.maxFrameBytes,
+    retry: mergeRetry(CLIENT_DEFAULTS.retry, o.retry, 'client'),
+    logger: o.logger ?? consoleLogger(o.logLevel ?? CLIENT_DEFAULTS.logLevel),
+    clock: o.clock,
+  };
+}

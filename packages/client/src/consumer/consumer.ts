@@ -1,0 +1,238 @@
+/**
+ * Consumer in assign mode: reads the partitions it is given, from the offsets it is given, with
+ * long-poll fetches at the log end. Consumption is either push (`run({ eachMessage | eachBatch })`)
+ * or pull (`for await (const m of consumer)`, `consumer.batches()`), one at a time.
+ * Consumer groups (subscribe, rebalancing, commits) come with the consumer-groups issue and build on
+ * the same SubscriptionState, Fetcher and FetchBuffer.
+ *
+ * Invariants: per partition, messages are delivered in offset order, each once, unless a seek or a
+ * handler failure rewinds the partition; fetching stays at most `maxBufferedBytes` (plus one
+ * response) ahead of the application. Single-threaded.
+ */
+import { createCluster, type ClientContext } from '../client-context';
+import { defaultCodecs } from '../codecs/compression-codec';
+import type { Cluster } from '../cluster/cluster';
+import { StrataArgumentError, StrataClosedError } from '../errors';
+import { InstrumentationEmitter, type EventListener, type Unsubscribe } from '../instrumentation';
+import type { ConnectionEvents } from '../network/connection-events';
+import { Retrier } from '../retry';
+import type { ConsumerMessage, MessageBatch } from './consumer-message';
+import { BatchIterator, MessageIterator } from './consumer-iterators';
+import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options';
+import { Delivery } from './delivery';
+import { FetchBuffer } from './fetch-buffer';
+import { Fetcher, type FetcherEvents } from './fetcher';
+import { RecordDecoder } from './record-decoder';
+import { Runner, type RunOptions, type RunnerEvents } from './runner';
+import { checkOffset, SubscriptionState, type PartitionAssignment, type PartitionState, type TopicPartition } from './subscription-state';
+
+export interface ConsumerEvents extends ConnectionEvents, FetcherEvents, RunnerEvents {
+  'consumer.connect': Record<string, never>;
+  'consumer.disconnect': Record<string, never>;
+  /** run() or an iteration ended. */
+  'consumer.stop': Record<string, never>;
+  /** Consumption stopped on an error that retries could not fix. */
+  'consumer.crash': { error: Error };
+}
+
+/** `[{ topic, partitions? }]`: the listed partitions, or all assigned partitions of the topic. */
+export type TopicPartitionsSelection = ReadonlyArray<{ topic: string; partitions?: readonly number[] }>;
+
+type Mode = 'idle' | 'run' | 'iterate';
+
+export class Consumer implements AsyncIterable<ConsumerMessage> {
+  private readonly options: ResolvedConsumerOptions;
+  private readonly events: InstrumentationEmitter<ConsumerEvents>;
+  private readonly cluster: Cluster;
+  private readonly retrier: Retrier;
+  private readonly subscriptions: SubscriptionState;
+  private readonly buffer: FetchBuffer;
+  private readonly fetcher: Fetcher;
+  private readonly delivery: Delivery;
+  private readonly logger: ClientContext['logger'];
+  private readonly clock: ClientContext['clock'];
+  private connected = false;
+  private mode: Mode = 'idle';
+  private runner: Runner | null = null;
+  private runLoop: Promise<void> | null = null;
+  private stopping: Promise<void> | null = null;
+
+  /** Use `strata.consumer()`. */
+  constructor(ctx: ClientContext, options?: ConsumerOptions) {
+    this.options = resolveConsumerOptions(options, ctx.options.retry);
+    this.events = new InstrumentationEmitter<ConsumerEvents>(ctx.clock, ctx.logger);
+    this.retrier = new Retrier(this.options.retry, ctx.clock);
+    this.cluster = createCluster(ctx, { events: this.events, retry: this.options.retry, allowAutoTopicCreation: this.options.allowAutoTopicCreation });
+    this.subscriptions = new SubscriptionState(this.options.autoOffsetReset);
+    this.buffer = new FetchBuffer(this.options.maxBufferedBytes, () => this.fetcher.schedule());
+    this.delivery = new Delivery(this.buffer, new RecordDecoder(defaultCodecs(this.options.codecs), this.options.checkCrcs));
+    this.fetcher = new Fetcher({
+      cluster: this.cluster,
+      subscriptions: this.subscriptions,
+      buffer: this.buffer,
+      options: this.options,
+      requestTimeoutMs: ctx.options.requestTimeoutMs,
+      retrier: this.retrier,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      events: this.events,
+      onFatal: (error) => this.crash(error),
+    });
+    this.logger = ctx.logger;
+    this.clock = ctx.clock;
+  }
+
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<K extends keyof ConsumerEvents & string>(type: K, listener: EventListener<ConsumerEvents[K]>): Unsubscribe {
+    return this.events.on(type, listener);
+  }
+
+  async connect(): Promise<void> {
+    await this.cluster.connect();
+    this.connected = true;
+    this.events.emit('consumer.connect', {});
+  }
+
+  /** Stops consumption (waiting for a running handler to return) and closes the connections. */
+  async disconnect(): Promise<void> {
+    await this.stop();
+    if (!this.connected) return;
+    this.connected = false;
+    this.cluster.disconnect();
+    this.events.emit('consumer.disconnect', {});
+  }
+
+  /**
+   * Sets the partitions to read, replacing the previous assignment. Each starts at `offset`, at
+   * the log start with `fromBeginning`, else as `autoOffsetReset` says (default: the log end).
+   * A partition that stays assigned without a new offset keeps its position.
+   */
+  assign(assignments: readonly PartitionAssignment[]): void {
+    if (!Array.isArray(assignments)) throw new StrataArgumentError('assign: expected an array of { topic, partition, offset?, fromBeginning? }');
+    this.subscriptions.assign(assignments);
+    this.buffer.clear();
+    this.fetcher.schedule();
+  }
+
+  /** The assigned partitions. */
+  assignment(): TopicPartition[] {
+    return this.subscriptions.assignment();
+  }
+
+  /** Continues an assigned partition from `offset`; messages fetched before are dropped. */
+  seek({ topic, partition, offset }: { topic: string; partition: number; offset: number }): void {
+    checkOffset(offset);
+    this.subscriptions.require(topic, partition, 'seek').seek(offset);
+    this.fetcher.schedule();
+  }
+
+  /** The next offset to be delivered per partition (null while not yet resolved). */
+  position(topic: string, partition: number): number | null {
+    return this.subscriptions.require(topic, partition, 'position').position;
+  }
+
+  /** Stops fetching the given partitions; undelivered messages are fetched again on resume. */
+  pause(selection: TopicPartitionsSelection): void {
+    for (const s of this.subscriptions.select(selection, 'pause')) this.pauseState(s);
+  }
+
+  resume(selection: TopicPartitionsSelection): void {
+    for (const s of this.subscriptions.select(selection, 'resume')) s.paused = false;
+    this.fetcher.schedule();
+  }
+
+  /** The paused partitions. */
+  paused(): TopicPartition[] {
+    return [...this.subscriptions.all()].filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  /**
+   * Starts consuming in the background with `eachMessage` or `eachBatch`; resolves once started.
+   * Failures that retries cannot fix emit `consumer.crash` and stop consumption.
+   */
+  async run(handlers: RunOptions): Promise<void> {
+    if (!handlers || (typeof handlers.eachMessage !== 'function') === (typeof handlers.eachBatch !== 'function')) {
+      throw new StrataArgumentError('run: pass exactly one of eachMessage and eachBatch');
+    }
+    this.begin('run');
+    const runner = new Runner({
+      delivery: this.delivery,
+      handlers,
+      retrier: this.retrier,
+      clock: this.clock,
+      logger: this.logger,
+      events: this.events,
+      pause: (s) => this.pauseState(s),
+      onRewind: () => this.fetcher.schedule(),
+      onCrash: (error) => this.crash(error),
+    });
+    this.runner = runner;
+    this.runLoop = runner.loop();
+  }
+
+  /** Messages one by one: `for await (const message of consumer)`. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<ConsumerMessage, undefined> {
+    this.begin('iterate');
+    return new MessageIterator(this.delivery, () => this.stop());
+  }
+
+  /** Batches (one partition, one fetch each): `for await (const batch of consumer.batches())`. */
+  batches(): AsyncIterableIterator<MessageBatch, undefined> {
+    this.begin('iterate');
+    return new BatchIterator(this.delivery, () => this.stop());
+  }
+
+  /** Stops run() or iteration, waiting for a running handler to return. Stays connected and assigned. */
+  async stop(): Promise<void> {
+    if (this.mode === 'idle') return;
+    this.stopping ??= this.doStop();
+    await this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    this.runner?.stop();
+    this.fetcher.stop();
+    this.buffer.close();
+    try {
+      await this.runLoop;
+    } finally {
+      for (const s of this.subscriptions.all()) s.rewind();
+      this.buffer.reopen();
+      this.runner = null;
+      this.runLoop = null;
+      this.mode = 'idle';
+      this.stopping = null;
+      this.events.emit('consumer.stop', {});
+    }
+  }
+
+  private begin(mode: Exclude<Mode, 'idle'>): void {
+    if (!this.connected) throw new StrataClosedError('consumer is not connected: call connect() first');
+    if (this.mode !== 'idle') throw new StrataArgumentError(`the consumer is already consuming (${this.mode === 'run' ? 'run()' : 'an iterator'}); stop() it first`);
+    this.mode = mode;
+    this.buffer.reopen();
+    this.fetcher.start();
+  }
+
+  private pauseState(s: PartitionState): () => void {
+    if (!s.paused) {
+      s.paused = true;
+      s.rewind();
+    }
+    return () => {
+      s.paused = false;
+      this.fetcher.schedule();
+    };
+  }
+
+  private crash(error: Error): void {
+    if (this.mode === 'idle') return;
+    this.logger.error(`consumer crashed: ${error.message}`, { error });
+    this.fetcher.stop();
+    this.runner?.stop();
+    this.buffer.fail(error);
+    this.events.emit('consumer.crash', { error });
+    // An iterator rethrows the error from its next next() call and then stops; run() stops now.
+    if (this.mode === 'run') void this.stop();
+  }
+}

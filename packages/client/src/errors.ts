@@ -1,0 +1,108 @@
+/**
+ * Errors the SDK raises. Broker errors are StrataError instances built from the shared table in
+ * @strata/protocol (`code` is the table's name, e.g. 'TOPIC_ALREADY_EXISTS'). Errors that only the
+ * client can detect are subclasses of StrataError too, so `err instanceof StrataError`,
+ * `err.code` and `err.retriable` work on everything the SDK throws.
+ *
+ * Retriability: broker errors follow the table; connection loss and timeouts are retriable;
+ * anything that is not a StrataError (a bug, a TypeError from user code) is never retried.
+ */
+import { ERRORS, StrataError, type ErrorDefinition } from '@strata/protocol';
+
+export { StrataError, StrataProtocolError, errorFromCode, ERRORS } from '@strata/protocol';
+
+function clientDef(name: string, code: number, retriable: boolean, message: string): ErrorDefinition {
+  return Object.freeze({ name, code, retriable, message });
+}
+
+/**
+ * Errors raised only inside the client; they never travel on the wire. Their numbers sit far from
+ * the shared table's so they can move there without a clash.
+ */
+export const CLIENT_ERRORS = {
+  CLIENT_CLOSED: clientDef('CLIENT_CLOSED', 9001, false, 'The client is not connected: call connect() first, or it was disconnected.'),
+  INVALID_ARGUMENT: clientDef('INVALID_ARGUMENT', 9002, false, 'An argument passed to the SDK is invalid.'),
+  UNSUPPORTED_COMPRESSION_TYPE: clientDef('UNSUPPORTED_COMPRESSION_TYPE', 9003, false, 'The record batch uses a compression codec this client cannot decode.'),
+} as const;
+
+/** The connection to a broker failed, was refused, or closed while the request was in flight. */
+export class StrataConnectionError extends StrataError {
+  readonly url: string | undefined;
+
+  constructor(message: string, options: { url?: string; cause?: unknown; retriable?: boolean } = {}) {
+    super(ERRORS.NETWORK_EXCEPTION, message, { cause: options.cause, retriable: options.retriable ?? true });
+    this.name = 'StrataConnectionError';
+    this.url = options.url;
+  }
+}
+
+/** No response arrived within the request timeout. Retriable: the broker may have been slow. */
+export class StrataRequestTimeoutError extends StrataError {
+  readonly apiName: string;
+  readonly correlationId: number;
+  readonly timeoutMs: number;
+
+  constructor(apiName: string, correlationId: number, timeoutMs: number, url: string) {
+    super(ERRORS.REQUEST_TIMED_OUT, `${apiName} request ${correlationId} to ${url} timed out after ${timeoutMs} ms`);
+    this.name = 'StrataRequestTimeoutError';
+    this.apiName = apiName;
+    this.correlationId = correlationId;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** An option passed to a constructor or factory is invalid. `option` is its dotted path. */
+export class StrataConfigError extends StrataError {
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(ERRORS.INVALID_CONFIG, message);
+    this.name = 'StrataConfigError';
+    this.option = option;
+  }
+}
+
+/** The component was used while not connected (before connect() or after disconnect()). */
+export class StrataClosedError extends StrataError {
+  constructor(message: string) {
+    super(CLIENT_ERRORS.CLIENT_CLOSED, message);
+    this.name = 'StrataClosedError';
+  }
+}
+
+/** An argument of an SDK call is invalid (empty message list, negative partition...). */
+export class StrataArgumentError extends StrataError {
+  constructor(message: string) {
+    super(CLIENT_ERRORS.INVALID_ARGUMENT, message);
+    this.name = 'StrataArgumentError';
+  }
+}
+
+/** One failure among several topics or partitions of a request; see `errors` for all of them. */
+export class StrataAggregateError extends StrataError {
+  readonly errors: readonly StrataError[];
+
+  constructor(errors: readonly StrataError[], summary: string) {
+    const first = errors[0];
+    if (!first) throw new TypeError('StrataAggregateError needs at least one error');
+    super(definitionOf(first), `${summary}: ${errors.map((e) => e.message).join('; ')}`, {
+      retriable: errors.every((e) => e.retriable),
+    });
+    this.name = 'StrataAggregateError';
+    this.errors = errors;
+  }
+}
+
+function definitionOf(error: StrataError): ErrorDefinition {
+  return { name: error.code, code: error.errorCode, retriable: error.retriable, message: error.message };
+}
+
+/** A StrataError like `error` whose message says which topic (and partition) it concerns. */
+export function withContext(error: StrataError, context: string): StrataError {
+  return new StrataError(definitionOf(error), `${context}: ${error.message}`, { cause: error.cause, retriable: error.retriable });
+}
+
+/** True only for StrataErrors flagged retriable; unknown errors are never retried. */
+export function isRetriable(error: unknown): boolean {
+  return error instanceof StrataError && error.retriable;
+}

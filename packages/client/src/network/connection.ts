@@ -1,0 +1,408 @@
+/**
+ * One connection to one broker, for one socket lifetime: open the transport, perform the
+ * ApiVersions handshake, then carry pipelined requests matched to responses by correlation id.
+ *
+ * Invariants:
+ * - ApiVersions is the first request written on the socket; no other request is accepted before the
+ *   handshake completes (state 'ready').
+ * - Every request settles exactly once: with its response, with the broker's error for it, with a
+ *   timeout, or with a retriable NETWORK_EXCEPTION when the connection closes.
+ * - At most `maxInFlightRequests` requests await a response; further ones wait in FIFO order and
+ *   keep their order on the wire.
+ * - A closed connection stays closed; the owner (BrokerConnection) opens a new one.
+ * Single-threaded (JavaScript event loop); not shared across workers.
+ */
+import {
+  Apis,
+  ERRORS,
+  StrataError,
+  decodeErrorResponse,
+  decodeMessage,
+  decodeResponseFrame,
+  encodeRequestFrame,
+  errorFromCode,
+  type ApiDefinition,
+  type ApiName,
+  type ApiVersionsResponse,
+  type RequestInitOf,
+  type ResponseOf,
+} from '@strata/protocol';
+import type { Clock } from '../clock';
+import { StrataConnectionError, StrataRequestTimeoutError } from '../errors';
+import type { Logger } from '../logger';
+import type { Transport, TransportCloseInfo, TransportConnection } from '../transport/transport';
+import { API_VERSIONS_HANDSHAKE_VERSION, NegotiatedVersions } from './api-versions';
+import type { ConnectionEvents, EventSink } from './connection-events';
+import { PendingRequest } from './pending-request';
+
+export interface ConnectionConfig {
+  url: string;
+  transport: Transport;
+  clientId: string | null;
+  clock: Clock;
+  logger: Logger;
+  events: EventSink<ConnectionEvents>;
+  requestTimeoutMs: number;
+  /** Covers opening the socket and the handshake. */
+  connectionTimeoutMs: number;
+  /** null: no limit. */
+  maxInFlightRequests: number | null;
+  /** Largest frame accepted from the broker. */
+  maxIncomingFrameBytes: number;
+  softwareName: string;
+  softwareVersion: string;
+  /** Told once when the connection closes, for whatever reason. */
+  onClose?: (connection: Connection) => void;
+}
+
+export interface RequestOptions {
+  /** Overrides the connection's request timeout for this request. */
+  timeoutMs?: number;
+}
+
+/** What the broker told about itself in the handshake. */
+export interface BrokerIdentity {
+  brokerId: number;
+  clusterId: string;
+  brokerVersion: string;
+  maxFrameBytes: number;
+  maxBatchBytes: number;
+}
+
+type State = 'idle' | 'connecting' | 'ready' | 'closed';
+
+export class Connection {
+  private state: State = 'idle';
+  private socket: TransportConnection | null = null;
+  private readonly inFlight = new Map<number, PendingRequest>();
+  private readonly waiting: PendingRequest[] = [];
+  private nextCorrelationId = 0;
+  private versions: NegotiatedVersions | null = null;
+  private identity: BrokerIdentity | null = null;
+  /** The last request-level error the broker sent for a request we no longer track. */
+  private orphanError: StrataError | null = null;
+
+  constructor(private readonly config: ConnectionConfig) {}
+
+  get url(): string {
+    return this.config.url;
+  }
+
+  get isReady(): boolean {
+    return this.state === 'ready';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Requests awaiting a response plus requests waiting for an in-flight slot. */
+  get pendingCount(): number {
+    return this.inFlight.size + this.waiting.length;
+  }
+
+  /** Bytes written but not yet sent by the transport (for producer back-pressure). */
+  get bufferedAmount(): number {
+    return this.socket?.bufferedAmount ?? 0;
+  }
+
+  /** Set after the handshake. */
+  get broker(): BrokerIdentity {
+    if (!this.identity) throw new StrataConnectionError(`connection to ${this.url} has not completed its handshake`, { url: this.url });
+    return this.identity;
+  }
+
+  /** Opens the socket and performs the handshake. Single use: a Connection connects once. */
+  async connect(): Promise<void> {
+    if (this.state !== 'idle') throw new StrataConnectionError(`connection to ${this.url} was already used`, { url: this.url, retriable: false });
+    this.state = 'connecting';
+    const { clock, connectionTimeoutMs } = this.config;
+    const started = clock.now();
+    const socket = await this.openSocket();
+    if (this.isClosed) {
+      socket.close();
+      throw new StrataConnectionError(`connection to ${this.url} was closed while connecting`, { url: this.url });
+    }
+    this.socket = socket;
+    const remaining = Math.max(1, connectionTimeoutMs - (clock.now() - started));
+    let response: ApiVersionsResponse;
+    try {
+      response = await this.enqueue(Apis.ApiVersions, API_VERSIONS_HANDSHAKE_VERSION, {
+        clientSoftwareName: this.config.softwareName,
+        clientSoftwareVersion: this.config.softwareVersion,
+      }, remaining, true);
+      if (response.errorCode !== 0) throw errorFromCode(response.errorCode, 'ApiVersions handshake refused');
+      if (response.authMechanisms.length > 0) {
+        throw new StrataError(
+          ERRORS.UNSUPPORTED_SASL_MECHANISM,
+          `the broker at ${this.url} requires authentication (${response.authMechanisms.join(', ')}), which this client does not support yet`,
+        );
+      }
+    } catch (error) {
+      this.shutdown(toError(error), 1000, 'handshake failed', 'failure');
+      throw error;
+    }
+    if (this.state !== 'connecting') throw new StrataConnectionError(`connection to ${this.url} closed during the handshake`, { url: this.url });
+    this.versions = new NegotiatedVersions(response);
+    this.identity = {
+      brokerId: response.brokerId,
+      clusterId: response.clusterId,
+      brokerVersion: response.brokerVersion,
+      maxFrameBytes: response.maxFrameBytes > 0 ? response.maxFrameBytes : this.config.maxIncomingFrameBytes,
+      maxBatchBytes: response.maxBatchBytes,
+    };
+    this.state = 'ready';
+    this.config.events.emit('connection.connect', {
+      url: this.url,
+      brokerId: response.brokerId,
+      clusterId: response.clusterId,
+      brokerVersion: response.brokerVersion,
+    });
+    this.drain();
+  }
+
+  /** True when the broker and this client share a version of `name`. */
+  supports(name: ApiName): boolean {
+    return this.versions?.supports(name) ?? false;
+  }
+
+  /** Sends a request and resolves with the decoded response body. */
+  request<N extends ApiName>(name: N, body: RequestInitOf<N>, options: RequestOptions = {}): Promise<ResponseOf<N>> {
+    try {
+      const version = this.readyVersions().versionOf(name);
+      const api = Apis[name] as unknown as ApiDefinition<unknown, RequestInitOf<N>, ResponseOf<N>, unknown>;
+      return this.enqueue(api, version, body, options.timeoutMs ?? this.config.requestTimeoutMs, true) as Promise<ResponseOf<N>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Sends a request the broker does not answer (Produce with acks=0). Resolves once the frame is
+   * handed to the transport.
+   */
+  send<N extends ApiName>(name: N, body: RequestInitOf<N>, options: RequestOptions = {}): Promise<void> {
+    try {
+      const version = this.readyVersions().versionOf(name);
+      const api = Apis[name] as unknown as ApiDefinition<unknown, RequestInitOf<N>, unknown, unknown>;
+      return this.enqueue(api, version, body, options.timeoutMs ?? this.config.requestTimeoutMs, false) as Promise<void>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Closes the connection; every pending request rejects with a retriable NETWORK_EXCEPTION. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.shutdown(new StrataConnectionError(`connection to ${this.url} was closed by the client`, { url: this.url }), 1000, 'client closed', 'local');
+  }
+
+  private readyVersions(): NegotiatedVersions {
+    if (this.state !== 'ready' || !this.versions) {
+      throw new StrataConnectionError(`connection to ${this.url} is ${this.state === 'closed' ? 'closed' : 'not ready'}`, { url: this.url });
+    }
+    return this.versions;
+  }
+
+  private async openSocket(): Promise<TransportConnection> {
+    const { transport, clock, connectionTimeoutMs, maxIncomingFrameBytes } = this.config;
+    let timer: unknown;
+    let timedOut = false;
+    const opening = transport.connect(this.url, {
+      maxPayloadBytes: maxIncomingFrameBytes,
+      connectTimeoutMs: connectionTimeoutMs,
+      onMessage: (frame) => this.onFrame(frame),
+      onClose: (info) => this.onTransportClose(info),
+    });
+    const timeout = new Promise<never>((_, reject) => {
+      timer = clock.setTimeout(() => {
+        timedOut = true;
+        reject(new StrataConnectionError(`connecting to ${this.url} timed out after ${connectionTimeoutMs} ms`, { url: this.url }));
+      }, connectionTimeoutMs);
+    });
+    try {
+      return await Promise.race([opening, timeout]);
+    } catch (error) {
+      this.state = 'closed';
+      if (timedOut) opening.then((late) => late.close(), () => undefined);
+      if (error instanceof StrataError) throw error;
+      throw new StrataConnectionError(`could not connect to ${this.url}: ${toError(error).message}`, { url: this.url, cause: error });
+    } finally {
+      clock.clearTimeout(timer);
+    }
+  }
+
+  private enqueue<Res, ReqInit>(
+    api: ApiDefinition<unknown, ReqInit, Res, unknown>,
+    version: number,
+    body: ReqInit,
+    timeoutMs: number,
+    expectResponse: boolean,
+  ): Promise<Res> {
+    const correlationId = this.nextCorrelationId;
+    this.nextCorrelationId = (this.nextCorrelationId + 1) | 0;
+    const frame = encodeRequestFrame(api, { apiVersion: version, correlationId, clientId: this.config.clientId }, body);
+    const limit = this.identity?.maxFrameBytes;
+    if (limit !== undefined && frame.length > limit) {
+      return Promise.reject(
+        new StrataError(ERRORS.FRAME_TOO_LARGE, `${api.name} request of ${frame.length} bytes exceeds the broker's frame limit of ${limit} bytes`),
+      );
+    }
+    return new Promise<Res>((resolve, reject) => {
+      const pending = new PendingRequest(
+        correlationId,
+        api.name,
+        version,
+        expectResponse ? (api.response as ApiDefinition['response']) : null,
+        frame,
+        frame.length,
+        timeoutMs,
+        resolve as (value: unknown) => void,
+        reject,
+      );
+      pending.timer = this.config.clock.setTimeout(() => this.onTimeout(pending), timeoutMs);
+      this.waiting.push(pending);
+      this.drain();
+    });
+  }
+
+  /** Writes waiting requests while in-flight slots are free. */
+  private drain(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    const max = this.config.maxInFlightRequests ?? Number.POSITIVE_INFINITY;
+    while (this.waiting.length > 0 && this.inFlight.size < max) {
+      const pending = this.waiting[0]!;
+      // Before the handshake completes only the handshake itself may go out.
+      if (this.state !== 'ready' && !(this.state === 'connecting' && pending.apiName === 'ApiVersions')) return;
+      this.waiting.shift();
+      this.write(socket, pending);
+    }
+  }
+
+  private write(socket: TransportConnection, pending: PendingRequest): void {
+    const frame = pending.frame!;
+    pending.frame = null;
+    pending.sentAt = this.config.clock.now();
+    if (pending.codec) this.inFlight.set(pending.correlationId, pending);
+    try {
+      socket.send(frame);
+    } catch (error) {
+      this.inFlight.delete(pending.correlationId);
+      this.config.clock.clearTimeout(pending.timer);
+      pending.reject(new StrataConnectionError(`could not write to ${this.url}: ${toError(error).message}`, { url: this.url, cause: error }));
+      return;
+    }
+    if (!pending.codec) {
+      this.config.clock.clearTimeout(pending.timer);
+      this.emitRequest(pending, 0);
+      pending.resolve(undefined);
+    }
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    if (this.state === 'closed') return;
+    let header;
+    try {
+      header = decodeResponseFrame(frame);
+    } catch (error) {
+      this.shutdown(toError(error), 1002, 'malformed response frame', 'failure');
+      return;
+    }
+    const pending = this.inFlight.get(header.correlationId);
+    if (!pending) {
+      if (header.errorCode !== 0) {
+        // Typically the broker's reason for closing the connection right after.
+        this.orphanError = this.brokerError(header.errorCode, header.body);
+        this.config.logger.warn(`broker ${this.url} reported an error: ${this.orphanError.message}`, { code: this.orphanError.code });
+      } else {
+        this.config.logger.debug(`response ${header.correlationId} from ${this.url} matches no pending request (timed out?)`);
+      }
+      return;
+    }
+    this.inFlight.delete(header.correlationId);
+    this.config.clock.clearTimeout(pending.timer);
+    this.emitRequest(pending, frame.length);
+    if (header.errorCode !== 0) {
+      pending.reject(this.brokerError(header.errorCode, header.body));
+    } else {
+      try {
+        pending.resolve(decodeMessage(pending.codec!, header.body, ERRORS.CORRUPT_MESSAGE));
+      } catch (error) {
+        pending.reject(toError(error));
+      }
+    }
+    this.drain();
+  }
+
+  private brokerError(code: number, body: Uint8Array): StrataError {
+    try {
+      const decoded = decodeErrorResponse(body);
+      return errorFromCode(code, decoded.message);
+    } catch {
+      return errorFromCode(code);
+    }
+  }
+
+  private onTimeout(pending: PendingRequest): void {
+    if (pending.settled) return;
+    this.inFlight.delete(pending.correlationId);
+    const i = this.waiting.indexOf(pending);
+    if (i >= 0) this.waiting.splice(i, 1);
+    this.config.events.emit('connection.request_timeout', {
+      url: this.url,
+      apiName: pending.apiName,
+      correlationId: pending.correlationId,
+      timeoutMs: pending.timeoutMs,
+    });
+    pending.reject(new StrataRequestTimeoutError(pending.apiName, pending.correlationId, pending.timeoutMs, this.url));
+    this.drain();
+  }
+
+  private onTransportClose(info: TransportCloseInfo): void {
+    if (this.state === 'closed') return;
+    const cause = this.orphanError ?? info.error;
+    const detail = this.orphanError ? `: ${this.orphanError.message}` : info.error ? `: ${info.error.message}` : '';
+    const error = new StrataConnectionError(`connection to ${this.url} closed (code ${info.code}${info.reason ? `, ${info.reason}` : ''})${detail}`, {
+      url: this.url,
+      cause,
+    });
+    this.shutdown(error, info.code, info.reason, 'remote');
+  }
+
+  /** `how`: 'local' = close() on purpose, 'failure' = we close because of `error`, 'remote' = the socket closed. */
+  private shutdown(error: Error, code: number, reason: string, how: 'local' | 'failure' | 'remote'): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (how !== 'remote') this.socket?.close(code, reason);
+    const failure =
+      error instanceof StrataConnectionError ? error : new StrataConnectionError(`connection to ${this.url} closed: ${error.message}`, { url: this.url, cause: error });
+    const all = [...this.inFlight.values(), ...this.waiting];
+    this.inFlight.clear();
+    this.waiting.length = 0;
+    for (const pending of all) {
+      this.config.clock.clearTimeout(pending.timer);
+      pending.reject(failure);
+    }
+    this.config.events.emit('connection.close', how === 'local' ? { url: this.url, code, reason } : { url: this.url, code, reason, error: failure });
+    this.config.onClose?.(this);
+  }
+
+  private emitRequest(pending: PendingRequest, responseBytes: number): void {
+    if (!this.config.events.listening('connection.request')) return;
+    this.config.events.emit('connection.request', {
+      url: this.url,
+      apiName: pending.apiName,
+      apiVersion: pending.apiVersion,
+      correlationId: pending.correlationId,
+      requestBytes: pending.frameBytes,
+      responseBytes,
+      durationMs: this.config.clock.now() - pending.sentAt,
+    });
+  }
+}
+
+function toError(error: unknown): Error {
+  if (error instanceof Error) return error;
+  return new Error(String(error));
+}

@@ -1,0 +1,24 @@
+/**
+ * Partitioners choose a partition for each message that does not name one. A custom partitioner is
+ * a plain function; the built-in ones are objects that may also keep per-topic state (sticky).
+ */
+import type { ProducerMessage } from '../producer-types';
+
+export interface PartitionerArgs {
+  topic: string;
+  partitionCount: number;
+  message: ProducerMessage;
+}
+
+/** A custom partitioner: returns a partition in [0, partitionCount). */
+export type PartitionerFn = (args: PartitionerArgs) => number;
+
+/** Internal form of a partitioner. */
+export interface Partitioner {
+  partition(args: PartitionerArgs): number;
+  /** Told after records of `topic` went out, so a sticky partitioner can move on. */
+  onSent?(topic: string, partitionCount: number): void;
+}
+
+/** Built-in partitioner names. */
+export type PartitionerName = 'default' | 'round-robin';

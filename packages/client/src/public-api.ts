@@ -1,0 +1,53 @@
+/**
+ * Everything both entry points (Node and browser) export, apart from the Strata class bound to their
+ * default transport.
+ */
+export { StrataClient } from './strata';
+export type { StrataOptions } from './config/client-options';
+export { CLIENT_DEFAULTS } from './config/client-options';
+
+export {
+  StrataError,
+  StrataProtocolError,
+  StrataConnectionError,
+  StrataRequestTimeoutError,
+  StrataConfigError,
+  StrataClosedError,
+  StrataArgumentError,
+  StrataAggregateError,
+  CLIENT_ERRORS,
+  ERRORS,
+  isRetriable,
+} from './errors';
+
+export type { Transport, TransportConnection, TransportConnectOptions, TransportCloseInfo } from './transport/transport';
+export { browserTransport, type WebSocketLike, type WebSocketConstructor } from './transport/browser-transport';
+
+export type { Clock, TimerHandle } from './clock';
+export { systemClock } from './clock';
+export type { Logger, LogLevel, LogFields } from './logger';
+export { consoleLogger, silentLogger } from './logger';
+export type { RetryOptions } from './retry';
+export { RETRY_DEFAULTS, backoffMs } from './retry';
+export type { InstrumentationEvent, EventListener, Unsubscribe } from './instrumentation';
+export type { ConnectionEvents } from './network/connection-events';
+
+export { Admin, type AdminEvents } from './admin/admin';
+export type { AdminOptions } from './admin/admin-options';
+export type * from './admin/admin-types';
+
+export { Producer, type ProducerEvents } from './producer/producer';
+export { PRODUCER_DEFAULTS, type ProducerOptions } from './producer/producer-options';
+export type * from './producer/producer-types';
+export type { PartitionerArgs, PartitionerFn, PartitionerName } from './producer/partitioners/partitioner';
+export { murmur2, toPositive, partitionForKey } from './producer/partitioners/murmur2';
+
+export { Consumer, type ConsumerEvents, type TopicPartitionsSelection } from './consumer/consumer';
+export { CONSUMER_DEFAULTS, type ConsumerOptions } from './consumer/consumer-options';
+export { ConsumerMessage, MessageBatch, type RecordHeader } from './consumer/consumer-message';
+export type { EachMessagePayload, EachBatchPayload, RunOptions } from './consumer/runner';
+export type { PartitionAssignment, TopicPartition, OffsetResetStrategy } from './consumer/subscription-state';
+export type { CompressionCodec } from './codecs/compression-codec';
+export { CodecRegistry, platformGzip } from './codecs/compression-codec';
+
+export { CLIENT_VERSION } from './version';
