@@ -88,3 +88,8 @@ export function apiByKey(key: number): ApiDefinition | undefined {
 export function allApis(): readonly ApiDefinition[] {
   return [...BY_KEY.values()];
 }
+
+/** The definition of API `name`, typed by its name (indexing `Apis` with a generic name gives a union). */
+export function apiOf<N extends ApiName>(name: N): ApiDefinition<RequestOf<N>, RequestInitOf<N>, ResponseOf<N>, ResponseInitOf<N>> {
+  return Apis[name] as unknown as ApiDefinition<RequestOf<N>, RequestInitOf<N>, ResponseOf<N>, ResponseInitOf<N>>; // Apis[N] is exactly this type, TS just cannot see it through the union
+}

@@ -96,7 +96,7 @@ export function produceHandler(b: BrokerServices): RequestHandler {
             b.metrics.bytesIn.inc({ topic: t.name }, p.records.length);
             b.metrics.recordsIn.inc({ topic: t.name }, records);
             if (req.acks !== 0) {
-              const wait = durable ? partition.log.waitDurable(appended.endOffset) : partition.log.waitWritten(appended.endOffset);
+              const wait = durable ? partition.log.waitDurable(appended.endOffset, appended.generation) : partition.log.waitWritten(appended.endOffset, appended.generation);
               waits.push(
                 withTimeout(wait, req.timeoutMs, `produce to ${t.name}-${p.partition}`).catch((e: unknown) => {
                   Object.assign(result, failure(e), { baseOffset: -1 });

@@ -46,6 +46,8 @@ export interface AppendResult {
   lastOffset: number;
   /** Offset after the appended batches. */
   endOffset: number;
+  /** Pass to waitWritten / waitDurable: a failed write in between makes them reject. */
+  generation: number;
 }
 
 interface PendingWrite {
@@ -86,6 +88,9 @@ export class Log {
   private readonly syncWaiters: Waiter[] = [];
   private readonly watchers = new Set<() => void>();
   private closed = false;
+  /** Incremented by each failed write, which takes back the offsets queued behind it. */
+  private generation = 0;
+  private lastFailure: StrataError | null = null;
   private idle: Promise<void> | null = null;
   private idleResolve: (() => void) | null = null;
 
@@ -143,7 +148,7 @@ export class Log {
       this.enqueue(segment, batch.bytes, position, this.logEndOffset);
     }
     this.drain();
-    return { baseOffset, lastOffset: this.logEndOffset - 1, endOffset: this.logEndOffset };
+    return { baseOffset, lastOffset: this.logEndOffset - 1, endOffset: this.logEndOffset, generation: this.generation };
   }
 
   private maybeRoll(bytes: number, lastOffset: number): void {
@@ -216,6 +221,8 @@ export class Log {
   private async failWrites(failed: PendingWrite, cause: unknown): Promise<void> {
     const error = storageError(`write to ${failed.segment.logPath} failed: ${(cause as Error).message}`, cause);
     this.pending.length = 0;
+    this.generation++;
+    this.lastFailure = error;
     const writtenEnd = this.highWatermark;
     rejectAbove(this.writeWaiters, writtenEnd, error);
     rejectAbove(this.syncWaiters, writtenEnd, error);
@@ -234,15 +241,25 @@ export class Log {
     }
   }
 
+  /** Rejects when the append of `generation` was taken back by a failed write. */
+  private staleAppend(generation: number | undefined): Promise<void> | null {
+    if (generation === undefined || generation === this.generation) return null;
+    return Promise.reject(this.lastFailure ?? storageError(`write to ${this.name} failed`));
+  }
+
   /** Resolves once every offset below `endOffset` is written to the OS (acks=1). */
-  waitWritten(endOffset: number): Promise<void> {
+  waitWritten(endOffset: number, generation?: number): Promise<void> {
     if (this.highWatermark >= endOffset) return Promise.resolve();
+    const stale = this.staleAppend(generation);
+    if (stale) return stale;
     return new Promise((resolve, reject) => this.writeWaiters.push({ endOffset, resolve, reject }));
   }
 
   /** Resolves once every offset below `endOffset` is fsynced (durable acks). */
-  waitDurable(endOffset: number): Promise<void> {
+  waitDurable(endOffset: number, generation?: number): Promise<void> {
     if (this.syncedEndOffset >= endOffset) return Promise.resolve();
+    const stale = this.staleAppend(generation);
+    if (stale) return stale;
     const p = new Promise<void>((resolve, reject) => this.syncWaiters.push({ endOffset, resolve, reject }));
     void this.syncLoop();
     return p;

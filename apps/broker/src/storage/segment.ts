@@ -253,35 +253,30 @@ export class LogSegment {
     let position = fromPosition;
     let batches = 0;
     const chunkSize = 8 * 1024 * 1024;
+    // `position` always points just after the last accepted batch.
     outer: while (position < fileSize) {
+      const chunkStart = position;
       const chunk = await readAt(fd, Math.min(chunkSize, fileSize - position), position);
       let p = 0;
       while (p < chunk.length) {
         if (chunk.length - p < BATCH_HEADER_SIZE) {
-          if (position + p + BATCH_HEADER_SIZE > fileSize) break outer; // torn tail
-          break; // header straddles the chunk: read on from here
+          if (position + BATCH_HEADER_SIZE > fileSize) break outer; // torn tail
+          continue outer; // header straddles the chunk: read on from `position`
         }
         const size = chunk.readInt32BE(p + BatchField.BATCH_LENGTH) + 12;
         if (size < BATCH_HEADER_SIZE || size > maxBatchBytes) break outer;
+        if (position + size > fileSize) break outer; // torn tail
         if (p + size > chunk.length) {
-          if (position + p + size > fileSize) break outer; // torn tail
-          if (p === 0) {
-            // A batch larger than the chunk: read it whole.
-            const whole = await readAt(fd, size, position);
-            if (!this.acceptRecovered(whole, 0, size, nextOffset, maxBatchBytes)) break outer;
-            nextOffset = this.lastAccepted;
-            position += size;
-            batches++;
-            continue outer;
-          }
-          break;
-        }
-        if (!this.acceptRecovered(chunk, p, size, nextOffset, maxBatchBytes)) break outer;
+          if (p > 0) continue outer; // batch straddles the chunk: read on from `position`
+          // A batch larger than the chunk: read it whole.
+          const whole = await readAt(fd, size, position);
+          if (!this.acceptRecovered(whole, 0, size, nextOffset, maxBatchBytes)) break outer;
+        } else if (!this.acceptRecovered(chunk, p, size, nextOffset, maxBatchBytes)) break outer;
         nextOffset = this.lastAccepted;
         p += size;
+        position = chunkStart + p;
         batches++;
       }
-      position += p;
     }
     const truncatedBytes = fileSize - position;
     if (truncatedBytes > 0) await ftruncate(fd, position);
