@@ -1,6 +1,7 @@
 // Lint for every project. The module-boundary rule keeps dependencies pointing one way:
 // client -> protocol <- broker; the CLI uses the client; protocol depends on no other project.
-// Broker tests may drive the broker through the client (the client is a devDependency there).
+// Tests of the client, the CLI and tools start a real broker in-process (never the other way
+// round: the broker and its tests never import the client, so the project graph has no cycle).
 import nx from '@nx/eslint-plugin';
 
 const boundaries = (extra = {}) => [
@@ -10,7 +11,7 @@ const boundaries = (extra = {}) => [
     allow: [],
     depConstraints: [
       { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [] },
-      { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol'] },
+      { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol', ...(extra.client ?? [])] },
       { sourceTag: 'scope:broker', onlyDependOnLibsWithTags: ['scope:protocol', ...(extra.broker ?? [])] },
       { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:client', 'scope:protocol', ...(extra.cli ?? [])] },
       { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:client', 'scope:protocol', 'scope:broker'] },
@@ -38,10 +39,10 @@ export default [
     },
   },
   {
-    // Tests of the broker and the CLI may use the client and start an in-process broker.
-    files: ['apps/broker/test/**/*.ts', 'apps/broker/**/*.spec.ts', 'apps/cli/test/**/*.ts', 'apps/cli/**/*.spec.ts'],
+    // Tests of the client and the CLI start a real broker in-process.
+    files: ['packages/client/test/**/*.ts', 'packages/client/**/*.spec.ts', 'apps/cli/test/**/*.ts', 'apps/cli/**/*.spec.ts'],
     rules: {
-      '@nx/enforce-module-boundaries': boundaries({ broker: ['scope:client'], cli: ['scope:broker'] }),
+      '@nx/enforce-module-boundaries': boundaries({ client: ['scope:broker'], cli: ['scope:broker'] }),
     },
   },
 ];
