@@ -1,0 +1,162 @@
+/**
+ * Produce and consume throughput of Strata on this machine: the built broker binary in its own
+ * process, one client process (this one), loopback. For each value size, each run starts a fresh
+ * broker with an empty data folder, produces N records, then reads them all back; the table
+ * reports the median of the runs.
+ *
+ *   npm run bench -- --records 1000000 --sizes 100,1000 --runs 3 --acks 1,all
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Strata, silentLogger } from '@strata/client';
+import { BenchBroker } from './broker-process';
+import { fmt, median } from './stats';
+
+interface RunResult {
+  seconds: number;
+  clientCpu: number;
+  brokerCpu: number;
+}
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    sizes: { type: 'string', default: '100,1000' },
+    runs: { type: 'string', default: '3' },
+    acks: { type: 'string', default: '1,all' },
+    partitions: { type: 'string', default: '1' },
+    'batch-messages': { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '4' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const RECORDS = Number(args.records);
+const SIZES = args.sizes!.split(',').map(Number);
+const RUNS = Number(args.runs);
+const ACKS = args.acks!.split(',').map((a) => (a === 'all' ? -1 : Number(a)) as -1 | 0 | 1);
+const PARTITIONS = Number(args.partitions);
+const PER_SEND = Number(args['batch-messages']);
+const CONCURRENCY = Number(args.concurrency);
+
+function cpu(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+async function measure(broker: BenchBroker, fn: () => Promise<void>): Promise<RunResult> {
+  const c0 = cpu();
+  const b0 = broker.cpuSeconds();
+  const t0 = process.hrtime.bigint();
+  await fn();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { seconds, clientCpu: cpu() - c0, brokerCpu: broker.cpuSeconds() - b0 };
+}
+
+async function runOnce(size: number, acks: -1 | 0 | 1): Promise<{ produce: RunResult; consume: RunResult }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
+  const broker = new BenchBroker(dataDir, { durability: 'fsync' });
+  await broker.start();
+  try {
+    const strata = new Strata({ brokers: [broker.url], clientId: 'bench', logger: silentLogger });
+    const admin = strata.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'bench', numPartitions: PARTITIONS }] });
+    await admin.disconnect();
+
+    const value = new Uint8Array(size).fill(120);
+    const producer = strata.producer();
+    await producer.connect();
+    let next = 0;
+    const produce = await measure(broker, async () => {
+      const worker = async () => {
+        while (next < RECORDS) {
+          const n = Math.min(PER_SEND, RECORDS - next);
+          const base = next;
+          next += n;
+          const messages = new Array(n);
+          for (let i = 0; i < n; i++) messages[i] = { value, partition: (base + i) % PARTITIONS };
+          await producer.send({ topic: 'bench', messages, acks });
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    });
+    await producer.disconnect();
+
+    const consumer = strata.consumer({ maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 });
+    await consumer.connect();
+    consumer.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: 'bench', partition, fromBeginning: true })));
+    let seen = 0;
+    let bytes = 0;
+    const consume = await measure(broker, async () => {
+      for await (const batch of consumer.batches()) {
+        for (const m of batch.messages) bytes += m.value?.length ?? 0;
+        seen += batch.messages.length;
+        if (seen >= RECORDS) break;
+      }
+    });
+    await consumer.disconnect();
+    if (seen < RECORDS || bytes < RECORDS * size) throw new Error(`read back ${seen} records, expected ${RECORDS}`);
+    return { produce, consume };
+  } finally {
+    await broker.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+interface Row {
+  workload: string;
+  size: number;
+  acks: string;
+  msgsPerSec: number;
+  mbPerSec: number;
+  clientCpuPct: number;
+  brokerCpuPct: number;
+}
+
+function row(workload: string, size: number, acks: string, results: RunResult[]): Row {
+  const secs = median(results.map((r) => r.seconds));
+  return {
+    workload,
+    size,
+    acks,
+    msgsPerSec: RECORDS / secs,
+    mbPerSec: (RECORDS * size) / secs / 1e6,
+    clientCpuPct: median(results.map((r) => (100 * r.clientCpu) / r.seconds)),
+    brokerCpuPct: median(results.map((r) => (100 * r.brokerCpu) / r.seconds)),
+  };
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  for (const size of SIZES) {
+    for (const acks of ACKS) {
+      const produce: RunResult[] = [];
+      const consume: RunResult[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        const res = await runOnce(size, acks);
+        produce.push(res.produce);
+        consume.push(res.consume);
+        process.stderr.write(`size=${size} acks=${acks} run ${r + 1}/${RUNS}: produce ${fmt(RECORDS / res.produce.seconds)} msg/s, consume ${fmt(RECORDS / res.consume.seconds)} msg/s\n`);
+      }
+      const acksName = acks === -1 ? 'all (fsync)' : String(acks);
+      rows.push(row('produce', size, acksName, produce), row('consume', size, acksName, consume));
+    }
+  }
+  if (args.json) {
+    process.stdout.write(JSON.stringify({ records: RECORDS, runs: RUNS, partitions: PARTITIONS, perSend: PER_SEND, concurrency: CONCURRENCY, rows }, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(`\n${fmt(RECORDS)} records, ${PARTITIONS} partition(s), ${PER_SEND} messages per send, ${CONCURRENCY} sends in flight, median of ${RUNS} runs\n\n`);
+  process.stdout.write('| workload | value bytes | acks | msgs/s | MB/s | client CPU % | broker CPU % |\n| --- | ---: | --- | ---: | ---: | ---: | ---: |\n');
+  for (const r of rows) {
+    process.stdout.write(`| ${r.workload} | ${r.size} | ${r.acks} | ${fmt(r.msgsPerSec)} | ${fmt(r.mbPerSec, 1)} | ${fmt(r.clientCpuPct)} | ${fmt(r.brokerCpuPct)} |\n`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
