@@ -1,5 +1,5 @@
 import { InstrumentationEmitter } from '../src/instrumentation';
-import type { Logger } from '../src';
+import { silentLogger, type Logger } from '../src';
 import { ManualClock } from './helpers/manual-clock';
 
 interface Events {
@@ -10,7 +10,7 @@ interface Events {
 describe('instrumentation events', () => {
   it('delivers namespaced events with id, type and timestamp; on() returns an unsubscribe function', () => {
     const clock = new ManualClock(1000);
-    const emitter = new InstrumentationEmitter<Events>(clock, { debug() {}, info() {}, warn() {}, error() {} });
+    const emitter = new InstrumentationEmitter<Events>(clock, silentLogger);
     const seen: Array<[number, string, number, number]> = [];
     const off = emitter.on('thing.happened', (e) => seen.push([e.id, e.type, e.timestamp, e.payload.n]));
     expect(emitter.listening('thing.happened')).toBe(true);
@@ -30,7 +30,7 @@ describe('instrumentation events', () => {
 
   it('logs and ignores a listener that throws, still calling the others', () => {
     const errors: string[] = [];
-    const logger: Logger = { debug() {}, info() {}, warn() {}, error: (m) => errors.push(m) };
+    const logger: Logger = { ...silentLogger, error: (m) => errors.push(m) };
     const emitter = new InstrumentationEmitter<Events>(new ManualClock(), logger);
     let called = false;
     emitter.on('thing.other', () => {

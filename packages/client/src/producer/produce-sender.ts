@@ -20,8 +20,11 @@ import type { RecordMetadata } from './producer-types';
 export interface ProducerRequestEvents {
   /** A Produce request completed (or, with acks = 0, was written). */
   'producer.request': { brokerId: number; partitions: number; records: number; bytes: number; acks: number; durationMs: number };
-  /** Some partitions failed with a retriable error and will be sent again after `delayMs`. */
-  'producer.retry': { attempt: number; partitions: number; delayMs: number; error: Error };
+  /**
+   * A retriable failure: looking up metadata (`stage: 'metadata'`) or sending to some partitions
+   * (`stage: 'produce'`) will be tried again after `delayMs`.
+   */
+  'producer.retry': { attempt: number; stage: 'metadata' | 'produce'; partitions: number; delayMs: number; error: Error };
 }
 
 interface Failure {
@@ -58,7 +61,7 @@ export class ProduceSender {
       const delayMs = this.retrier.delay(attempt);
       const error = describe(failures[0]!);
       this.logger.warn(`produce to ${failures.length} partitions failed, retrying in ${delayMs} ms: ${error.message}`);
-      this.events.emit('producer.retry', { attempt, partitions: failures.length, delayMs, error });
+      this.events.emit('producer.retry', { attempt, stage: 'produce', partitions: failures.length, delayMs, error });
       await sleep(this.clock, delayMs);
       pending = failures.map((f) => f.batch);
     }

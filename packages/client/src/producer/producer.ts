@@ -115,6 +115,12 @@ export class Producer {
         position += tm.messages.length;
       }
       return list;
+    }, {
+      onRetry: (error, attempt, delayMs) => {
+        const e = error instanceof Error ? error : new Error(String(error));
+        this.ctx.logger.warn(`metadata for send failed, retrying in ${delayMs} ms: ${e.message}`);
+        this.events.emit('producer.retry', { attempt, stage: 'metadata', partitions: 0, delayMs, error: e });
+      },
     });
     const batches = planBatches(inputs, this.partitioner, this.ctx.clock.now(), this.maxBatchBytes());
     for (const input of inputs) this.partitioner.onSent?.(input.topic, input.metadata.partitions.length);

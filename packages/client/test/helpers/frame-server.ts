@@ -54,7 +54,7 @@ export async function startFrameServer(): Promise<FrameServer> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const address = wss.address();
-  if (typeof address === 'string') throw new Error('unexpected address');
+  if (address === null || typeof address === 'string') throw new Error('unexpected address');
   const received: ReceivedRequest[] = [];
   const waiters: Array<{ n: number; resolve: () => void }> = [];
   const server: FrameServer = {
@@ -62,7 +62,7 @@ export async function startFrameServer(): Promise<FrameServer> {
     received,
     onRequest: () => undefined,
     onHandshake: (r) => server.respond(r, 'ApiVersions', apiVersionsBody()),
-    respond(request, name, body) {
+    respond<N extends ApiName>(request: ReceivedRequest, name: N, body: ResponseInitOf<N>) {
       const api = Apis[name] as unknown as ApiDefinition<unknown, unknown, unknown, ResponseInitOf<N>>;
       request.socket.send(encodeResponseFrame(api, request.header.correlationId, body));
     },
