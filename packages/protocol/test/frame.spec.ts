@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ApiKey,
   Apis,
@@ -98,5 +100,14 @@ describe('response frames', () => {
     const frame = encodeResponseFrame(Apis.Produce, 1, { topics: [{ name: 't', partitions: [{ partition: 0, baseOffset: 0 }] }] });
     const body = decodeMessage(Apis.Produce.response, decodeResponseFrame(frame).body);
     expect(body.topics[0]!.partitions[0]!.baseOffset).toBe(0);
+  });
+});
+
+describe('docs/protocol.md', () => {
+  it('shows the exact bytes of its Metadata request example', () => {
+    const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'protocol.md'), 'utf8');
+    const line = doc.split('\n').find((l) => l.startsWith('00 03 00 00 00 00 00 4d'))!;
+    const frame = encodeRequestFrame(Apis.Metadata, { apiVersion: 0, correlationId: 77, clientId: 'my-app' }, { topics: ['a'] });
+    expect(Buffer.from(frame).toString('hex').match(/../g)!.join(' ')).toBe(line.trim());
   });
 });
