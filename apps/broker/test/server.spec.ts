@@ -37,7 +37,15 @@ describe('broker over the wire', () => {
   describe('handshake and bad frames', () => {
     it('answers ApiVersions with every API it serves and its limits', async () => {
       const res = await client.request('ApiVersions', {});
-      expect(res.apiKeys.map((k) => k.apiKey).sort((a, b) => a - b)).toEqual(Object.values(Apis).map((a) => a.key).sort((a, b) => a - b));
+      const served = res.apiKeys.map((k) => k.apiKey);
+      for (const api of [Apis.ApiVersions, Apis.Metadata, Apis.CreateTopics, Apis.DeleteTopics, Apis.DescribeTopics, Apis.Produce, Apis.Fetch, Apis.ListOffsets]) {
+        expect(served).toContain(api.key);
+      }
+      // Only APIs of the shared table, each at the versions that table gives.
+      for (const k of res.apiKeys) {
+        const api = Object.values(Apis).find((a) => a.key === k.apiKey)!;
+        expect([k.minVersion, k.maxVersion]).toEqual([api.minVersion, api.maxVersion]);
+      }
       expect(res.maxFrameBytes).toBe(broker.config.maxFrameBytes);
       expect(res.maxBatchBytes).toBe(broker.config.messageMaxBytes);
       expect(res.authMechanisms).toEqual([]);

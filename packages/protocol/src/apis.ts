@@ -64,6 +64,55 @@ export const Apis = {
     v1.DescribeTopicsRequest,
     v1.DescribeTopicsResponse,
   ),
+  AlterTopicConfigs: api<M.AlterTopicConfigsRequest, M.AlterTopicConfigsRequestInit, M.AlterTopicConfigsResponse, M.AlterTopicConfigsResponseInit>(
+    44,
+    'AlterTopicConfigs',
+    v1.AlterTopicConfigsRequest,
+    v1.AlterTopicConfigsResponse,
+  ),
+  InitProducerId: api<M.InitProducerIdRequest, M.InitProducerIdRequestInit, M.InitProducerIdResponse, M.InitProducerIdResponseInit>(
+    22,
+    'InitProducerId',
+    v1.InitProducerIdRequest,
+    v1.InitProducerIdResponse,
+  ),
+  FindCoordinator: api<M.FindCoordinatorRequest, M.FindCoordinatorRequestInit, M.FindCoordinatorResponse, M.FindCoordinatorResponseInit>(
+    10,
+    'FindCoordinator',
+    v1.FindCoordinatorRequest,
+    v1.FindCoordinatorResponse,
+  ),
+  ConsumerGroupHeartbeat: api<
+    M.ConsumerGroupHeartbeatRequest,
+    M.ConsumerGroupHeartbeatRequestInit,
+    M.ConsumerGroupHeartbeatResponse,
+    M.ConsumerGroupHeartbeatResponseInit
+  >(68, 'ConsumerGroupHeartbeat', v1.ConsumerGroupHeartbeatRequest, v1.ConsumerGroupHeartbeatResponse),
+  ConsumerGroupDescribe: api<
+    M.ConsumerGroupDescribeRequest,
+    M.ConsumerGroupDescribeRequestInit,
+    M.ConsumerGroupDescribeResponse,
+    M.ConsumerGroupDescribeResponseInit
+  >(69, 'ConsumerGroupDescribe', v1.ConsumerGroupDescribeRequest, v1.ConsumerGroupDescribeResponse),
+  OffsetCommit: api<M.OffsetCommitRequest, M.OffsetCommitRequestInit, M.OffsetCommitResponse, M.OffsetCommitResponseInit>(
+    8,
+    'OffsetCommit',
+    v1.OffsetCommitRequest,
+    v1.OffsetCommitResponse,
+  ),
+  OffsetFetch: api<M.OffsetFetchRequest, M.OffsetFetchRequestInit, M.OffsetFetchResponse, M.OffsetFetchResponseInit>(
+    9,
+    'OffsetFetch',
+    v1.OffsetFetchRequest,
+    v1.OffsetFetchResponse,
+  ),
+  ListGroups: api<M.ListGroupsRequest, M.ListGroupsRequestInit, M.ListGroupsResponse, M.ListGroupsResponseInit>(16, 'ListGroups', v1.ListGroupsRequest, v1.ListGroupsResponse),
+  DeleteGroups: api<M.DeleteGroupsRequest, M.DeleteGroupsRequestInit, M.DeleteGroupsResponse, M.DeleteGroupsResponseInit>(
+    42,
+    'DeleteGroups',
+    v1.DeleteGroupsRequest,
+    v1.DeleteGroupsResponse,
+  ),
 } as const;
 
 export type ApiName = keyof typeof Apis;

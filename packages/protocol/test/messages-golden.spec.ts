@@ -52,6 +52,31 @@ const samples: Array<[string, ApiDefinition, object, object]> = [
   ['list-offsets', Apis.ListOffsets, { replicaId: -1, topics: [{ name: 'orders', partitions: [{ partition: 0, timestamp: -2 }] }] }, {
     topics: [{ name: 'orders', partitions: [{ partition: 0, errorCode: 0, timestamp: -1, offset: 17 }] }],
   }],
+  ['alter-topic-configs', Apis.AlterTopicConfigs, { topics: [{ name: 'orders', configs: [{ name: 'retention.ms', value: '60000', operation: 0 }, { name: 'segment.bytes', operation: 1 }] }], validateOnly: false }, {
+    topics: [{ name: 'orders', errorCode: 0 }],
+  }],
+  ['init-producer-id', Apis.InitProducerId, { transactionalId: '', transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 }, { errorCode: 0, producerId: 1000, producerEpoch: 0 }],
+  ['find-coordinator', Apis.FindCoordinator, { keyType: 0, keys: ['g1'] }, { coordinators: [{ key: 'g1', nodeId: 1, url: 'ws://127.0.0.1:9092', errorCode: 0 }] }],
+  ['consumer-group-heartbeat', Apis.ConsumerGroupHeartbeat, {
+    groupId: 'g1', memberId: 'm-1', memberEpoch: 3, instanceId: 'i-1', rebalanceTimeoutMs: 300000, sessionTimeoutMs: 45000,
+    subscriptionChanged: true, subscribedTopicNames: ['orders'], subscribedTopicRegex: '', serverAssignor: 'sticky',
+    ownedChanged: true, owned: [{ topic: 'orders', partitions: [0, 2] }], pollIdleMs: 12,
+  }, { errorCode: 0, memberId: 'm-1', memberEpoch: 4, heartbeatIntervalMs: 3000, hasAssignment: true, assignment: [{ topic: 'orders', partitions: [0] }] }],
+  ['consumer-group-describe', Apis.ConsumerGroupDescribe, { groupIds: ['g1'], includeOffsets: true }, {
+    groups: [{
+      errorCode: 0, groupId: 'g1', state: 'stable', groupEpoch: 4, assignmentEpoch: 4, assignor: 'sticky',
+      members: [{ memberId: 'm-1', instanceId: '', clientId: 'c', clientHost: '127.0.0.1', memberEpoch: 4, subscribedTopicNames: ['orders'], assignment: [{ topic: 'orders', partitions: [0, 1] }], targetAssignment: [{ topic: 'orders', partitions: [0, 1] }] }],
+      offsets: [{ topic: 'orders', partition: 0, committedOffset: 10, logEndOffset: 15, lag: 5, metadata: '' }],
+    }],
+  }],
+  ['offset-commit', Apis.OffsetCommit, { groupId: 'g1', memberId: 'm-1', memberEpoch: 4, topics: [{ name: 'orders', partitions: [{ partition: 0, committedOffset: 10, committedLeaderEpoch: -1, metadata: '' }] }] }, {
+    errorCode: 0, topics: [{ name: 'orders', partitions: [{ partition: 0, errorCode: 0 }] }],
+  }],
+  ['offset-fetch', Apis.OffsetFetch, { groupId: 'g1', topics: [{ name: 'orders', partitions: [0, 1] }] }, {
+    errorCode: 0, topics: [{ name: 'orders', partitions: [{ partition: 0, committedOffset: 10, committedLeaderEpoch: -1, metadata: '', errorCode: 0 }, { partition: 1, committedOffset: -1, errorCode: 0 }] }],
+  }],
+  ['list-groups', Apis.ListGroups, { statesFilter: ['stable'] }, { errorCode: 0, groups: [{ groupId: 'g1', groupState: 'stable', members: 2 }] }],
+  ['delete-groups', Apis.DeleteGroups, { groupIds: ['g1'] }, { results: [{ groupId: 'g1', errorCode: 68, errorMessage: 'group has members' }] }],
 ];
 
 describe('golden message encodings', () => {

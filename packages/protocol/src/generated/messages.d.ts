@@ -8,6 +8,58 @@ export interface MessageCodec<T, TInit> {
   decode(reader: Uint8Array, length?: number): T;
 }
 
+export interface AlterableConfig {
+  name: string;
+  value: string;
+  operation: number;
+}
+
+export interface AlterableConfigInit {
+  name?: string | null;
+  value?: string | null;
+  operation?: number | null;
+}
+
+export interface AlterTopicConfigsRequest {
+  topics: AlterTopicConfigsTopic[];
+  validateOnly: boolean;
+}
+
+export interface AlterTopicConfigsRequestInit {
+  topics?: AlterTopicConfigsTopicInit[] | null;
+  validateOnly?: boolean | null;
+}
+
+export interface AlterTopicConfigsResponse {
+  topics: AlterTopicConfigsResult[];
+}
+
+export interface AlterTopicConfigsResponseInit {
+  topics?: AlterTopicConfigsResultInit[] | null;
+}
+
+export interface AlterTopicConfigsResult {
+  name: string;
+  errorCode: number;
+  errorMessage: string;
+}
+
+export interface AlterTopicConfigsResultInit {
+  name?: string | null;
+  errorCode?: number | null;
+  errorMessage?: string | null;
+}
+
+export interface AlterTopicConfigsTopic {
+  name: string;
+  configs: AlterableConfig[];
+}
+
+export interface AlterTopicConfigsTopicInit {
+  name?: string | null;
+  configs?: AlterableConfigInit[] | null;
+}
+
 export interface ApiVersionRange {
   apiKey: number;
   minVersion: number;
@@ -74,6 +126,94 @@ export interface ConfigEntryInit {
   value?: string | null;
 }
 
+export interface ConsumerGroupDescribeRequest {
+  groupIds: string[];
+  includeOffsets: boolean;
+}
+
+export interface ConsumerGroupDescribeRequestInit {
+  groupIds?: string[] | null;
+  includeOffsets?: boolean | null;
+}
+
+export interface ConsumerGroupDescribeResponse {
+  groups: GroupDescription[];
+}
+
+export interface ConsumerGroupDescribeResponseInit {
+  groups?: GroupDescriptionInit[] | null;
+}
+
+export interface ConsumerGroupHeartbeatRequest {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  instanceId: string;
+  rackId: string;
+  rebalanceTimeoutMs: number;
+  sessionTimeoutMs: number;
+  subscriptionChanged: boolean;
+  subscribedTopicNames: string[];
+  subscribedTopicRegex: string;
+  serverAssignor: string;
+  ownedChanged: boolean;
+  owned: TopicPartitions[];
+  pollIdleMs: number;
+}
+
+export interface ConsumerGroupHeartbeatRequestInit {
+  groupId?: string | null;
+  memberId?: string | null;
+  memberEpoch?: number | null;
+  instanceId?: string | null;
+  rackId?: string | null;
+  rebalanceTimeoutMs?: number | null;
+  sessionTimeoutMs?: number | null;
+  subscriptionChanged?: boolean | null;
+  subscribedTopicNames?: string[] | null;
+  subscribedTopicRegex?: string | null;
+  serverAssignor?: string | null;
+  ownedChanged?: boolean | null;
+  owned?: TopicPartitionsInit[] | null;
+  pollIdleMs?: number | null;
+}
+
+export interface ConsumerGroupHeartbeatResponse {
+  errorCode: number;
+  errorMessage: string;
+  memberId: string;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  hasAssignment: boolean;
+  assignment: TopicPartitions[];
+}
+
+export interface ConsumerGroupHeartbeatResponseInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  memberId?: string | null;
+  memberEpoch?: number | null;
+  heartbeatIntervalMs?: number | null;
+  hasAssignment?: boolean | null;
+  assignment?: TopicPartitionsInit[] | null;
+}
+
+export interface Coordinator {
+  key: string;
+  nodeId: number;
+  url: string;
+  errorCode: number;
+  errorMessage: string;
+}
+
+export interface CoordinatorInit {
+  key?: string | null;
+  nodeId?: number | null;
+  url?: string | null;
+  errorCode?: number | null;
+  errorMessage?: string | null;
+}
+
 export interface CreatableTopic {
   name: string;
   numPartitions: number;
@@ -122,6 +262,18 @@ export interface CreateTopicsResponseInit {
   topics?: CreatableTopicResultInit[] | null;
 }
 
+export interface DeletableGroupResult {
+  groupId: string;
+  errorCode: number;
+  errorMessage: string;
+}
+
+export interface DeletableGroupResultInit {
+  groupId?: string | null;
+  errorCode?: number | null;
+  errorMessage?: string | null;
+}
+
 export interface DeletableTopicResult {
   name: string;
   errorCode: number;
@@ -132,6 +284,22 @@ export interface DeletableTopicResultInit {
   name?: string | null;
   errorCode?: number | null;
   errorMessage?: string | null;
+}
+
+export interface DeleteGroupsRequest {
+  groupIds: string[];
+}
+
+export interface DeleteGroupsRequestInit {
+  groupIds?: string[] | null;
+}
+
+export interface DeleteGroupsResponse {
+  results: DeletableGroupResult[];
+}
+
+export interface DeleteGroupsResponseInit {
+  results?: DeletableGroupResultInit[] | null;
 }
 
 export interface DeleteTopicsRequest {
@@ -278,6 +446,148 @@ export interface FetchTopicResultInit {
   partitions?: FetchPartitionResultInit[] | null;
 }
 
+export interface FindCoordinatorRequest {
+  keyType: number;
+  keys: string[];
+}
+
+export interface FindCoordinatorRequestInit {
+  keyType?: number | null;
+  keys?: string[] | null;
+}
+
+export interface FindCoordinatorResponse {
+  coordinators: Coordinator[];
+}
+
+export interface FindCoordinatorResponseInit {
+  coordinators?: CoordinatorInit[] | null;
+}
+
+export interface GroupDescription {
+  errorCode: number;
+  errorMessage: string;
+  groupId: string;
+  state: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignor: string;
+  members: GroupMemberDescription[];
+  offsets: GroupPartitionOffset[];
+}
+
+export interface GroupDescriptionInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  groupId?: string | null;
+  state?: string | null;
+  groupEpoch?: number | null;
+  assignmentEpoch?: number | null;
+  assignor?: string | null;
+  members?: GroupMemberDescriptionInit[] | null;
+  offsets?: GroupPartitionOffsetInit[] | null;
+}
+
+export interface GroupMemberDescription {
+  memberId: string;
+  instanceId: string;
+  clientId: string;
+  clientHost: string;
+  memberEpoch: number;
+  subscribedTopicNames: string[];
+  subscribedTopicRegex: string;
+  assignment: TopicPartitions[];
+  targetAssignment: TopicPartitions[];
+}
+
+export interface GroupMemberDescriptionInit {
+  memberId?: string | null;
+  instanceId?: string | null;
+  clientId?: string | null;
+  clientHost?: string | null;
+  memberEpoch?: number | null;
+  subscribedTopicNames?: string[] | null;
+  subscribedTopicRegex?: string | null;
+  assignment?: TopicPartitionsInit[] | null;
+  targetAssignment?: TopicPartitionsInit[] | null;
+}
+
+export interface GroupPartitionOffset {
+  topic: string;
+  partition: number;
+  committedOffset: number;
+  logEndOffset: number;
+  lag: number;
+  metadata: string;
+}
+
+export interface GroupPartitionOffsetInit {
+  topic?: string | null;
+  partition?: number | null;
+  committedOffset?: number | null;
+  logEndOffset?: number | null;
+  lag?: number | null;
+  metadata?: string | null;
+}
+
+export interface InitProducerIdRequest {
+  transactionalId: string;
+  transactionTimeoutMs: number;
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface InitProducerIdRequestInit {
+  transactionalId?: string | null;
+  transactionTimeoutMs?: number | null;
+  producerId?: number | null;
+  producerEpoch?: number | null;
+}
+
+export interface InitProducerIdResponse {
+  errorCode: number;
+  errorMessage: string;
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface InitProducerIdResponseInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  producerId?: number | null;
+  producerEpoch?: number | null;
+}
+
+export interface ListedGroup {
+  groupId: string;
+  groupState: string;
+  members: number;
+}
+
+export interface ListedGroupInit {
+  groupId?: string | null;
+  groupState?: string | null;
+  members?: number | null;
+}
+
+export interface ListGroupsRequest {
+  statesFilter: string[];
+}
+
+export interface ListGroupsRequestInit {
+  statesFilter?: string[] | null;
+}
+
+export interface ListGroupsResponse {
+  errorCode: number;
+  groups: ListedGroup[];
+}
+
+export interface ListGroupsResponseInit {
+  errorCode?: number | null;
+  groups?: ListedGroupInit[] | null;
+}
+
 export interface ListOffsetsPartition {
   partition: number;
   timestamp: number;
@@ -370,6 +680,136 @@ export interface MetadataResponseInit {
   clusterId?: string | null;
   controllerId?: number | null;
   topics?: TopicMetadataInit[] | null;
+}
+
+export interface OffsetCommitPartition {
+  partition: number;
+  committedOffset: number;
+  committedLeaderEpoch: number;
+  metadata: string;
+}
+
+export interface OffsetCommitPartitionInit {
+  partition?: number | null;
+  committedOffset?: number | null;
+  committedLeaderEpoch?: number | null;
+  metadata?: string | null;
+}
+
+export interface OffsetCommitPartitionResult {
+  partition: number;
+  errorCode: number;
+}
+
+export interface OffsetCommitPartitionResultInit {
+  partition?: number | null;
+  errorCode?: number | null;
+}
+
+export interface OffsetCommitRequest {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  instanceId: string;
+  topics: OffsetCommitTopic[];
+}
+
+export interface OffsetCommitRequestInit {
+  groupId?: string | null;
+  memberId?: string | null;
+  memberEpoch?: number | null;
+  instanceId?: string | null;
+  topics?: OffsetCommitTopicInit[] | null;
+}
+
+export interface OffsetCommitResponse {
+  errorCode: number;
+  errorMessage: string;
+  topics: OffsetCommitTopicResult[];
+}
+
+export interface OffsetCommitResponseInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  topics?: OffsetCommitTopicResultInit[] | null;
+}
+
+export interface OffsetCommitTopic {
+  name: string;
+  partitions: OffsetCommitPartition[];
+}
+
+export interface OffsetCommitTopicInit {
+  name?: string | null;
+  partitions?: OffsetCommitPartitionInit[] | null;
+}
+
+export interface OffsetCommitTopicResult {
+  name: string;
+  partitions: OffsetCommitPartitionResult[];
+}
+
+export interface OffsetCommitTopicResultInit {
+  name?: string | null;
+  partitions?: OffsetCommitPartitionResultInit[] | null;
+}
+
+export interface OffsetFetchPartition {
+  partition: number;
+  committedOffset: number;
+  committedLeaderEpoch: number;
+  metadata: string;
+  errorCode: number;
+}
+
+export interface OffsetFetchPartitionInit {
+  partition?: number | null;
+  committedOffset?: number | null;
+  committedLeaderEpoch?: number | null;
+  metadata?: string | null;
+  errorCode?: number | null;
+}
+
+export interface OffsetFetchRequest {
+  groupId: string;
+  topics: OffsetFetchTopic[];
+}
+
+export interface OffsetFetchRequestInit {
+  groupId?: string | null;
+  topics?: OffsetFetchTopicInit[] | null;
+}
+
+export interface OffsetFetchResponse {
+  errorCode: number;
+  errorMessage: string;
+  topics: OffsetFetchTopicResult[];
+}
+
+export interface OffsetFetchResponseInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  topics?: OffsetFetchTopicResultInit[] | null;
+}
+
+export interface OffsetFetchTopic {
+  name: string;
+  partitions: number[];
+}
+
+export interface OffsetFetchTopicInit {
+  name?: string | null;
+  partitions?: number[] | null;
+}
+
+export interface OffsetFetchTopicResult {
+  name: string;
+  partitions: OffsetFetchPartition[];
+}
+
+export interface OffsetFetchTopicResultInit {
+  name?: string | null;
+  partitions?: OffsetFetchPartitionInit[] | null;
 }
 
 export interface PartitionDescription {
@@ -518,18 +958,41 @@ export interface TopicMetadataInit {
   partitions?: PartitionMetadataInit[] | null;
 }
 
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+
+export interface TopicPartitionsInit {
+  topic?: string | null;
+  partitions?: number[] | null;
+}
+
 export declare const strata: {
   v1: {
+    AlterableConfig: MessageCodec<AlterableConfig, AlterableConfigInit>;
+    AlterTopicConfigsRequest: MessageCodec<AlterTopicConfigsRequest, AlterTopicConfigsRequestInit>;
+    AlterTopicConfigsResponse: MessageCodec<AlterTopicConfigsResponse, AlterTopicConfigsResponseInit>;
+    AlterTopicConfigsResult: MessageCodec<AlterTopicConfigsResult, AlterTopicConfigsResultInit>;
+    AlterTopicConfigsTopic: MessageCodec<AlterTopicConfigsTopic, AlterTopicConfigsTopicInit>;
     ApiVersionRange: MessageCodec<ApiVersionRange, ApiVersionRangeInit>;
     ApiVersionsRequest: MessageCodec<ApiVersionsRequest, ApiVersionsRequestInit>;
     ApiVersionsResponse: MessageCodec<ApiVersionsResponse, ApiVersionsResponseInit>;
     BrokerInfo: MessageCodec<BrokerInfo, BrokerInfoInit>;
     ConfigEntry: MessageCodec<ConfigEntry, ConfigEntryInit>;
+    ConsumerGroupDescribeRequest: MessageCodec<ConsumerGroupDescribeRequest, ConsumerGroupDescribeRequestInit>;
+    ConsumerGroupDescribeResponse: MessageCodec<ConsumerGroupDescribeResponse, ConsumerGroupDescribeResponseInit>;
+    ConsumerGroupHeartbeatRequest: MessageCodec<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatRequestInit>;
+    ConsumerGroupHeartbeatResponse: MessageCodec<ConsumerGroupHeartbeatResponse, ConsumerGroupHeartbeatResponseInit>;
+    Coordinator: MessageCodec<Coordinator, CoordinatorInit>;
     CreatableTopic: MessageCodec<CreatableTopic, CreatableTopicInit>;
     CreatableTopicResult: MessageCodec<CreatableTopicResult, CreatableTopicResultInit>;
     CreateTopicsRequest: MessageCodec<CreateTopicsRequest, CreateTopicsRequestInit>;
     CreateTopicsResponse: MessageCodec<CreateTopicsResponse, CreateTopicsResponseInit>;
+    DeletableGroupResult: MessageCodec<DeletableGroupResult, DeletableGroupResultInit>;
     DeletableTopicResult: MessageCodec<DeletableTopicResult, DeletableTopicResultInit>;
+    DeleteGroupsRequest: MessageCodec<DeleteGroupsRequest, DeleteGroupsRequestInit>;
+    DeleteGroupsResponse: MessageCodec<DeleteGroupsResponse, DeleteGroupsResponseInit>;
     DeleteTopicsRequest: MessageCodec<DeleteTopicsRequest, DeleteTopicsRequestInit>;
     DeleteTopicsResponse: MessageCodec<DeleteTopicsResponse, DeleteTopicsResponseInit>;
     DescribedConfig: MessageCodec<DescribedConfig, DescribedConfigInit>;
@@ -542,6 +1005,16 @@ export declare const strata: {
     FetchResponse: MessageCodec<FetchResponse, FetchResponseInit>;
     FetchTopic: MessageCodec<FetchTopic, FetchTopicInit>;
     FetchTopicResult: MessageCodec<FetchTopicResult, FetchTopicResultInit>;
+    FindCoordinatorRequest: MessageCodec<FindCoordinatorRequest, FindCoordinatorRequestInit>;
+    FindCoordinatorResponse: MessageCodec<FindCoordinatorResponse, FindCoordinatorResponseInit>;
+    GroupDescription: MessageCodec<GroupDescription, GroupDescriptionInit>;
+    GroupMemberDescription: MessageCodec<GroupMemberDescription, GroupMemberDescriptionInit>;
+    GroupPartitionOffset: MessageCodec<GroupPartitionOffset, GroupPartitionOffsetInit>;
+    InitProducerIdRequest: MessageCodec<InitProducerIdRequest, InitProducerIdRequestInit>;
+    InitProducerIdResponse: MessageCodec<InitProducerIdResponse, InitProducerIdResponseInit>;
+    ListedGroup: MessageCodec<ListedGroup, ListedGroupInit>;
+    ListGroupsRequest: MessageCodec<ListGroupsRequest, ListGroupsRequestInit>;
+    ListGroupsResponse: MessageCodec<ListGroupsResponse, ListGroupsResponseInit>;
     ListOffsetsPartition: MessageCodec<ListOffsetsPartition, ListOffsetsPartitionInit>;
     ListOffsetsPartitionResult: MessageCodec<ListOffsetsPartitionResult, ListOffsetsPartitionResultInit>;
     ListOffsetsRequest: MessageCodec<ListOffsetsRequest, ListOffsetsRequestInit>;
@@ -550,6 +1023,17 @@ export declare const strata: {
     ListOffsetsTopicResult: MessageCodec<ListOffsetsTopicResult, ListOffsetsTopicResultInit>;
     MetadataRequest: MessageCodec<MetadataRequest, MetadataRequestInit>;
     MetadataResponse: MessageCodec<MetadataResponse, MetadataResponseInit>;
+    OffsetCommitPartition: MessageCodec<OffsetCommitPartition, OffsetCommitPartitionInit>;
+    OffsetCommitPartitionResult: MessageCodec<OffsetCommitPartitionResult, OffsetCommitPartitionResultInit>;
+    OffsetCommitRequest: MessageCodec<OffsetCommitRequest, OffsetCommitRequestInit>;
+    OffsetCommitResponse: MessageCodec<OffsetCommitResponse, OffsetCommitResponseInit>;
+    OffsetCommitTopic: MessageCodec<OffsetCommitTopic, OffsetCommitTopicInit>;
+    OffsetCommitTopicResult: MessageCodec<OffsetCommitTopicResult, OffsetCommitTopicResultInit>;
+    OffsetFetchPartition: MessageCodec<OffsetFetchPartition, OffsetFetchPartitionInit>;
+    OffsetFetchRequest: MessageCodec<OffsetFetchRequest, OffsetFetchRequestInit>;
+    OffsetFetchResponse: MessageCodec<OffsetFetchResponse, OffsetFetchResponseInit>;
+    OffsetFetchTopic: MessageCodec<OffsetFetchTopic, OffsetFetchTopicInit>;
+    OffsetFetchTopicResult: MessageCodec<OffsetFetchTopicResult, OffsetFetchTopicResultInit>;
     PartitionDescription: MessageCodec<PartitionDescription, PartitionDescriptionInit>;
     PartitionMetadata: MessageCodec<PartitionMetadata, PartitionMetadataInit>;
     ProducePartition: MessageCodec<ProducePartition, ProducePartitionInit>;
@@ -560,5 +1044,6 @@ export declare const strata: {
     ProduceTopicResult: MessageCodec<ProduceTopicResult, ProduceTopicResultInit>;
     TopicDescription: MessageCodec<TopicDescription, TopicDescriptionInit>;
     TopicMetadata: MessageCodec<TopicMetadata, TopicMetadataInit>;
+    TopicPartitions: MessageCodec<TopicPartitions, TopicPartitionsInit>;
   };
 };
