@@ -51,6 +51,12 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
   intSetting('log.segment.bytes', 1024 * 1024 * 1024, 1024, INT32_MAX, 'Default segment.bytes of topics.'),
   intSetting('log.roll.ms', 7 * DAY, 1, Number.MAX_SAFE_INTEGER, 'Default segment.ms of topics.'),
   intSetting('log.index.interval.bytes', 4096, 0, INT32_MAX, 'Default index.interval.bytes of topics.'),
+  enumSetting(
+    'log.cleanup.policy',
+    'delete',
+    ['delete', 'compact', 'compact,delete', 'delete,compact'] as const,
+    'Default cleanup.policy of topics.',
+  ),
   intSetting('message.max.bytes', DEFAULT_MAX_BATCH_BYTES, 64, INT32_MAX, 'Default max.message.bytes of topics: the largest record batch accepted.'),
   intSetting('max.frame.bytes', DEFAULT_MAX_FRAME_BYTES, 1024, INT32_MAX, 'Largest request frame (one WebSocket message) accepted; larger frames close the connection.'),
   intSetting('fetch.max.wait.ms', 30000, 0, INT32_MAX, 'Upper bound on the max wait of a fetch parked at the end of the log.'),

@@ -4,7 +4,7 @@
  * not override it.
  */
 import type { BrokerConfig } from './broker-config';
-import { ConfigError, INT32_MAX, intSetting, validateSettings, type SettingDef } from './settings';
+import { ConfigError, INT32_MAX, enumSetting, intSetting, validateSettings, type SettingDef } from './settings';
 
 interface TopicSettingDef extends SettingDef {
   /** Broker setting that provides the default. */
@@ -20,6 +20,15 @@ export const TOPIC_SETTINGS: readonly TopicSettingDef[] = [
   topic(intSetting('segment.ms', 7 * 24 * 3600 * 1000, 1, Number.MAX_SAFE_INTEGER, 'Roll the active segment once its first batch is this old, even if not full.'), 'log.roll.ms'),
   topic(intSetting('index.interval.bytes', 4096, 0, INT32_MAX, 'Bytes of log between two offset-index entries.'), 'log.index.interval.bytes'),
   topic(intSetting('max.message.bytes', 1048588, 64, INT32_MAX, 'Largest record batch the topic accepts (after compression).'), 'message.max.bytes'),
+  topic(
+    enumSetting(
+      'cleanup.policy',
+      'delete',
+      ['delete', 'compact', 'compact,delete', 'delete,compact'] as const,
+      'delete: old segments are removed by retention. compact: the log keeps at least the latest record of every key. Both: compacted and retention-limited.',
+    ),
+    'log.cleanup.policy',
+  ),
 ];
 
 export interface TopicConfig {
@@ -27,6 +36,8 @@ export interface TopicConfig {
   segmentMs: number;
   indexIntervalBytes: number;
   maxMessageBytes: number;
+  compact: boolean;
+  delete: boolean;
 }
 
 /** Validates topic configs (as strings, from CreateTopics or the metadata file). Throws ConfigError. */
@@ -56,5 +67,7 @@ export function resolveTopicConfig(overrides: Record<string, string>, broker: Br
     segmentMs: values['segment.ms'] as number,
     indexIntervalBytes: values['index.interval.bytes'] as number,
     maxMessageBytes: values['max.message.bytes'] as number,
+    compact: (values['cleanup.policy'] as string).includes('compact'),
+    delete: (values['cleanup.policy'] as string).includes('delete'),
   };
 }
