@@ -57,7 +57,7 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage, u
     const cur = this.current;
     if (!cur || this.index >= cur.messages.length || !isCurrent(cur.data)) return undefined;
     const message = cur.messages[this.index++]!;
-    cur.data.state.position = this.index === cur.messages.length ? cur.data.nextOffset : message.offset + 1;
+    cur.data.state.position = this.index === cur.messages.length ? cur.nextOffset : message.offset + 1;
     return message;
   }
 
@@ -135,7 +135,7 @@ export class BatchIterator implements AsyncIterableIterator<MessageBatch, undefi
       return DONE;
     }
     const { data, messages } = next;
-    data.state.position = data.nextOffset;
+    data.state.position = next.nextOffset;
     return { value: new MessageBatch(data.state.topic, data.state.partition, data.highWatermark, messages), done: false };
   }
 

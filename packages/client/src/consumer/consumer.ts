@@ -109,8 +109,9 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
    */
   assign(assignments: readonly PartitionAssignment[]): void {
     if (!Array.isArray(assignments)) throw new StrataArgumentError('assign: expected an array of { topic, partition, offset?, fromBeginning? }');
+    // Data already fetched for partitions that stay remains valid; data of removed or re-positioned
+    // partitions is recognised as stale by its epoch and dropped on delivery.
     this.subscriptions.assign(assignments);
-    this.buffer.clear();
     this.fetcher.schedule();
   }
 
@@ -197,6 +198,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       await this.runLoop;
     } finally {
       for (const s of this.subscriptions.all()) s.rewind();
+      this.delivery.reset();
       this.buffer.reopen();
       this.runner = null;
       this.runLoop = null;

@@ -11,6 +11,7 @@ import {
   decodeRecords,
   iterateBatches,
   lastOffsetOf,
+  type BatchView,
   type DecodedRecord,
 } from '@strata/protocol';
 import type { CodecRegistry } from '../codecs/compression-codec';
@@ -27,24 +28,51 @@ export function nextOffsetAfter(records: Uint8Array): { nextOffset: number; comp
   return next === null ? null : { nextOffset: next, completeBytes: end };
 }
 
+/** Messages decoded from consecutive batches; `nextOffset` follows the last batch read (-1: none). */
+export interface DecodedChunk {
+  messages: ConsumerMessage[];
+  nextOffset: number;
+  /** True when `batches` is exhausted. */
+  done: boolean;
+}
+
+/**
+ * Decodes fetched data in chunks of whole batches, so that only the messages being processed are
+ * alive at once (decoding a whole 8 MiB fetch into objects up front costs more in GC than in
+ * decoding).
+ */
 export class RecordDecoder {
   constructor(
     private readonly codecs: CodecRegistry,
     private readonly checkCrcs: boolean,
   ) {}
 
-  async decode(topic: string, partition: number, records: Uint8Array, fetchOffset: number): Promise<ConsumerMessage[]> {
+  /** Batches of `records`, validated (CRC) when checkCrcs is on; a partial batch at the end is ignored. */
+  batches(records: Uint8Array): Iterator<BatchView> {
+    return iterateBatches(records, { validate: this.checkCrcs, allowPartialTail: true });
+  }
+
+  /** Reads batches until at least `minMessages` messages are decoded or `batches` ends. */
+  async decodeChunk(topic: string, partition: number, batches: Iterator<BatchView>, fetchOffset: number, minMessages: number): Promise<DecodedChunk> {
     const out: ConsumerMessage[] = [];
-    for (const batch of iterateBatches(records, { validate: this.checkCrcs, allowPartialTail: true })) {
-      const header = batch.header;
-      if ((header.attributes & BatchAttribute.CONTROL) !== 0) continue;
-      if (lastOffsetOf(header) < fetchOffset || header.recordCount === 0) continue;
-      let section = batch.bytes.subarray(BATCH_HEADER_SIZE);
+    let nextOffset = -1;
+    for (;;) {
+      const step = batches.next();
+      if (step.done) return { messages: out, nextOffset, done: true };
+      const header = step.value.header;
+      nextOffset = lastOffsetOf(header) + 1;
+      if ((header.attributes & BatchAttribute.CONTROL) !== 0 || nextOffset <= fetchOffset || header.recordCount === 0) continue;
+      let section = step.value.bytes.subarray(BATCH_HEADER_SIZE);
       const codec = compressionOf(header.attributes);
       if (codec !== 0) section = await this.codecs.decompress(codec, section);
       append(out, topic, partition, decodeRecords(section, header), fetchOffset);
+      if (out.length >= minMessages) return { messages: out, nextOffset, done: false };
     }
-    return out;
+  }
+
+  /** Decodes everything at once. */
+  async decode(topic: string, partition: number, records: Uint8Array, fetchOffset: number): Promise<ConsumerMessage[]> {
+    return (await this.decodeChunk(topic, partition, this.batches(records), fetchOffset, Number.POSITIVE_INFINITY)).messages;
   }
 }
 

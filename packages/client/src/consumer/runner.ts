@@ -109,7 +109,7 @@ export class Runner {
             pause: () => this.c.pause(s),
           });
           this.c.events.emit('consumer.end_batch_process', { ...info, durationMs: this.c.clock.now() - started });
-          if (isCurrent(data)) s.position = data.nextOffset;
+          if (isCurrent(data)) s.position = next.nextOffset;
         } else {
           const eachMessage = this.c.handlers.eachMessage!;
           for (let i = 0; i < messages.length; i++) {
@@ -119,7 +119,7 @@ export class Runner {
             resolved = message.offset;
             if (isCurrent(data)) s.position = message.offset + 1;
           }
-          if (this.running && isCurrent(data)) s.position = data.nextOffset;
+          if (this.running && isCurrent(data)) s.position = next.nextOffset;
         }
         this.failures = 0;
       } catch (error) {
