@@ -1,6 +1,8 @@
 /** Consumer (assign mode) behaviour against a real in-process broker. */
+import { CompressionCodec, RecordBatchBuilder } from '@strata/protocol';
 import type { Admin, ConsumerMessage, Producer, Strata } from '../src';
-import { StrataError } from '../src';
+import { platformGzip, StrataError } from '../src';
+import { makeConnection } from './helpers/connections';
 import { take, until } from './helpers/collect';
 import { startTestBroker, testClient, uniqueTopic, type TestBroker } from './helpers/test-broker';
 
@@ -251,6 +253,32 @@ describe('Consumer', () => {
       await producer.send({ topic, messages: [{ value: 'd' }] });
       const rest = await take(consumer, 4 - seen.length);
       expect([...seen, ...rest.map((m) => m.valueString())]).toEqual(['a', 'b', 'c', 'd']);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
+  it('decompresses gzip batches stored by the broker', async () => {
+    const topic = await topicWith(1, 'cons-gzip');
+    const gzip = platformGzip()!;
+    const builder = new RecordBatchBuilder();
+    for (let i = 0; i < 20; i++) builder.append({ key: `k${i}`, value: 'compressible '.repeat(20), headers: [{ key: 'i', value: String(i) }] });
+    const batch = builder.buildCompressed(await gzip.compress(builder.recordsSection()), CompressionCodec.Gzip);
+    const { connection } = makeConnection(broker.url);
+    await connection.connect();
+    try {
+      const response = await connection.request('Produce', { acks: 1, timeoutMs: 5000, topics: [{ name: topic, partitions: [{ partition: 0, records: batch }] }] });
+      expect(response.topics[0]!.partitions[0]!.errorCode).toBe(0);
+    } finally {
+      connection.close();
+    }
+    const consumer = strata.consumer({ maxWaitMs: 50 });
+    await consumer.connect();
+    try {
+      consumer.assign([{ topic, partition: 0, fromBeginning: true }]);
+      const messages = await take(consumer, 20);
+      expect(messages.map((m) => [m.offset, m.keyString(), m.headerString('i')])).toEqual(Array.from({ length: 20 }, (_, i) => [i, `k${i}`, String(i)]));
+      expect(messages[19]!.valueString()).toBe('compressible '.repeat(20));
     } finally {
       await consumer.disconnect();
     }

@@ -67,6 +67,6 @@ describe('SubscriptionState', () => {
     expect(() => subs.assign([{ topic: 't', partition: -1 }])).toThrow(StrataArgumentError);
     expect(() => subs.assign([{ topic: 't', partition: 0, offset: -3 }])).toThrow(/offset must be an integer >= 0/);
     expect(() => subs.assign([{ topic: 't', partition: 0 }, { topic: 't', partition: 0 }])).toThrow(/listed twice/);
-    expect(() => subs.require('t', 0, 'seek')).toThrow(/not assigned/);
+    expect(() => subs.assigned('t', 0, 'seek')).toThrow(/not assigned/);
   });
 });

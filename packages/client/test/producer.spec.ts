@@ -153,6 +153,47 @@ describe('Producer', () => {
     }
   });
 
+  it('looks up metadata again when a partition is beyond the cached count (the topic grew)', async () => {
+    const topic = uniqueTopic('prod-grow');
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    await producer.send({ topic, messages: [{ value: 'cached with 2 partitions' }] });
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.createTopics({ topics: [{ topic, numPartitions: 5 }] });
+    expect(await producer.send({ topic, messages: [{ value: 'to partition 4', partition: 4 }] })).toEqual([{ topic, partition: 4, offset: 0 }]);
+  });
+
+  it('caches topic metadata for metadataMaxAgeMs', async () => {
+    const topic = uniqueTopic('prod-meta-age');
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const countMetadataRequests = async (metadataMaxAgeMs: number): Promise<number> => {
+      const p = testClient(broker.url, { metadataMaxAgeMs }).producer();
+      let n = 0;
+      p.on('connection.request', (e) => {
+        if (e.payload.apiName === 'Metadata') n++;
+      });
+      await p.connect();
+      try {
+        for (let i = 0; i < 3; i++) await p.send({ topic, messages: [{ value: 'v' }] });
+      } finally {
+        await p.disconnect();
+      }
+      return n;
+    };
+    expect(await countMetadataRequests(300_000)).toBe(1);
+    expect(await countMetadataRequests(0)).toBe(3);
+  });
+
+  it('emits producer.request per Produce request until unsubscribed', async () => {
+    const topic = uniqueTopic('prod-events');
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    const seen: Array<{ partitions: number; records: number; acks: number }> = [];
+    const off = producer.on('producer.request', (e) => seen.push({ partitions: e.payload.partitions, records: e.payload.records, acks: e.payload.acks }));
+    await producer.send({ topic, messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }, { value: 'c', partition: 1 }] });
+    off();
+    await producer.send({ topic, messages: [{ value: 'd' }] });
+    expect(seen).toEqual([{ partitions: 2, records: 3, acks: -1 }]);
+  });
+
   it('refuses to send before connect() and after disconnect()', async () => {
     const p = strata.producer();
     await expect(p.send({ topic: 'x', messages: [{ value: 'v' }] })).rejects.toBeInstanceOf(StrataClosedError);

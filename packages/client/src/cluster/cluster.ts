@@ -143,14 +143,18 @@ export class Cluster {
     const cached = this.cache.get(topic, this.config.clock.now());
     if (cached) return cached;
     await this.refreshMetadata([topic]);
-    const entry = this.cache.get(topic, this.config.clock.now()) ?? this.cache.get(topic, Number.NEGATIVE_INFINITY);
+    const entry = this.cache.peek(topic);
     if (!entry) throw new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `no metadata for topic "${topic}"`);
     return entry;
   }
 
-  /** Metadata of one partition; throws UNKNOWN_TOPIC_OR_PARTITION when it does not exist. */
+  /**
+   * Metadata of one partition, for routing: cached metadata of any age serves (errors that mean it
+   * is stale invalidate it); fetched when absent. Throws UNKNOWN_TOPIC_OR_PARTITION when the
+   * partition does not exist.
+   */
   async partitionMetadata(topic: string, partition: number): Promise<PartitionMetadataEntry> {
-    const entry = await this.topicMetadata(topic);
+    const entry = this.cache.peek(topic) ?? (await this.topicMetadata(topic));
     const p = entry.partitions[partition];
     if (!p || p.partition !== partition) {
       throw new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `topic "${topic}" has no partition ${partition} (it has ${entry.partitions.length})`);

@@ -36,6 +36,11 @@ export class MetadataCache {
     return entry;
   }
 
+  /** The entry whatever its age (routing may use aged metadata; errors invalidate it). */
+  peek(topic: string): TopicMetadataEntry | undefined {
+    return this.topics.get(topic);
+  }
+
   set(entry: TopicMetadataEntry): void {
     this.topics.set(entry.topic, entry);
   }

@@ -123,13 +123,13 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   /** Continues an assigned partition from `offset`; messages fetched before are dropped. */
   seek({ topic, partition, offset }: { topic: string; partition: number; offset: number }): void {
     checkOffset(offset);
-    this.subscriptions.require(topic, partition, 'seek').seek(offset);
+    this.subscriptions.assigned(topic, partition, 'seek').seek(offset);
     this.fetcher.schedule();
   }
 
   /** The next offset to be delivered per partition (null while not yet resolved). */
   position(topic: string, partition: number): number | null {
-    return this.subscriptions.require(topic, partition, 'position').position;
+    return this.subscriptions.assigned(topic, partition, 'position').position;
   }
 
   /** Stops fetching the given partitions; undelivered messages are fetched again on resume. */

@@ -107,7 +107,7 @@ export class SubscriptionState {
   }
 
   /** The state of an assigned partition; INVALID_ARGUMENT when it is not assigned. */
-  require(topic: string, partition: number, operation: string): PartitionState {
+  assigned(topic: string, partition: number, operation: string): PartitionState {
     const s = this.get(topic, partition);
     if (!s) throw new StrataArgumentError(`${operation}: ${topic}-${partition} is not assigned to this consumer`);
     return s;
@@ -133,7 +133,7 @@ export class SubscriptionState {
       if (sel.partitions === undefined) {
         for (const s of this.states.values()) if (s.topic === sel.topic) out.push(s);
       } else {
-        for (const p of sel.partitions) out.push(this.require(sel.topic, p, operation));
+        for (const p of sel.partitions) out.push(this.assigned(sel.topic, p, operation));
       }
     }
     return out;

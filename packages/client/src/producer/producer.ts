@@ -16,7 +16,7 @@ import { StrataArgumentError, StrataClosedError } from '../errors';
 import { InstrumentationEmitter, type EventListener, type Unsubscribe } from '../instrumentation';
 import type { ConnectionEvents } from '../network/connection-events';
 import { Retrier } from '../retry';
-import { planBatches, type PlanInput } from './batch-planner';
+import { planBatches, type PartitionBatch, type PlanInput } from './batch-planner';
 import { DefaultPartitioner } from './partitioners/default-partitioner';
 import type { Partitioner } from './partitioners/partitioner';
 import { RoundRobinPartitioner } from './partitioners/round-robin-partitioner';
@@ -106,26 +106,44 @@ export class Producer {
     const results = new Array<RecordMetadata>(total);
     if (total === 0) return results;
 
-    const inputs = await this.retrier.run(async () => {
-      const list: PlanInput[] = [];
-      let position = 0;
-      for (const tm of topicMessages) {
-        if (tm.messages.length === 0) continue;
-        list.push({ topic: tm.topic, messages: tm.messages, metadata: await this.cluster.topicMetadata(tm.topic), firstPosition: position });
-        position += tm.messages.length;
-      }
-      return list;
-    }, {
-      onRetry: (error, attempt, delayMs) => {
-        const e = error instanceof Error ? error : new Error(String(error));
-        this.ctx.logger.warn(`metadata for send failed, retrying in ${delayMs} ms: ${e.message}`);
-        this.events.emit('producer.retry', { attempt, stage: 'metadata', partitions: 0, delayMs, error: e });
-      },
-    });
-    const batches = planBatches(inputs, this.partitioner, this.ctx.clock.now(), this.maxBatchBytes());
+    let inputs = await this.metadataFor(topicMessages);
+    const now = this.ctx.clock.now();
+    let batches: PartitionBatch[];
+    try {
+      batches = planBatches(inputs, this.partitioner, now, this.maxBatchBytes());
+    } catch (error) {
+      if (!(error instanceof StrataError) || error.errorCode !== ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code) throw error;
+      // A partition beyond the cached count: the topic may have grown since; look once more.
+      for (const input of inputs) this.cluster.invalidate(input.topic);
+      inputs = await this.metadataFor(topicMessages);
+      batches = planBatches(inputs, this.partitioner, now, this.maxBatchBytes());
+    }
     for (const input of inputs) this.partitioner.onSent?.(input.topic, input.metadata.partitions.length);
     await this.sender.send(batches, { acks, timeoutMs, requestTimeoutMs: this.ctx.options.requestTimeoutMs }, results);
     return results;
+  }
+
+  /** Metadata of each topic with messages, retried on retriable errors. */
+  private metadataFor(topicMessages: readonly TopicMessages[]): Promise<PlanInput[]> {
+    return this.retrier.run(
+      async () => {
+        const list: PlanInput[] = [];
+        let position = 0;
+        for (const tm of topicMessages) {
+          if (tm.messages.length === 0) continue;
+          list.push({ topic: tm.topic, messages: tm.messages, metadata: await this.cluster.topicMetadata(tm.topic), firstPosition: position });
+          position += tm.messages.length;
+        }
+        return list;
+      },
+      {
+        onRetry: (error, attempt, delayMs) => {
+          const e = error instanceof Error ? error : new Error(String(error));
+          this.ctx.logger.warn(`metadata for send failed, retrying in ${delayMs} ms: ${e.message}`);
+          this.events.emit('producer.retry', { attempt, stage: 'metadata', partitions: 0, delayMs, error: e });
+        },
+      },
+    );
   }
 
   private maxBatchBytes(): number {
