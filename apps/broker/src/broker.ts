@@ -13,7 +13,9 @@ import { resolveBrokerConfig, type BrokerConfig, type ConfigInput } from './conf
 import { adminHandlers } from './handlers/admin';
 import { fetchHandler } from './handlers/fetch';
 import { listOffsetsHandler } from './handlers/list-offsets';
+import { initProducerIdHandler } from './handlers/init-producer-id';
 import { produceHandler } from './handlers/produce';
+import { ProducerIdManager } from './producer-ids';
 import { BrokerMetrics } from './metrics';
 import type { BrokerServices, RequestHandler } from './server/handler';
 import { BrokerServer } from './server/server';
@@ -65,6 +67,7 @@ export class Broker implements RunningBroker {
   readonly logs: LogManager;
   readonly topics: TopicManager;
   readonly logger: Logger;
+  private readonly producerIds: ProducerIdManager;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -82,6 +85,7 @@ export class Broker implements RunningBroker {
       flushIntervalMs: config.flushIntervalMs,
       checkpointIntervalMs: config.checkpointIntervalMs,
     });
+    this.producerIds = new ProducerIdManager(this.dataDir);
     this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);
     this.services = {
       config,
@@ -133,11 +137,18 @@ export class Broker implements RunningBroker {
     await this.lock();
     try {
       await this.logs.open();
+      await this.producerIds.load();
       await this.topics.load();
       await this.logs.startupComplete();
       const handlers = new Map<number, RequestHandler>();
       const supported = () => [...handlers.keys()];
-      for (const h of [...adminHandlers(this.services, supported), produceHandler(this.services), fetchHandler(this.services), listOffsetsHandler(this.services)]) {
+      for (const h of [
+        ...adminHandlers(this.services, supported),
+        produceHandler(this.services),
+        fetchHandler(this.services),
+        listOffsetsHandler(this.services),
+        initProducerIdHandler(this.producerIds),
+      ]) {
         handlers.set(h.api.key, h);
       }
       this.server = new BrokerServer(this.services, handlers, {

@@ -9,7 +9,7 @@ import { batch } from './helpers/wire-client';
 import { tempDir } from './helpers/tmp';
 
 const logger = pino({ level: 'silent' });
-const config: LogConfig = { segmentBytes: 4096, segmentMs: 3_600_000, indexIntervalBytes: 512 };
+const config: LogConfig = { segmentBytes: 4096, segmentMs: 3_600_000, indexIntervalBytes: 512, producerIdExpirationMs: 86_400_000 };
 const dec = new TextDecoder();
 
 function views(bytes: Uint8Array) {

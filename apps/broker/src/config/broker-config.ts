@@ -59,6 +59,7 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
   ),
   intSetting('message.max.bytes', DEFAULT_MAX_BATCH_BYTES, 64, INT32_MAX, 'Default max.message.bytes of topics: the largest record batch accepted.'),
   intSetting('max.frame.bytes', DEFAULT_MAX_FRAME_BYTES, 1024, INT32_MAX, 'Largest request frame (one WebSocket message) accepted; larger frames close the connection.'),
+  intSetting('producer.id.expiration.ms', 86_400_000, 1, INT32_MAX, 'How long a partition remembers an idle idempotent producer\'s sequences; after that its next batch must start a new sequence.'),
   intSetting('fetch.max.wait.ms', 30000, 0, INT32_MAX, 'Upper bound on the max wait of a fetch parked at the end of the log.'),
   intSetting('connection.max.inflight.requests', 1024, 1, 1_000_000, 'Requests one connection may have in progress before the broker stops reading from it.'),
   intSetting('connection.max.buffered.bytes', 64 * 1024 * 1024, 1024, INT32_MAX, 'Response bytes queued for a slow client before the broker stops reading its requests.'),
@@ -83,6 +84,7 @@ export interface BrokerConfig {
   messageMaxBytes: number;
   maxFrameBytes: number;
   fetchMaxWaitMs: number;
+  producerIdExpirationMs: number;
   maxInflightRequests: number;
   maxBufferedBytes: number;
   shutdownTimeoutMs: number;
@@ -176,6 +178,7 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
     messageMaxBytes: n('message.max.bytes'),
     maxFrameBytes: n('max.frame.bytes'),
     fetchMaxWaitMs: n('fetch.max.wait.ms'),
+    producerIdExpirationMs: n('producer.id.expiration.ms'),
     maxInflightRequests: n('connection.max.inflight.requests'),
     maxBufferedBytes: n('connection.max.buffered.bytes'),
     shutdownTimeoutMs: n('shutdown.timeout.ms'),

@@ -32,6 +32,7 @@ export const TOPIC_SETTINGS: readonly TopicSettingDef[] = [
 ];
 
 export interface TopicConfig {
+  producerIdExpirationMs: number;
   segmentBytes: number;
   segmentMs: number;
   indexIntervalBytes: number;
@@ -63,6 +64,7 @@ export function resolveTopicConfig(overrides: Record<string, string>, broker: Br
     values[d.key] = own !== undefined ? d.schema.parse(own) : broker.raw[d.brokerKey];
   }
   return {
+    producerIdExpirationMs: broker.producerIdExpirationMs,
     segmentBytes: values['segment.bytes'] as number, // parsed by the table's schema
     segmentMs: values['segment.ms'] as number,
     indexIntervalBytes: values['index.interval.bytes'] as number,

@@ -1,7 +1,8 @@
 /**
  * Produce: validate each partition's batches (lengths, CRC-32C, sizes, record structure), append
- * them (offsets stamped in place, bytes written verbatim), then answer when the acknowledgement
- * asked for holds: acks=0 never, acks=1 once written to the OS, acks=-1 once durable (fsynced
+ * them (offsets stamped in place, bytes written verbatim; an idempotent producer's retry of a batch
+ * already appended is answered with the original offset instead), then answer when the
+ * acknowledgement asked for holds: acks=0 never, acks=1 once written to the OS, acks=-1 once durable (fsynced
  * when durability=fsync). Validation and offset assignment run synchronously, in arrival order,
  * so requests on one connection land in the log in the order they were sent.
  */
@@ -91,10 +92,12 @@ export function produceHandler(b: BrokerServices): RequestHandler {
             const appended = partition.log.append(batches, partition.leaderEpoch);
             result.baseOffset = appended.baseOffset;
             result.logStartOffset = partition.log.logStartOffset;
-            let records = 0;
-            for (const batch of batches) records += batch.header.recordCount;
-            b.metrics.bytesIn.inc({ topic: t.name }, p.records.length);
-            b.metrics.recordsIn.inc({ topic: t.name }, records);
+            if (!appended.duplicate) {
+              let records = 0;
+              for (const batch of batches) records += batch.header.recordCount;
+              b.metrics.bytesIn.inc({ topic: t.name }, p.records.length);
+              b.metrics.recordsIn.inc({ topic: t.name }, records);
+            }
             if (req.acks !== 0) {
               const wait = durable ? partition.log.waitDurable(appended.endOffset, appended.generation) : partition.log.waitWritten(appended.endOffset, appended.generation);
               waits.push(

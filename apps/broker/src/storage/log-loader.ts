@@ -161,6 +161,7 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
   }
   const logStartOffset = Math.max(options.logStartOffset ?? 0, segments[0]!.baseOffset);
   const log = new Log(dir, options.topic, options.partition, config, options.clock, segments, nextOffset, logStartOffset);
+  await log.loadProducerState();
   return { log, stats };
 }
 

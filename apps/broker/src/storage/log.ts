@@ -21,9 +21,12 @@
 import { ERRORS, StrataError, stampBatch, type BatchView } from '@strata/protocol';
 import { readAt } from '../util/fs-io';
 import type { Clock } from '../util/clock';
+import { ProducerStateManager, isIdempotent } from './producer-state';
 import { LogSegment, type SegmentReadResult } from './segment';
 
 export interface LogConfig {
+  /** Idempotent producers idle for longer are forgotten (at checkpoints). */
+  producerIdExpirationMs: number;
   /** Roll the active segment when it would grow past this many bytes. */
   segmentBytes: number;
   /** Roll the active segment when its first batch is older than this. */
@@ -48,6 +51,8 @@ export interface AppendResult {
   endOffset: number;
   /** Pass to waitWritten / waitDurable: a failed write in between makes them reject. */
   generation: number;
+  /** True when an idempotent producer's retry was recognised: nothing was appended. */
+  duplicate: boolean;
 }
 
 interface PendingWrite {
@@ -79,6 +84,7 @@ export class Log {
   logEndOffset: number;
   highWatermark: number;
   syncedEndOffset: number;
+  readonly producerState: ProducerStateManager;
   /** Clock time the active segment got its first batch (segment.ms counts from here). */
   private activeSince: number;
   private readonly pending: PendingWrite[] = [];
@@ -110,6 +116,7 @@ export class Log {
     this.highWatermark = logEndOffset;
     this.syncedEndOffset = logEndOffset;
     this.logStartOffset = logStartOffset;
+    this.producerState = new ProducerStateManager(dir);
     const active = this.active;
     this.activeSince = active.size > 0 && active.firstBatchTimestamp >= 0 ? Math.min(active.firstBatchTimestamp, clock.now()) : clock.now();
   }
@@ -136,7 +143,17 @@ export class Log {
    */
   append(batches: readonly BatchView[], leaderEpoch: number): AppendResult {
     if (this.closed) throw storageError(`log ${this.name} is closed`);
+    const first = batches[0];
+    if (first && isIdempotent(first.header)) {
+      if (batches.length !== 1) throw new StrataError(ERRORS.INVALID_RECORD, 'an idempotent produce carries exactly one batch per partition');
+      const decision = this.producerState.check(first.header);
+      if (decision.kind === 'duplicate') {
+        const b = decision.batch;
+        return { baseOffset: b.baseOffset, lastOffset: b.lastOffset, endOffset: b.lastOffset + 1, generation: b.generation, duplicate: true };
+      }
+    }
     const baseOffset = this.logEndOffset;
+    const now = this.clock.now();
     for (const batch of batches) {
       const offset = this.logEndOffset;
       const size = batch.bytes.length;
@@ -145,10 +162,11 @@ export class Log {
       const segment = this.active;
       const position = segment.track(offset, size, batch.header.maxTimestamp);
       this.logEndOffset = offset + batch.header.lastOffsetDelta + 1;
+      if (isIdempotent(batch.header)) this.producerState.record(batch.header, offset, this.generation, now);
       this.enqueue(segment, batch.bytes, position, this.logEndOffset);
     }
     this.drain();
-    return { baseOffset, lastOffset: this.logEndOffset - 1, endOffset: this.logEndOffset, generation: this.generation };
+    return { baseOffset, lastOffset: this.logEndOffset - 1, endOffset: this.logEndOffset, generation: this.generation, duplicate: false };
   }
 
   private maybeRoll(bytes: number, lastOffset: number): void {
@@ -230,6 +248,7 @@ export class Log {
     const idx = this.segments.indexOf(failed.segment);
     const dropped = this.segments.splice(idx + 1);
     this.logEndOffset = writtenEnd;
+    this.producerState.truncateFrom(writtenEnd);
     const segment = failed.segment;
     segment.size = segment.writtenSize;
     try {
@@ -306,6 +325,8 @@ export class Log {
     await Promise.all(this.segments.map((s) => s.syncAll()));
     if (point.offset > this.syncedEndOffset) this.syncedEndOffset = point.offset;
     settle(this.syncWaiters, this.syncedEndOffset);
+    this.producerState.expire(this.clock.now(), this.config.producerIdExpirationMs);
+    await this.producerState.snapshot(point.offset);
     return point;
   }
 
@@ -380,6 +401,21 @@ export class Log {
     return null;
   }
 
+  /**
+   * Loads idempotent producer state: the newest snapshot, then every batch header after it
+   * (start-up only).
+   */
+  async loadProducerState(): Promise<void> {
+    const from = await this.producerState.load(this.logEndOffset);
+    if (from >= this.logEndOffset) return;
+    const now = this.clock.now();
+    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+      await this.segments[i]!.forEachHeaderFrom(from, (header) => {
+        if (isIdempotent(header)) this.producerState.record(header, header.baseOffset, this.generation, now);
+      });
+    }
+  }
+
   /** Waits until no write is queued or running. */
   async whenIdle(): Promise<void> {
     if (!this.writing && this.pending.length === 0) return;
@@ -404,6 +440,7 @@ export class Log {
     const cut = position < segment.writtenSize ? await firstOffsetAt(segment, position) : this.logEndOffset;
     await segment.truncateTo(position, cut);
     this.logEndOffset = this.highWatermark = Math.min(cut, this.logEndOffset);
+    this.producerState.truncateFrom(this.logEndOffset);
     this.syncedEndOffset = Math.min(this.syncedEndOffset, this.logEndOffset);
     if (this.logStartOffset > this.logEndOffset) this.logStartOffset = this.logEndOffset;
   }

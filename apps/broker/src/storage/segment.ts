@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { BATCH_HEADER_SIZE, BatchField, batchSize, decodeRecords, readBatchHeader, validateBatch } from '@strata/protocol';
+import { BATCH_HEADER_SIZE, BatchField, batchSize, decodeRecords, readBatchHeader, validateBatch, type RecordBatchHeader } from '@strata/protocol';
 import { closeFile, fdatasync, fstatSize, ftruncate, openFile, readAt, writevAll } from '../util/fs-io';
 import { OffsetIndex } from './offset-index';
 import { TimeIndex } from './time-index';
@@ -197,6 +197,27 @@ export class LogSegment {
       return this.collect(fd, more, 0, chunkPos + start, maxBytes, maxPosition, minOneBatch);
     }
     return { bytes: chunk.subarray(start, end), endPosition: chunkPos + end };
+  }
+
+  /** Calls `fn` with the header of every batch whose last offset is >= `offset`, in order. */
+  async forEachHeaderFrom(offset: number, fn: (header: RecordBatchHeader) => void): Promise<void> {
+    await this.offsetIndex.ensureLoaded();
+    const fd = await this.open();
+    let position = this.offsetIndex.lookup(offset);
+    const end = this.writtenSize;
+    while (position < end) {
+      const chunk = await readAt(fd, Math.min(4 * 1024 * 1024, end - position), position);
+      let p = 0;
+      while (p + BATCH_HEADER_SIZE <= chunk.length) {
+        const header = readBatchHeader(chunk, p);
+        const size = batchSize(header);
+        if (p > 0 && p + size > chunk.length) break; // read it again at the start of the next chunk
+        if (header.baseOffset + header.lastOffsetDelta >= offset) fn(header);
+        p += size; // may pass the chunk's end for one batch larger than the chunk: skip past it
+      }
+      if (p === 0) return; // fewer bytes than a header left: nothing more to read
+      position += p;
+    }
   }
 
   /**
