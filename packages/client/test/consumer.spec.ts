@@ -178,6 +178,33 @@ describe('Consumer', () => {
     }
   });
 
+  it('pausing from eachMessage keeps the handled message processed and delivers the rest after resume', async () => {
+    const topic = await topicWith(1, 'cons-pause-run');
+    await producer.send({ topic, messages: ['a', 'b', 'c', 'd'].map((value) => ({ value })) });
+    const consumer = strata.consumer({ maxWaitMs: 50 });
+    await consumer.connect();
+    const seen: string[] = [];
+    let resume: (() => void) | null = null;
+    try {
+      consumer.assign([{ topic, partition: 0, fromBeginning: true }]);
+      await consumer.run({
+        eachMessage: ({ message, pause }) => {
+          seen.push(message.valueString()!);
+          if (message.valueString() === 'b') resume = pause();
+        },
+      });
+      await until(() => resume !== null, 'the pause');
+      await until(() => consumer.position(topic, 0) === 2, 'the position after b');
+      expect(seen).toEqual(['a', 'b']);
+      expect(consumer.paused()).toEqual([{ topic, partition: 0 }]);
+      resume!();
+      await until(() => seen.length >= 4, 'the rest after resume');
+      expect(seen).toEqual(['a', 'b', 'c', 'd']);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
   it('redelivers a batch whose eachBatch handler failed, honouring resolveOffset', async () => {
     const topic = await topicWith(1, 'cons-retry');
     await producer.send({ topic, messages: ['a', 'b', 'c', 'd'].map((value) => ({ value })) });

@@ -219,7 +219,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   private pauseState(s: PartitionState): () => void {
     if (!s.paused) {
       s.paused = true;
-      s.rewind();
+      if (s.processing) s.rewindPending = true;
+      else s.rewind();
     }
     return () => {
       s.paused = false;

@@ -13,7 +13,7 @@ import type { Logger } from '../logger';
 import type { EventSink } from '../network/connection-events';
 import type { Retrier } from '../retry';
 import { MessageBatch, type ConsumerMessage } from './consumer-message';
-import { isCurrent, type Delivery } from './delivery';
+import { isCurrent, type DecodedData, type Delivery } from './delivery';
 import type { PartitionState } from './subscription-state';
 
 export interface EachMessagePayload {
@@ -85,44 +85,28 @@ export class Runner {
       const { data, messages } = next;
       const s = data.state;
       let resolved = -1;
+      s.processing = true;
       try {
         if (this.c.handlers.eachBatch) {
-          const batch = new MessageBatch(s.topic, s.partition, data.highWatermark, messages);
-          const info = {
-            topic: s.topic,
-            partition: s.partition,
-            highWatermark: data.highWatermark,
-            offsetLag: batch.offsetLag(),
-            batchSize: messages.length,
-            firstOffset: messages[0]!.offset,
-            lastOffset: messages[messages.length - 1]!.offset,
-          };
-          const started = this.c.clock.now();
-          this.c.events.emit('consumer.start_batch_process', info);
-          await this.c.handlers.eachBatch({
-            batch,
-            isRunning: () => this.running,
-            isStale: () => !isCurrent(data),
-            resolveOffset: (offset) => {
-              if (offset > resolved) resolved = offset;
-            },
-            pause: () => this.c.pause(s),
+          await this.handleBatch(next.data, messages, next.nextOffset, (offset) => {
+            if (offset > resolved) resolved = offset;
           });
-          this.c.events.emit('consumer.end_batch_process', { ...info, durationMs: this.c.clock.now() - started });
-          if (isCurrent(data)) s.position = next.nextOffset;
         } else {
           const eachMessage = this.c.handlers.eachMessage!;
-          for (let i = 0; i < messages.length; i++) {
-            if (!this.running || !isCurrent(data)) break;
+          let i = 0;
+          for (; i < messages.length; i++) {
+            if (!this.running || !isCurrent(data) || s.paused) break;
             const message = messages[i]!;
             await eachMessage({ topic: s.topic, partition: s.partition, message, pause: () => this.c.pause(s) });
             resolved = message.offset;
             if (isCurrent(data)) s.position = message.offset + 1;
           }
-          if (this.running && isCurrent(data)) s.position = next.nextOffset;
+          if (i === messages.length && isCurrent(data)) s.position = next.nextOffset;
         }
         this.failures = 0;
       } catch (error) {
+        s.processing = false;
+        s.rewindPending = false;
         if (isCurrent(data)) {
           if (resolved >= 0) s.position = resolved + 1;
           s.rewind();
@@ -137,8 +121,41 @@ export class Runner {
         const delayMs = this.c.retrier.delay(this.failures - 1);
         this.c.logger.warn(`handler failed on ${s.topic}-${s.partition} at offset ${s.position}; retrying in ${delayMs} ms`, { error: toError(error).message });
         await sleep(this.c.clock, delayMs);
+        continue;
+      }
+      s.processing = false;
+      if (s.rewindPending) {
+        // Paused during the handler: what it processed counts; the rest is fetched again on resume.
+        s.rewindPending = false;
+        s.rewind();
+        this.c.onRewind();
       }
     }
+  }
+
+  private async handleBatch(data: DecodedData['data'], messages: ConsumerMessage[], nextOffset: number, resolveOffset: (offset: number) => void): Promise<void> {
+    const s = data.state;
+    const batch = new MessageBatch(s.topic, s.partition, data.highWatermark, messages);
+    const info = {
+      topic: s.topic,
+      partition: s.partition,
+      highWatermark: data.highWatermark,
+      offsetLag: batch.offsetLag(),
+      batchSize: messages.length,
+      firstOffset: messages[0]!.offset,
+      lastOffset: messages[messages.length - 1]!.offset,
+    };
+    const started = this.c.clock.now();
+    this.c.events.emit('consumer.start_batch_process', info);
+    await this.c.handlers.eachBatch!({
+      batch,
+      isRunning: () => this.running,
+      isStale: () => !isCurrent(data),
+      resolveOffset,
+      pause: () => this.c.pause(s),
+    });
+    this.c.events.emit('consumer.end_batch_process', { ...info, durationMs: this.c.clock.now() - started });
+    if (isCurrent(data)) s.position = nextOffset;
   }
 }
 

@@ -30,6 +30,10 @@ export class PartitionState {
   paused = false;
   /** Part of a fetch in flight. */
   inFlight = false;
+  /** A run() handler is processing messages of this partition right now. */
+  processing = false;
+  /** Paused while processing: rewind once the handler returns (the message it holds counts as processed). */
+  rewindPending = false;
   /** Node id of the leader; null when unknown (refresh metadata). */
   leaderId: number | null = null;
   highWatermark = -1;
