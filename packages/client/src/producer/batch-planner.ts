@@ -10,7 +10,7 @@
 import { BATCH_HEADER_SIZE, ERRORS, RecordBatchBuilder, StrataError, type RecordInput } from '@strata/protocol';
 import type { TopicMetadataEntry } from '../cluster/metadata-cache';
 import { StrataArgumentError } from '../errors';
-import type { Partitioner } from './partitioners/partitioner';
+import type { Partitioner, PartitionerArgs } from './partitioners/partitioner';
 import type { MessageBytes, MessageHeaders, ProducerMessage } from './producer-types';
 
 /** The records of one partition in one Produce request. */
@@ -40,10 +40,16 @@ export function planBatches(inputs: readonly PlanInput[], partitioner: Partition
     const { topic, messages, metadata } = input;
     const partitionCount = metadata.partitions.length;
     const groups = new Map<number, number[]>();
+    // One arguments object per topic, refilled for each message: no allocation per message.
+    const args: PartitionerArgs = { topic, partitionCount, message: messages[0]! };
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i]!;
       const explicit = message.partition;
-      const partition = explicit ?? partitioner.partition({ topic, partitionCount, message });
+      let partition: number;
+      if (explicit === undefined) {
+        args.message = message;
+        partition = partitioner.partition(args);
+      } else partition = explicit;
       if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
         const source = explicit === undefined ? 'the partitioner returned' : 'message.partition is';
         throw new StrataError(

@@ -68,8 +68,11 @@ export function wsTransport(options: WsTransportOptions = {}): Transport {
             ws.close(1003, 'text frames are not part of the protocol');
             return;
           }
-          // 'nodebuffer' gives a Buffer (a Uint8Array); fragmented messages arrive concatenated.
-          opts.onMessage(data as Buffer);
+          // 'nodebuffer' gives a Buffer; fragmented messages arrive concatenated. A plain Uint8Array
+          // view of it: views of views stay cheap Uint8Arrays (Buffer's subarray is slower), and
+          // consumers see the same types as in browsers.
+          const buf = data as Buffer;
+          opts.onMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
         });
         ws.on('error', (error: Error) => {
           lastError = error;

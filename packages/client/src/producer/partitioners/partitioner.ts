@@ -10,7 +10,10 @@ export interface PartitionerArgs {
   message: ProducerMessage;
 }
 
-/** A custom partitioner: returns a partition in [0, partitionCount). */
+/**
+ * A custom partitioner: returns a partition in [0, partitionCount). The arguments object is reused
+ * from one message to the next: read it, do not keep it.
+ */
 export type PartitionerFn = (args: PartitionerArgs) => number;
 
 /** Internal form of a partitioner. */
