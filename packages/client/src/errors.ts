@@ -106,3 +106,8 @@ export function withContext(error: StrataError, context: string): StrataError {
 export function isRetriable(error: unknown): boolean {
   return error instanceof StrataError && error.retriable;
 }
+
+/** `error` as an Error (wrapping thrown non-Error values). */
+export function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -31,6 +31,7 @@ export function text(max = 0x7fff) {
 /** One of the given literal values. */
 export function oneOf<const T extends readonly [string | number, ...(string | number)[]]>(values: T) {
   const error = `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+  // z.union wants a tuple of at least two schemas; `values` is non-empty by its type.
   return z.union(values.map((v) => z.literal(v, { error })) as unknown as [z.ZodLiteral<T[number]>, z.ZodLiteral<T[number]>], { error });
 }
 

@@ -18,7 +18,7 @@ import { ERRORS, OffsetSpec, StrataError, errorFromCode, type FetchTopicInit } f
 import type { Clock, TimerHandle } from '../clock';
 import { isStaleMetadataError, type Cluster } from '../cluster/cluster';
 import { listOffsets } from '../cluster/list-offsets';
-import { isRetriable } from '../errors';
+import { isRetriable, toError } from '../errors';
 import type { Logger } from '../logger';
 import type { EventSink } from '../network/connection-events';
 import type { Retrier } from '../retry';
@@ -292,6 +292,3 @@ function definition(error: StrataError) {
   return { name: error.code, code: error.errorCode, retriable: error.retriable, message: error.message };
 }
 
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}

@@ -9,6 +9,7 @@
  * Single instance per run() call.
  */
 import { sleep, type Clock } from '../clock';
+import { toError } from '../errors';
 import type { Logger } from '../logger';
 import type { EventSink } from '../network/connection-events';
 import type { Retrier } from '../retry';
@@ -159,6 +160,3 @@ export class Runner {
   }
 }
 
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}

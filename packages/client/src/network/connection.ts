@@ -28,11 +28,12 @@ import {
   type ResponseOf,
 } from '@strata/protocol';
 import type { Clock } from '../clock';
-import { StrataConnectionError, StrataRequestTimeoutError } from '../errors';
+import { StrataConnectionError, StrataRequestTimeoutError, toError } from '../errors';
 import type { Logger } from '../logger';
 import type { Transport, TransportCloseInfo, TransportConnection } from '../transport/transport';
 import { API_VERSIONS_HANDSHAKE_VERSION, NegotiatedVersions } from './api-versions';
 import type { ConnectionEvents, EventSink } from './connection-events';
+import { openTransport } from './open-transport';
 import { PendingRequest } from './pending-request';
 
 export interface ConnectionConfig {
@@ -170,8 +171,7 @@ export class Connection {
   request<N extends ApiName>(name: N, body: RequestInitOf<N>, options: RequestOptions = {}): Promise<ResponseOf<N>> {
     try {
       const version = this.readyVersions().versionOf(name);
-      const api = Apis[name] as unknown as ApiDefinition<unknown, RequestInitOf<N>, ResponseOf<N>, unknown>;
-      return this.enqueue(api, version, body, options.timeoutMs ?? this.config.requestTimeoutMs, true) as Promise<ResponseOf<N>>;
+      return this.enqueue(apiOf(name), version, body, options.timeoutMs ?? this.config.requestTimeoutMs, true);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -184,8 +184,7 @@ export class Connection {
   send<N extends ApiName>(name: N, body: RequestInitOf<N>, options: RequestOptions = {}): Promise<void> {
     try {
       const version = this.readyVersions().versionOf(name);
-      const api = Apis[name] as unknown as ApiDefinition<unknown, RequestInitOf<N>, unknown, unknown>;
-      return this.enqueue(api, version, body, options.timeoutMs ?? this.config.requestTimeoutMs, false) as Promise<void>;
+      return this.enqueue(apiOf(name), version, body, options.timeoutMs ?? this.config.requestTimeoutMs, false).then(() => undefined);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -206,29 +205,16 @@ export class Connection {
 
   private async openSocket(): Promise<TransportConnection> {
     const { transport, clock, connectionTimeoutMs, maxIncomingFrameBytes } = this.config;
-    let timer: unknown;
-    let timedOut = false;
-    const opening = transport.connect(this.url, {
-      maxPayloadBytes: maxIncomingFrameBytes,
-      connectTimeoutMs: connectionTimeoutMs,
-      onMessage: (frame) => this.onFrame(frame),
-      onClose: (info) => this.onTransportClose(info),
-    });
-    const timeout = new Promise<never>((_, reject) => {
-      timer = clock.setTimeout(() => {
-        timedOut = true;
-        reject(new StrataConnectionError(`connecting to ${this.url} timed out after ${connectionTimeoutMs} ms`, { url: this.url }));
-      }, connectionTimeoutMs);
-    });
     try {
-      return await Promise.race([opening, timeout]);
+      return await openTransport(transport, this.url, clock, {
+        maxPayloadBytes: maxIncomingFrameBytes,
+        connectTimeoutMs: connectionTimeoutMs,
+        onMessage: (frame) => this.onFrame(frame),
+        onClose: (info) => this.onTransportClose(info),
+      });
     } catch (error) {
       this.state = 'closed';
-      if (timedOut) opening.then((late) => late.close(), () => undefined);
-      if (error instanceof StrataError) throw error;
-      throw new StrataConnectionError(`could not connect to ${this.url}: ${toError(error).message}`, { url: this.url, cause: error });
-    } finally {
-      clock.clearTimeout(timer);
+      throw error;
     }
   }
 
@@ -402,7 +388,10 @@ export class Connection {
   }
 }
 
-function toError(error: unknown): Error {
-  if (error instanceof Error) return error;
-  return new Error(String(error));
+/**
+ * The definition of API `name` with its message types. `Apis[name]` indexed by a generic name is a
+ * union TypeScript cannot narrow; the table in @strata/protocol guarantees the pairing.
+ */
+function apiOf<N extends ApiName>(name: N): ApiDefinition<unknown, RequestInitOf<N>, ResponseOf<N>, unknown> {
+  return Apis[name] as unknown as ApiDefinition<unknown, RequestInitOf<N>, ResponseOf<N>, unknown>;
 }
