@@ -84,6 +84,8 @@ export class Broker implements RunningBroker {
       maxBatchBytes: config.maxFrameBytes,
       flushIntervalMs: config.flushIntervalMs,
       checkpointIntervalMs: config.checkpointIntervalMs,
+      retentionCheckIntervalMs: config.retentionCheckIntervalMs,
+      fileDeleteDelayMs: config.fileDeleteDelayMs,
     });
     this.producerIds = new ProducerIdManager(this.dataDir);
     this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);

@@ -6,10 +6,11 @@ import { loadLog, type RecoveryPoint } from '../src/storage/log-loader';
 import type { Log, LogConfig } from '../src/storage/log';
 import { ManualClock } from '../src/util/clock';
 import { batch } from './helpers/wire-client';
+import { logConfig } from './helpers/log-config';
 import { tempDir } from './helpers/tmp';
 
 const logger = pino({ level: 'silent' });
-const config: LogConfig = { segmentBytes: 4096, segmentMs: 3_600_000, indexIntervalBytes: 512, producerIdExpirationMs: 86_400_000 };
+const config: LogConfig = logConfig();
 const dec = new TextDecoder();
 
 function views(bytes: Uint8Array) {

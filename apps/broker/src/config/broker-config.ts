@@ -11,6 +11,7 @@ import {
   boolSetting,
   enumSetting,
   intSetting,
+  numberSetting,
   stringSetting,
   validateSettings,
   type SettingDef,
@@ -51,6 +52,23 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
   intSetting('log.segment.bytes', 1024 * 1024 * 1024, 1024, INT32_MAX, 'Default segment.bytes of topics.'),
   intSetting('log.roll.ms', 7 * DAY, 1, Number.MAX_SAFE_INTEGER, 'Default segment.ms of topics.'),
   intSetting('log.index.interval.bytes', 4096, 0, INT32_MAX, 'Default index.interval.bytes of topics.'),
+  intSetting('log.retention.ms', 7 * DAY, -1, Number.MAX_SAFE_INTEGER, 'Default retention.ms of topics (-1: keep forever).'),
+  intSetting('log.retention.bytes', -1, -1, Number.MAX_SAFE_INTEGER, 'Default retention.bytes of topics (-1: no size limit).'),
+  intSetting('log.retention.check.interval.ms', 300_000, 1, INT32_MAX, 'How often the broker looks for segments to delete by retention.'),
+  intSetting('file.delete.delay.ms', 60_000, 0, INT32_MAX, 'How long a deleted or replaced segment stays readable (for fetches already reading it) before its files are removed.'),
+  boolSetting('log.cleaner.enable', true, 'Run the log cleaner, which compacts topics whose cleanup.policy includes compact.'),
+  intSetting('log.cleaner.backoff.ms', 15_000, 1, INT32_MAX, 'How often the cleaner looks for a log to compact.'),
+  intSetting(
+    'log.cleaner.dedupe.buffer.size',
+    32 * 1024 * 1024,
+    64 * 1024,
+    1024 * 1024 * 1024,
+    'Memory for the cleaner\'s key map (24 bytes per distinct key). A log with more keys than fit is cleaned in several passes.',
+  ),
+  intSetting('log.cleaner.delete.retention.ms', DAY, 0, Number.MAX_SAFE_INTEGER, 'Default delete.retention.ms of topics.'),
+  numberSetting('log.cleaner.min.cleanable.ratio', 0.5, 0, 1, 'Default min.cleanable.dirty.ratio of topics.'),
+  intSetting('log.cleaner.min.compaction.lag.ms', 0, 0, Number.MAX_SAFE_INTEGER, 'Default min.compaction.lag.ms of topics.'),
+  intSetting('log.open.files.max', 1000, 16, 1_000_000, 'Most segment files kept open at once; idle ones are closed and reopened on use, so thousands of partitions need few descriptors.'),
   enumSetting(
     'log.cleanup.policy',
     'delete',
@@ -80,6 +98,12 @@ export interface BrokerConfig {
   checkpointIntervalMs: number;
   segmentBytes: number;
   rollMs: number;
+  retentionCheckIntervalMs: number;
+  fileDeleteDelayMs: number;
+  cleanerEnable: boolean;
+  cleanerBackoffMs: number;
+  cleanerDedupeBufferSize: number;
+  maxOpenFiles: number;
   indexIntervalBytes: number;
   messageMaxBytes: number;
   maxFrameBytes: number;
@@ -174,6 +198,12 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
     checkpointIntervalMs: n('log.recovery.checkpoint.interval.ms'),
     segmentBytes: n('log.segment.bytes'),
     rollMs: n('log.roll.ms'),
+    retentionCheckIntervalMs: n('log.retention.check.interval.ms'),
+    fileDeleteDelayMs: n('file.delete.delay.ms'),
+    cleanerEnable: v['log.cleaner.enable'] as boolean,
+    cleanerBackoffMs: n('log.cleaner.backoff.ms'),
+    cleanerDedupeBufferSize: n('log.cleaner.dedupe.buffer.size'),
+    maxOpenFiles: n('log.open.files.max'),
     indexIntervalBytes: n('log.index.interval.bytes'),
     messageMaxBytes: n('message.max.bytes'),
     maxFrameBytes: n('max.frame.bytes'),

@@ -4,7 +4,7 @@
  * not override it.
  */
 import type { BrokerConfig } from './broker-config';
-import { ConfigError, INT32_MAX, enumSetting, intSetting, validateSettings, type SettingDef } from './settings';
+import { ConfigError, INT32_MAX, enumSetting, intSetting, numberSetting, validateSettings, type SettingDef } from './settings';
 
 interface TopicSettingDef extends SettingDef {
   /** Broker setting that provides the default. */
@@ -29,6 +29,26 @@ export const TOPIC_SETTINGS: readonly TopicSettingDef[] = [
     ),
     'log.cleanup.policy',
   ),
+  topic(
+    intSetting('retention.ms', 7 * 24 * 3600 * 1000, -1, Number.MAX_SAFE_INTEGER, 'Delete a closed segment once its newest record is older than this (-1: never). Applies when cleanup.policy includes delete.'),
+    'log.retention.ms',
+  ),
+  topic(
+    intSetting('retention.bytes', -1, -1, Number.MAX_SAFE_INTEGER, 'Delete the oldest closed segments while the partition is larger than this (-1: no limit). Applies when cleanup.policy includes delete.'),
+    'log.retention.bytes',
+  ),
+  topic(
+    intSetting('delete.retention.ms', 24 * 3600 * 1000, 0, Number.MAX_SAFE_INTEGER, 'How long the cleaner keeps a tombstone (a record with a null value), counted from its timestamp, so consumers can see the deletion.'),
+    'log.cleaner.delete.retention.ms',
+  ),
+  topic(
+    numberSetting('min.cleanable.dirty.ratio', 0.5, 0, 1, 'Compact a log only when at least this share of its closed segments has not been cleaned yet.'),
+    'log.cleaner.min.cleanable.ratio',
+  ),
+  topic(
+    intSetting('min.compaction.lag.ms', 0, 0, Number.MAX_SAFE_INTEGER, 'Records younger than this are never compacted away.'),
+    'log.cleaner.min.compaction.lag.ms',
+  ),
 ];
 
 export interface TopicConfig {
@@ -39,6 +59,11 @@ export interface TopicConfig {
   maxMessageBytes: number;
   compact: boolean;
   delete: boolean;
+  retentionMs: number;
+  retentionBytes: number;
+  deleteRetentionMs: number;
+  minCleanableDirtyRatio: number;
+  minCompactionLagMs: number;
 }
 
 /** Validates topic configs (as strings, from CreateTopics or the metadata file). Throws ConfigError. */
@@ -71,5 +96,10 @@ export function resolveTopicConfig(overrides: Record<string, string>, broker: Br
     maxMessageBytes: values['max.message.bytes'] as number,
     compact: (values['cleanup.policy'] as string).includes('compact'),
     delete: (values['cleanup.policy'] as string).includes('delete'),
+    retentionMs: values['retention.ms'] as number,
+    retentionBytes: values['retention.bytes'] as number,
+    deleteRetentionMs: values['delete.retention.ms'] as number,
+    minCleanableDirtyRatio: values['min.cleanable.dirty.ratio'] as number,
+    minCompactionLagMs: values['min.compaction.lag.ms'] as number,
   };
 }

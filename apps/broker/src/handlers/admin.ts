@@ -140,5 +140,26 @@ export function adminHandlers(b: BrokerServices, supported: () => readonly numbe
     };
   });
 
-  return [apiVersions, metadata, createTopics, deleteTopics, describeTopics] as RequestHandler[];
+  const alterTopicConfigs = handler<'AlterTopicConfigs'>(Apis.AlterTopicConfigs, async (_ctx, req) => ({
+    topics: await Promise.all(
+      req.topics.map(async (t) => {
+        const set: Record<string, string> = {};
+        const remove: string[] = [];
+        try {
+          for (const c of t.configs) {
+            if (c.operation === 0) set[c.name] = c.value;
+            else if (c.operation === 1) remove.push(c.name);
+            else throw new StrataError(ERRORS.INVALID_REQUEST, `unknown config operation ${c.operation} for ${c.name} (0 = set, 1 = remove)`);
+          }
+          await b.topics.alterConfigs(t.name, set, remove, req.validateOnly);
+          return { name: t.name, errorCode: 0, errorMessage: '' };
+        } catch (e) {
+          return { name: t.name, ...errorOf(e) };
+        }
+      }),
+    ),
+  }));
+
+  // Each handler's request type is its API's; the connection only passes an API's own body.
+  return [apiVersions, metadata, createTopics, deleteTopics, describeTopics, alterTopicConfigs] as RequestHandler[];
 }

@@ -1,7 +1,8 @@
 /**
  * LogLoader: opens one partition's folder at start-up and returns a consistent Log, in passes:
  *
- *  1. remove leftovers: `*.tmp` files, and index files whose `.log` is gone;
+ *  1. remove leftovers: `*.tmp` files, `*.deleted` files (segments removed by retention or
+ *     replaced by the cleaner, waiting for their delay), and index files whose `.log` is gone;
  *  2. list segments by base offset (file name, 20 digits);
  *  3. load segments below the recovery point as they are (file size, index sanity check). A
  *     segment whose index fails the check is recovered whole, which rebuilds its indexes;
@@ -68,7 +69,7 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
     if (base !== null) bases.add(base);
   }
   for (const name of names) {
-    if (name.endsWith('.tmp')) {
+    if (name.endsWith('.tmp') || name.endsWith('.deleted')) {
       await fs.promises.rm(join(dir, name), { force: true });
       continue;
     }

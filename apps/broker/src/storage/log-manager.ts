@@ -14,6 +14,7 @@ import type { Clock } from '../util/clock';
 import { listDir, readFileIfExists, removeIfExists, writeFileAtomic } from '../util/fs-io';
 import type { Log, LogConfig } from './log';
 import { loadLog, type RecoveryPoint } from './log-loader';
+import { segmentsToDelete } from './retention';
 
 const CHECKPOINT_FILE = 'recovery-checkpoint.json';
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
@@ -25,6 +26,8 @@ export interface LogManagerOptions {
   maxBatchBytes: number;
   flushIntervalMs: number;
   checkpointIntervalMs: number;
+  retentionCheckIntervalMs: number;
+  fileDeleteDelayMs: number;
 }
 
 export function logDirName(topic: string, partition: number): string {
@@ -37,6 +40,7 @@ export class LogManager {
   private cleanShutdown = false;
   private flushTimer: NodeJS.Timeout | null = null;
   private checkpointTimer: NodeJS.Timeout | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
   private checkpointRunning: Promise<void> | null = null;
   private flushing = false;
 
@@ -100,6 +104,26 @@ export class LogManager {
     this.flushTimer.unref();
     this.checkpointTimer = setInterval(() => void this.checkpointAll(), this.options.checkpointIntervalMs);
     this.checkpointTimer.unref();
+    this.retentionTimer = setInterval(() => this.runRetention(), this.options.retentionCheckIntervalMs);
+    this.retentionTimer.unref();
+  }
+
+  /**
+   * Deletes, in every log whose cleanup.policy includes delete, the oldest closed segments that
+   * retention.ms or retention.bytes rule out. Returns the number of segments deleted.
+   */
+  runRetention(): number {
+    const now = this.options.clock.now();
+    let deleted = 0;
+    for (const log of this.logs.values()) {
+      if (!log.config.delete) continue;
+      const n = segmentsToDelete(log, log.config.retentionMs, log.config.retentionBytes, now);
+      if (n === 0) continue;
+      const bytes = log.deleteOldestSegments(n, this.options.fileDeleteDelayMs);
+      deleted += n;
+      this.options.logger.info({ log: log.name, segments: n, bytes, logStartOffset: log.logStartOffset }, 'deleted segments by retention');
+    }
+    return deleted;
   }
 
   /** Deletes the logs of a topic: closes them, renames their folders aside, removes them. */
@@ -162,7 +186,8 @@ export class LogManager {
   async shutdown(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
-    this.flushTimer = this.checkpointTimer = null;
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.flushTimer = this.checkpointTimer = this.retentionTimer = null;
     if (this.checkpointRunning) await this.checkpointRunning;
     let clean = true;
     for (const [name, log] of this.logs) {

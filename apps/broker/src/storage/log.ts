@@ -20,20 +20,13 @@
  */
 import { ERRORS, StrataError, stampBatch, type BatchView } from '@strata/protocol';
 import { readAt } from '../util/fs-io';
+import type { TopicConfig } from '../config/topic-config';
 import type { Clock } from '../util/clock';
 import { ProducerStateManager, isIdempotent } from './producer-state';
 import { LogSegment, type SegmentReadResult } from './segment';
 
-export interface LogConfig {
-  /** Idempotent producers idle for longer are forgotten (at checkpoints). */
-  producerIdExpirationMs: number;
-  /** Roll the active segment when it would grow past this many bytes. */
-  segmentBytes: number;
-  /** Roll the active segment when its first batch is older than this. */
-  segmentMs: number;
-  /** Bytes between offset-index entries. */
-  indexIntervalBytes: number;
-}
+/** The settings a log works with: its topic's effective configuration. */
+export type LogConfig = TopicConfig;
 
 export interface LogReadResult {
   records: Uint8Array;
@@ -379,6 +372,24 @@ export class Log {
       }
     }
     return { records: EMPTY, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
+  }
+
+  /**
+   * Removes the `count` oldest segments (never the active one) and advances the log start offset
+   * past them. Their files are renamed `*.deleted` at once and removed after `delayMs`, so a fetch
+   * already reading one finishes. Returns the bytes removed.
+   */
+  deleteOldestSegments(count: number, delayMs: number): number {
+    const n = Math.min(count, this.segments.length - 1);
+    if (n <= 0) return 0;
+    const victims = this.segments.splice(0, n);
+    this.logStartOffset = Math.max(this.logStartOffset, this.segments[0]!.baseOffset);
+    let bytes = 0;
+    for (const v of victims) {
+      bytes += v.size;
+      v.scheduleDeletion(delayMs);
+    }
+    return bytes;
   }
 
   /** Bytes written since a read ended at (`segment`, `position`); large if a segment rolled since. */

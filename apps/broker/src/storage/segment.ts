@@ -59,6 +59,8 @@ export class LogSegment {
   maxTimestamp = -1;
   /** maxTimestamp of the first batch: segment.ms counts from it. -1 when empty. */
   firstBatchTimestamp = -1;
+  /** True once the segment left its log (retention or a cleaner swap). */
+  deleted = false;
   private bytesSinceIndexEntry = 0;
   private fd: number | null = null;
   private opening: Promise<number> | null = null;
@@ -373,6 +375,24 @@ export class LogSegment {
       this.opening = null;
       await closeFile(fd);
     }
+  }
+
+  /**
+   * Renames the segment's files to `*.deleted` now (so start-up removes them if the broker stops
+   * first) and closes and removes them after `delayMs`; reads through the open descriptor keep
+   * working meanwhile.
+   */
+  scheduleDeletion(delayMs: number): void {
+    this.deleted = true;
+    const paths = [this.logPath, this.offsetIndex.path, this.timeIndex.path];
+    const renamed = Promise.all(paths.map((p) => fs.promises.rename(p, `${p}.deleted`).catch(() => undefined)));
+    const timer = setTimeout(() => {
+      void renamed.then(async () => {
+        await this.close().catch(() => undefined);
+        for (const p of paths) await fs.promises.rm(`${p}.deleted`, { force: true });
+      });
+    }, delayMs);
+    timer.unref();
   }
 
   async deleteFiles(): Promise<void> {

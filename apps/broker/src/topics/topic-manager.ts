@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { ERRORS, StrataError, topicNameProblem } from '@strata/protocol';
 import type { BrokerConfig } from '../config/broker-config';
 import { ConfigError, describeProblems } from '../config/settings';
-import { resolveTopicConfig, validateTopicConfigs, type TopicConfig } from '../config/topic-config';
+import { TOPIC_SETTINGS, resolveTopicConfig, validateTopicConfigs, type TopicConfig } from '../config/topic-config';
 import type { Log } from '../storage/log';
 import type { LogManager } from '../storage/log-manager';
 import type { Clock } from '../util/clock';
@@ -126,6 +126,33 @@ export class TopicManager {
     } finally {
       this.busy.delete(req.name);
     }
+  }
+
+  /**
+   * Changes settings of a topic: `set` values replace the topic's own, `remove` drops them (the
+   * broker default applies again). Validated as at creation; persisted; applied to every
+   * partition's log at once. Throws StrataError.
+   */
+  async alterConfigs(name: string, set: Record<string, string>, remove: readonly string[], validateOnly: boolean): Promise<void> {
+    const topic = this.topics.get(name);
+    if (!topic || this.busy.has(name)) throw new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `topic "${name}" does not exist`);
+    const configs = { ...topic.record.configs, ...set };
+    for (const key of remove) delete configs[key];
+    const unknownRemovals = remove.filter((k) => !TOPIC_SETTINGS.some((d) => d.key === k));
+    try {
+      if (unknownRemovals.length > 0) throw new StrataError(ERRORS.INVALID_CONFIG, `unknown setting "${unknownRemovals[0]}"`);
+      validateTopicConfigs(configs);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new StrataError(ERRORS.INVALID_CONFIG, describeProblems(e.problems));
+      throw e;
+    }
+    if (validateOnly) return;
+    const record: TopicRecord = { ...topic.record, configs };
+    await this.store.putTopic(record);
+    topic.record = record;
+    topic.config = resolveTopicConfig(configs, this.broker);
+    for (const p of topic.partitions) p.log.config = topic.config;
+    this.logger.info({ topic: name, configs }, 'changed topic settings');
   }
 
   async delete(name: string): Promise<void> {
