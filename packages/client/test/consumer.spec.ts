@@ -311,6 +311,25 @@ describe('Consumer', () => {
     }
   });
 
+  it('ends a running iteration on stop() and continues from the position in the next one', async () => {
+    const topic = await topicWith(1, 'cons-stop-iter');
+    await producer.send({ topic, messages: ['a', 'b', 'c'].map((value) => ({ value })) });
+    const consumer = strata.consumer({ maxWaitMs: 50 });
+    await consumer.connect();
+    try {
+      consumer.assign([{ topic, partition: 0, fromBeginning: true }]);
+      const first: string[] = [];
+      for await (const m of consumer) {
+        first.push(m.valueString()!);
+        if (first.length === 1) await consumer.stop();
+      }
+      expect(first).toEqual(['a']);
+      expect((await take(consumer, 2)).map((m) => m.valueString())).toEqual(['b', 'c']);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
   it('allows only one way of consuming at a time', async () => {
     const topic = await topicWith(1, 'cons-mode');
     const consumer = strata.consumer({ maxWaitMs: 50 });

@@ -22,6 +22,8 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage, u
 
   constructor(
     private readonly delivery: Delivery,
+    /** False once the consumer stopped this iteration (stop(), disconnect(), another assign...). */
+    private readonly isActive: () => boolean,
     private readonly onEnd: () => Promise<void>,
   ) {}
 
@@ -31,7 +33,7 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage, u
 
   next(): Promise<IteratorResult<ConsumerMessage, undefined>> {
     // Fast path while the current batch lasts and no earlier call is still waiting.
-    if (this.queued === 0) {
+    if (this.queued === 0 && this.isActive()) {
       const fast = this.take();
       if (fast) return Promise.resolve({ value: fast, done: false });
     }
@@ -63,7 +65,10 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage, u
 
   private async slowNext(): Promise<IteratorResult<ConsumerMessage, undefined>> {
     for (;;) {
-      if (this.finished) return DONE;
+      if (this.finished || !this.isActive()) {
+        await this.finish();
+        return DONE;
+      }
       const message = this.take();
       if (message) return { value: message, done: false };
       this.current = null;
@@ -74,7 +79,7 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage, u
         await this.finish();
         throw error;
       }
-      if (!next) {
+      if (!next || !this.isActive()) {
         await this.finish();
         return DONE;
       }
@@ -98,6 +103,8 @@ export class BatchIterator implements AsyncIterableIterator<MessageBatch, undefi
 
   constructor(
     private readonly delivery: Delivery,
+    /** False once the consumer stopped this iteration (stop(), disconnect(), another assign...). */
+    private readonly isActive: () => boolean,
     private readonly onEnd: () => Promise<void>,
   ) {}
 
@@ -122,7 +129,10 @@ export class BatchIterator implements AsyncIterableIterator<MessageBatch, undefi
   }
 
   private async slowNext(): Promise<IteratorResult<MessageBatch, undefined>> {
-    if (this.finished) return DONE;
+    if (this.finished || !this.isActive()) {
+      await this.finish();
+      return DONE;
+    }
     let next: DecodedData | undefined;
     try {
       next = await this.delivery.next();
@@ -130,7 +140,7 @@ export class BatchIterator implements AsyncIterableIterator<MessageBatch, undefi
       await this.finish();
       throw error;
     }
-    if (!next) {
+    if (!next || !this.isActive()) {
       await this.finish();
       return DONE;
     }

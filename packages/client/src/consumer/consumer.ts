@@ -56,6 +56,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   private runner: Runner | null = null;
   private runLoop: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
+  /** Increases with each run() or iteration; an iterator from an older one has ended. */
+  private session = 0;
 
   /** Use `strata.consumer()`. */
   constructor(ctx: ClientContext, options?: ConsumerOptions) {
@@ -173,14 +175,14 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
 
   /** Messages one by one: `for await (const message of consumer)`. */
   [Symbol.asyncIterator](): AsyncIterableIterator<ConsumerMessage, undefined> {
-    this.begin('iterate');
-    return new MessageIterator(this.delivery, () => this.stop());
+    const session = this.begin('iterate');
+    return new MessageIterator(this.delivery, () => this.session === session && this.mode === 'iterate', () => this.stopSession(session));
   }
 
   /** Batches (one partition, one fetch each): `for await (const batch of consumer.batches())`. */
   batches(): AsyncIterableIterator<MessageBatch, undefined> {
-    this.begin('iterate');
-    return new BatchIterator(this.delivery, () => this.stop());
+    const session = this.begin('iterate');
+    return new BatchIterator(this.delivery, () => this.session === session && this.mode === 'iterate', () => this.stopSession(session));
   }
 
   /** Stops run() or iteration, waiting for a running handler to return. Stays connected and assigned. */
@@ -208,12 +210,19 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     }
   }
 
-  private begin(mode: Exclude<Mode, 'idle'>): void {
+  private begin(mode: Exclude<Mode, 'idle'>): number {
     if (!this.connected) throw new StrataClosedError('consumer is not connected: call connect() first');
     if (this.mode !== 'idle') throw new StrataArgumentError(`the consumer is already consuming (${this.mode === 'run' ? 'run()' : 'an iterator'}); stop() it first`);
     this.mode = mode;
+    this.session++;
     this.buffer.reopen();
     this.fetcher.start();
+    return this.session;
+  }
+
+  /** Stops consumption if `session` is still the current one (an ended iterator stops nothing newer). */
+  private async stopSession(session: number): Promise<void> {
+    if (this.session === session) await this.stop();
   }
 
   private pauseState(s: PartitionState): () => void {
