@@ -347,6 +347,7 @@ export class RecordBatchBuilder {
   private buf: Uint8Array;
   private pos = BATCH_HEADER_SIZE;
   private count = 0;
+  private lastDelta = -1;
   private firstTimestamp = 0;
   private maxTimestamp = -1;
   private readonly options: Required<Omit<RecordBatchOptions, 'initialCapacity'>>;
@@ -387,13 +388,17 @@ export class RecordBatchBuilder {
     return 18 + uvarintSize(k + 1) + k + uvarintSize(v + 1) + v + uvarintSize(record.headers?.length ?? 0) + headersSize;
   }
 
-  /** Appends a record; `now` is used when the record has no timestamp. */
-  append(record: RecordInput, now: number = Date.now()): void {
+  /**
+   * Appends a record; `now` is used when the record has no timestamp. `offsetDelta` (default: the
+   * next one) lets a rewritten batch keep gaps between offsets, as the log cleaner does; deltas
+   * must increase.
+   */
+  append(record: RecordInput, now: number = Date.now(), offsetDelta: number = this.lastDelta + 1): void {
+    if (offsetDelta <= this.lastDelta) throw new StrataProtocolError(ERRORS.INVALID_RECORD, `offset delta ${offsetDelta} does not follow ${this.lastDelta}`);
     const timestamp = record.timestamp ?? now;
     if (this.count === 0) this.firstTimestamp = timestamp;
     if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
     const tsDelta = timestamp - this.firstTimestamp;
-    const offsetDelta = this.count;
 
     const key = record.key;
     const value = record.value;
@@ -450,6 +455,7 @@ export class RecordBatchBuilder {
     }
     this.pos = p;
     this.count++;
+    this.lastDelta = offsetDelta;
   }
 
   /** The encoded records so far (a view), for compression. */
@@ -484,7 +490,7 @@ export class RecordBatchBuilder {
     view.setInt32(BatchField.PARTITION_LEADER_EPOCH, o.partitionLeaderEpoch);
     view.setInt8(BatchField.MAGIC, RECORD_BATCH_MAGIC);
     view.setInt16(BatchField.ATTRIBUTES, (codec & BatchAttribute.COMPRESSION_MASK) | (o.transactional ? BatchAttribute.TRANSACTIONAL : 0));
-    view.setInt32(BatchField.LAST_OFFSET_DELTA, this.count - 1);
+    view.setInt32(BatchField.LAST_OFFSET_DELTA, this.lastDelta);
     writeInt64(view, BatchField.BASE_TIMESTAMP, this.firstTimestamp);
     writeInt64(view, BatchField.MAX_TIMESTAMP, this.maxTimestamp);
     writeInt64(view, BatchField.PRODUCER_ID, o.producerId);

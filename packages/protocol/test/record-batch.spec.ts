@@ -135,6 +135,19 @@ describe('record batch codec', () => {
     expect(RecordBatchBuilder.estimateRecordSize(r)).toBeGreaterThanOrEqual(b.sizeInBytes - before);
   });
 
+  it('keeps explicit offset gaps (as the cleaner writes them) and refuses deltas that go back', () => {
+    const b = new RecordBatchBuilder();
+    b.append({ key: 'a', value: '1', timestamp: T0 }, T0, 0);
+    b.append({ key: 'b', value: '2', timestamp: T0 }, T0, 5);
+    b.append({ key: 'c', value: '3', timestamp: T0 }, T0, 9);
+    expect(() => b.append({ value: 'x' }, T0, 9)).toThrow(StrataProtocolError);
+    const batch = b.build();
+    stampBatch(batch, 0, 100, 0);
+    const header = validateBatch(batch);
+    expect(header).toMatchObject({ recordCount: 3, lastOffsetDelta: 9 });
+    expect(decodeRecords(batch.subarray(BATCH_HEADER_SIZE), header).map((r) => r.offset)).toEqual([100, 105, 109]);
+  });
+
   it('refuses to build an empty batch', () => {
     expect(() => new RecordBatchBuilder().build()).toThrow(StrataProtocolError);
   });
