@@ -5,9 +5,50 @@
  */
 import { ApiKey, Apis, ERRORS, decodeMessage } from '@strata/protocol';
 import { StrataConnectionError, StrataError, StrataRequestTimeoutError } from '../src';
+import { BrokerConnection } from '../src/network/broker-connection';
+import { until } from './helpers/collect';
 import { makeConnection, rejectionOf } from './helpers/connections';
 import { apiVersionsBody, startFrameServer, type FrameServer } from './helpers/frame-server';
 import { ManualClock } from './helpers/manual-clock';
+
+describe('BrokerConnection', () => {
+  let server: FrameServer;
+  beforeEach(async () => {
+    server = await startFrameServer();
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('opens a new connection, handshake first, on the next request after the socket dropped', async () => {
+    server.onRequest = (r) => server.respond(r, 'Metadata', { controllerId: 1 });
+    const broker = new BrokerConnection(server.url, (url, onClose) => makeConnection(url, { onClose }).connection);
+    try {
+      await broker.request('Metadata', {});
+      const closed = new Promise<void>((resolve) => server.sockets()[0]!.once('close', () => resolve()));
+      for (const s of server.sockets()) s.terminate();
+      await closed;
+      await until(() => !broker.isConnected, 'the client to see the close');
+      expect((await broker.request('Metadata', {})).controllerId).toBe(1);
+      expect(server.received.map((r) => r.header.apiKey)).toEqual([ApiKey.ApiVersions, ApiKey.Metadata, ApiKey.ApiVersions, ApiKey.Metadata]);
+    } finally {
+      broker.close();
+    }
+    await expect(broker.request('Metadata', {})).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+  });
+
+  it('shares one connection attempt between concurrent callers', async () => {
+    let opened = 0;
+    const broker = new BrokerConnection(server.url, (url, onClose) => {
+      opened++;
+      return makeConnection(url, { onClose }).connection;
+    });
+    const [a, b] = await Promise.all([broker.connection(), broker.connection()]);
+    expect(a).toBe(b);
+    expect(opened).toBe(1);
+    broker.close();
+  });
+});
 
 describe('Connection', () => {
   let server: FrameServer;

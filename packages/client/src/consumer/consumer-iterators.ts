@@ -13,7 +13,7 @@ import { isCurrent, type DecodedData, type Delivery } from './delivery';
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
 /** Yields messages one by one. */
-export class MessageIterator implements AsyncIterableIterator<ConsumerMessage, undefined> {
+export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
   private current: DecodedData | null = null;
   private index = 0;
   private chain: Promise<unknown> = Promise.resolve();
@@ -97,7 +97,7 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage, u
 }
 
 /** Yields the messages of one partition from one fetch at a time. */
-export class BatchIterator implements AsyncIterableIterator<MessageBatch, undefined> {
+export class BatchIterator implements AsyncIterableIterator<MessageBatch> {
   private chain: Promise<unknown> = Promise.resolve();
   private finished = false;
 

@@ -174,13 +174,13 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   }
 
   /** Messages one by one: `for await (const message of consumer)`. */
-  [Symbol.asyncIterator](): AsyncIterableIterator<ConsumerMessage, undefined> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<ConsumerMessage> {
     const session = this.begin('iterate');
     return new MessageIterator(this.delivery, () => this.session === session && this.mode === 'iterate', () => this.stopSession(session));
   }
 
   /** Batches (one partition, one fetch each): `for await (const batch of consumer.batches())`. */
-  batches(): AsyncIterableIterator<MessageBatch, undefined> {
+  batches(): AsyncIterableIterator<MessageBatch> {
     const session = this.begin('iterate');
     return new BatchIterator(this.delivery, () => this.session === session && this.mode === 'iterate', () => this.stopSession(session));
   }
