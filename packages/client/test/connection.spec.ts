@@ -102,26 +102,41 @@ describe('Connection', () => {
     connection.close();
   });
 
-  it('rejects a request with REQUEST_TIMED_OUT after its timeout and keeps the connection usable', async () => {
+  it('rejects a request with REQUEST_TIMED_OUT and keeps a connection that answers other requests', async () => {
     const clock = new ManualClock();
     const { connection, events } = makeConnection(server.url, { clock, requestTimeoutMs: 1000 });
     const timeouts: string[] = [];
     events.on('connection.request_timeout', (e) => timeouts.push(e.payload.apiName));
     await connection.connect();
-    const silent = connection.request('Metadata', { topics: ['never-answered'] });
+    const silent = connection.request('DescribeTopics', {});
     await server.waitForRequests(2);
+    server.onRequest = (r) => server.respond(r, 'Metadata', { controllerId: 3 });
+    expect((await connection.request('Metadata', {})).controllerId).toBe(3);
     clock.advance(999);
     clock.advance(1);
     const error = await rejectionOf(silent);
     expect(error).toBeInstanceOf(StrataRequestTimeoutError);
     expect((error as StrataError).code).toBe('REQUEST_TIMED_OUT');
     expect((error as StrataError).retriable).toBe(true);
-    expect(timeouts).toEqual(['Metadata']);
-    // A late response for the timed-out request is ignored; the next request still works.
-    server.respond(server.received[1]!, 'Metadata', {});
-    server.onRequest = (r) => server.respond(r, 'Metadata', { controllerId: 3 });
+    expect(timeouts).toEqual(['DescribeTopics']);
+    // A late response for the timed-out request is ignored; the connection still works.
+    server.respond(server.received[1]!, 'DescribeTopics', {});
     expect((await connection.request('Metadata', {})).controllerId).toBe(3);
+    expect(connection.isReady).toBe(true);
     connection.close();
+  });
+
+  it('closes a connection on which nothing arrived since a request that timed out', async () => {
+    const clock = new ManualClock();
+    const { connection } = makeConnection(server.url, { clock, requestTimeoutMs: 1000 });
+    await connection.connect();
+    const silent = connection.request('Metadata', {});
+    const other = connection.request('DescribeTopics', {});
+    await server.waitForRequests(3);
+    clock.advance(1000);
+    expect((await rejectionOf(silent)) as StrataError).toMatchObject({ code: 'REQUEST_TIMED_OUT' });
+    expect((await rejectionOf(other)) as StrataError).toMatchObject({ code: 'NETWORK_EXCEPTION', retriable: true });
+    expect(connection.isClosed).toBe(true);
   });
 
   it('rejects every pending request with a retriable NETWORK_EXCEPTION when the connection closes', async () => {

@@ -1,6 +1,7 @@
 /** Connection loss, broker restarts and timeouts, against a real in-process broker. */
 import { StrataRequestTimeoutError, type StrataError } from '../src';
 import { take, until } from './helpers/collect';
+import { BrokerConnection } from '../src/network/broker-connection';
 import { makeConnection, rejectionOf } from './helpers/connections';
 import { startTestBroker, testClient, uniqueTopic, type TestBroker } from './helpers/test-broker';
 
@@ -88,25 +89,24 @@ describe('broker restarts and timeouts', () => {
     expect(error.retriable).toBe(true);
   });
 
-  it('times out a request the broker holds longer than the request timeout, and the connection stays usable', async () => {
+  it('times out a request the broker holds longer than the request timeout, then reconnects for the next one', async () => {
     const strata = testClient(broker.url);
     const admin = strata.admin();
     await admin.connect();
     const topic = uniqueTopic('timeout');
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
     await admin.disconnect();
-    const { connection } = makeConnection(broker.url, { requestTimeoutMs: 100 });
+    const link = new BrokerConnection(broker.url, (url, onClose) => makeConnection(url, { requestTimeoutMs: 100, onClose }).connection);
     try {
-      await connection.connect();
       // The broker parks a fetch at the log end for maxWaitMs: far beyond the 100 ms timeout.
-      const parked = connection.request('Fetch', { replicaId: -1, maxWaitMs: 20_000, minBytes: 1, maxBytes: 1024, topics: [{ name: topic, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] }] });
+      const parked = link.request('Fetch', { replicaId: -1, maxWaitMs: 20_000, minBytes: 1, maxBytes: 1024, topics: [{ name: topic, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] }] });
       const error = await rejectionOf(parked);
       expect(error).toBeInstanceOf(StrataRequestTimeoutError);
       expect((error as StrataError).retriable).toBe(true);
-      const metadata = await connection.request('Metadata', { topics: [topic] });
+      const metadata = await link.request('Metadata', { topics: [topic] });
       expect(metadata.topics[0]!.name).toBe(topic);
     } finally {
-      connection.close();
+      link.close();
     }
   });
 });

@@ -10,6 +10,8 @@
  * - At most `maxInFlightRequests` requests await a response; further ones wait in FIFO order and
  *   keep their order on the wire.
  * - A closed connection stays closed; the owner (BrokerConnection) opens a new one.
+ * - A request timeout closes the connection when nothing arrived on it since that request was
+ *   sent (a dead or half-open link); a connection that is answering other requests stays open.
  * Single-threaded (JavaScript event loop); not shared across workers.
  */
 import {
@@ -80,6 +82,8 @@ export class Connection {
   private nextCorrelationId = 0;
   private versions: NegotiatedVersions | null = null;
   private identity: BrokerIdentity | null = null;
+  /** Frames received so far, to tell a slow broker from a dead link. */
+  private framesReceived = 0;
   /** The last request-level error the broker sent for a request we no longer track. */
   private orphanError: StrataError | null = null;
 
@@ -270,6 +274,7 @@ export class Connection {
     const frame = pending.frame!;
     pending.frame = null;
     pending.sentAt = this.config.clock.now();
+    pending.framesAtSend = this.framesReceived;
     if (pending.codec) this.inFlight.set(pending.correlationId, pending);
     try {
       socket.send(frame);
@@ -288,6 +293,7 @@ export class Connection {
 
   private onFrame(frame: Uint8Array): void {
     if (this.state === 'closed') return;
+    this.framesReceived++;
     let header;
     try {
       header = decodeResponseFrame(frame);
@@ -342,6 +348,17 @@ export class Connection {
       timeoutMs: pending.timeoutMs,
     });
     pending.reject(new StrataRequestTimeoutError(pending.apiName, pending.correlationId, pending.timeoutMs, this.url));
+    if (pending.framesAtSend >= 0 && this.framesReceived === pending.framesAtSend && this.state === 'ready') {
+      // Nothing at all arrived since the request went out: the link may be half-open (no FIN ever
+      // comes). Close it so that the next request reconnects instead of timing out again.
+      this.shutdown(
+        new StrataConnectionError(`no frame from ${this.url} for ${pending.timeoutMs} ms; closing the connection`, { url: this.url }),
+        1000,
+        'request timeout',
+        'failure',
+      );
+      return;
+    }
     this.drain();
   }
 

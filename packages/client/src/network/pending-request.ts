@@ -10,6 +10,8 @@ export class PendingRequest {
   timer: TimerHandle = undefined;
   /** Time the request was written to the transport. */
   sentAt = 0;
+  /** Frames the connection had received when this request was written; -1 until written. */
+  framesAtSend = -1;
 
   constructor(
     readonly correlationId: number,
