@@ -29,48 +29,14 @@ import {
   type RequestInitOf,
   type ResponseOf,
 } from '@strata/protocol';
-import type { Clock } from '../clock';
 import { StrataConnectionError, StrataRequestTimeoutError, toError } from '../errors';
-import type { Logger } from '../logger';
-import type { Transport, TransportCloseInfo, TransportConnection } from '../transport/transport';
+import type { TransportCloseInfo, TransportConnection } from '../transport/transport';
 import { API_VERSIONS_HANDSHAKE_VERSION, NegotiatedVersions } from './api-versions';
-import type { ConnectionEvents, EventSink } from './connection-events';
+import type { BrokerIdentity, ConnectionConfig, RequestOptions } from './connection-config';
 import { openTransport } from './open-transport';
 import { PendingRequest } from './pending-request';
 
-export interface ConnectionConfig {
-  url: string;
-  transport: Transport;
-  clientId: string | null;
-  clock: Clock;
-  logger: Logger;
-  events: EventSink<ConnectionEvents>;
-  requestTimeoutMs: number;
-  /** Covers opening the socket and the handshake. */
-  connectionTimeoutMs: number;
-  /** null: no limit. */
-  maxInFlightRequests: number | null;
-  /** Largest frame accepted from the broker. */
-  maxIncomingFrameBytes: number;
-  softwareName: string;
-  softwareVersion: string;
-  /** Told once when the connection closes, for whatever reason. */
-  onClose?: (connection: Connection) => void;
-}
-
-export interface RequestOptions {
-  /** Overrides the connection's request timeout for this request. */
-  timeoutMs?: number;
-}
-
-/** What the broker told about itself in the handshake. */
-export interface BrokerIdentity {
-  brokerId: number;
-  clusterId: string;
-  brokerVersion: string;
-  maxFrameBytes: number;
-  maxBatchBytes: number;
-}
+export type { BrokerIdentity, ConnectionConfig, RequestOptions } from './connection-config';
 
 type State = 'idle' | 'connecting' | 'ready' | 'closed';
 
