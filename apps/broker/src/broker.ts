@@ -86,6 +86,9 @@ export class Broker implements RunningBroker {
       checkpointIntervalMs: config.checkpointIntervalMs,
       retentionCheckIntervalMs: config.retentionCheckIntervalMs,
       fileDeleteDelayMs: config.fileDeleteDelayMs,
+      cleanerEnable: config.cleanerEnable,
+      cleanerBackoffMs: config.cleanerBackoffMs,
+      cleanerDedupeBufferSize: config.cleanerDedupeBufferSize,
     });
     this.producerIds = new ProducerIdManager(this.dataDir);
     this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);

@@ -14,11 +14,13 @@ import {
   StrataError,
   checkRecordsStructure,
   compressionOf,
+  decodeRecords,
   iterateBatches,
   type BatchView,
   type ProducePartitionResultInit,
   type ProduceTopicResultInit,
 } from '@strata/protocol';
+import { recordsSection } from '../compression';
 import { NO_RESPONSE, handler, type BrokerServices, type RequestHandler } from '../server/handler';
 
 const MAX_CODEC = 4;
@@ -43,6 +45,17 @@ export function validateProducedRecords(records: Uint8Array, maxBatchBytes: numb
     if (codec === 0) checkRecordsStructure(bytes.subarray(BATCH_HEADER_SIZE), header.recordCount, header.lastOffsetDelta);
   }
   return batches;
+}
+
+/** Compacted topics keep the latest record per key: a record without a key cannot be kept right. */
+function requireKeys(batches: readonly BatchView[]): void {
+  for (const { header, bytes } of batches) {
+    const section = recordsSection(bytes);
+    if (section === null) continue; // a codec the broker cannot open: the cleaner keeps such batches whole
+    for (const r of decodeRecords(section, header)) {
+      if (r.key === null) throw new StrataError(ERRORS.INVALID_RECORD, 'compacted topics need a key on every record');
+    }
+  }
 }
 
 function failure(e: unknown): { errorCode: number; errorMessage: string } {
@@ -89,6 +102,7 @@ export function produceHandler(b: BrokerServices): RequestHandler {
           }
           try {
             const batches = validateProducedRecords(p.records, topic.config.maxMessageBytes);
+            if (topic.config.compact) requireKeys(batches);
             const appended = partition.log.append(batches, partition.leaderEpoch);
             result.baseOffset = appended.baseOffset;
             result.logStartOffset = partition.log.logStartOffset;

@@ -1,6 +1,8 @@
 /**
  * LogLoader: opens one partition's folder at start-up and returns a consistent Log, in passes:
  *
+ *  0. finish or undo an interrupted cleaner swap (see LogCleaner): with a `.swapinfo` and all
+ *     three `.swap` files, complete it; with any `.cleaned` file left, undo it;
  *  1. remove leftovers: `*.tmp` files, `*.deleted` files (segments removed by retention or
  *     replaced by the cleaner, waiting for their delay), and index files whose `.log` is gone;
  *  2. list segments by base offset (file name, 20 digits);
@@ -22,7 +24,9 @@ import { BATCH_HEADER_SIZE, readBatchHeader } from '@strata/protocol';
 import { listDir, readAt } from '../util/fs-io';
 import { CorruptIndexError } from './index-file';
 import { Log, type LogConfig } from './log';
-import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, parseSegmentFileName } from './segment';
+import { CLEANED_SUFFIX } from './cleaner-core';
+import { SWAPINFO_SUFFIX, SWAP_SUFFIX } from './log-cleaner';
+import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, parseSegmentFileName, segmentFileName } from './segment';
 
 export interface RecoveryPoint {
   /** Offset up to which the log and its indexes were fsynced. */
@@ -60,6 +64,9 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
   const { dir, config, logger } = options;
   await fs.promises.mkdir(dir, { recursive: true });
   const stats: LoadLogStats = { recoveredSegments: 0, recoveredBatches: 0, truncatedBytes: 0, deletedSegments: 0, rebuiltIndexes: 0 };
+
+  // Pass 0: finish or undo a cleaner swap interrupted by a crash.
+  await resolveSwaps(dir, logger);
 
   // Pass 1: leftovers.
   const names = await listDir(dir);
@@ -164,6 +171,39 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
   const log = new Log(dir, options.topic, options.partition, config, options.clock, segments, nextOffset, logStartOffset);
   await log.loadProducerState();
   return { log, stats };
+}
+
+/**
+ * A `<base>.swapinfo` file means a cleaner swap was under way. If any of the base segment's
+ * cleaned files is still named `.cleaned`, the renames to `.swap` had not finished: the old
+ * segments are intact, so the clean is undone. Otherwise the cleaned segment replaces the old
+ * ones: `.swap` files take the final names and the other replaced segments are removed.
+ */
+async function resolveSwaps(dir: string, logger: Logger): Promise<void> {
+  const names = await listDir(dir);
+  for (const info of names.filter((n) => n.endsWith(SWAPINFO_SUFFIX))) {
+    const base = info.slice(0, -SWAPINFO_SUFFIX.length);
+    const raw = await fs.promises.readFile(join(dir, info), 'utf8').catch(() => null);
+    const replaces = raw ? ((JSON.parse(raw) as { replaces: number[] }).replaces ?? []) : []; // our own file, written atomically
+    const cleaned = names.filter((n) => n.startsWith(base) && n.endsWith(CLEANED_SUFFIX));
+    if (raw === null || cleaned.length > 0) {
+      for (const n of names.filter((x) => x.startsWith(base) && (x.endsWith(CLEANED_SUFFIX) || x.endsWith(SWAP_SUFFIX)))) await fs.promises.rm(join(dir, n), { force: true });
+      logger.warn({ dir, segment: base }, 'undid an interrupted log clean');
+    } else {
+      for (const sfx of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+        const swap = join(dir, base + sfx + SWAP_SUFFIX);
+        if (names.includes(base + sfx + SWAP_SUFFIX)) await fs.promises.rename(swap, join(dir, base + sfx));
+      }
+      for (const b of replaces.slice(1)) {
+        for (const sfx of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) await fs.promises.rm(join(dir, segmentFileName(b, sfx)), { force: true });
+      }
+      logger.warn({ dir, segment: base, replaced: replaces.length }, 'completed an interrupted log clean');
+    }
+    await fs.promises.rm(join(dir, info), { force: true });
+  }
+  for (const n of await listDir(dir)) {
+    if (n.endsWith(CLEANED_SUFFIX) || n.endsWith(SWAP_SUFFIX)) await fs.promises.rm(join(dir, n), { force: true });
+  }
 }
 
 function isCorruptBatch(e: unknown): boolean {

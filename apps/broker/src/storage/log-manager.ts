@@ -14,6 +14,7 @@ import type { Clock } from '../util/clock';
 import { listDir, readFileIfExists, removeIfExists, writeFileAtomic } from '../util/fs-io';
 import type { Log, LogConfig } from './log';
 import { loadLog, type RecoveryPoint } from './log-loader';
+import { LogCleaner, type CleanStats } from './log-cleaner';
 import { segmentsToDelete } from './retention';
 
 const CHECKPOINT_FILE = 'recovery-checkpoint.json';
@@ -28,6 +29,9 @@ export interface LogManagerOptions {
   checkpointIntervalMs: number;
   retentionCheckIntervalMs: number;
   fileDeleteDelayMs: number;
+  cleanerEnable: boolean;
+  cleanerBackoffMs: number;
+  cleanerDedupeBufferSize: number;
 }
 
 export function logDirName(topic: string, partition: number): string {
@@ -41,10 +45,21 @@ export class LogManager {
   private flushTimer: NodeJS.Timeout | null = null;
   private checkpointTimer: NodeJS.Timeout | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
+  private cleanerTimer: NodeJS.Timeout | null = null;
+  readonly cleaner: LogCleaner;
   private checkpointRunning: Promise<void> | null = null;
   private flushing = false;
 
-  constructor(private readonly options: LogManagerOptions) {}
+  constructor(private readonly options: LogManagerOptions) {
+    this.cleaner = new LogCleaner({
+      dataDir: options.dataDir,
+      clock: options.clock,
+      logger: options.logger,
+      dedupeBufferSize: options.cleanerDedupeBufferSize,
+      maxBatchBytes: options.maxBatchBytes,
+      fileDeleteDelayMs: options.fileDeleteDelayMs,
+    });
+  }
 
   /** Reads the checkpoint file and the clean-shutdown marker, and removes leftovers of deletions. */
   async open(): Promise<void> {
@@ -63,6 +78,7 @@ export class LogManager {
     for (const name of await listDir(dataDir)) {
       if (name.endsWith('.deleted')) await removeIfExists(join(dataDir, name));
     }
+    await this.cleaner.load();
   }
 
   /** Loads (recovering if needed) or creates the log of a partition. */
@@ -106,6 +122,20 @@ export class LogManager {
     this.checkpointTimer.unref();
     this.retentionTimer = setInterval(() => this.runRetention(), this.options.retentionCheckIntervalMs);
     this.retentionTimer.unref();
+    if (this.options.cleanerEnable) {
+      this.cleanerTimer = setInterval(() => void this.runCleaner(), this.options.cleanerBackoffMs);
+      this.cleanerTimer.unref();
+    }
+  }
+
+  /** Compacts the dirtiest compacted log, if one is dirty enough. */
+  async runCleaner(): Promise<CleanStats | null> {
+    try {
+      return await this.cleaner.runOnce(this.logs.values());
+    } catch (e) {
+      this.options.logger.error({ err: e }, 'log cleaner failed');
+      return null;
+    }
   }
 
   /**
@@ -116,7 +146,7 @@ export class LogManager {
     const now = this.options.clock.now();
     let deleted = 0;
     for (const log of this.logs.values()) {
-      if (!log.config.delete) continue;
+      if (!log.config.delete || this.cleaner.busy.has(log)) continue;
       const n = segmentsToDelete(log, log.config.retentionMs, log.config.retentionBytes, now);
       if (n === 0) continue;
       const bytes = log.deleteOldestSegments(n, this.options.fileDeleteDelayMs);
@@ -133,7 +163,10 @@ export class LogManager {
       const log = this.logs.get(name);
       this.logs.delete(name);
       delete this.checkpoints[name];
-      if (log) await log.deleteFiles();
+      if (log) {
+        this.cleaner.forget(log);
+        await log.deleteFiles();
+      }
       const dir = join(this.options.dataDir, name);
       const aside = `${dir}.${Date.now().toString(36)}.deleted`;
       try {
@@ -187,7 +220,9 @@ export class LogManager {
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    this.flushTimer = this.checkpointTimer = this.retentionTimer = null;
+    if (this.cleanerTimer) clearInterval(this.cleanerTimer);
+    this.flushTimer = this.checkpointTimer = this.retentionTimer = this.cleanerTimer = null;
+    await this.cleaner.close();
     if (this.checkpointRunning) await this.checkpointRunning;
     let clean = true;
     for (const [name, log] of this.logs) {

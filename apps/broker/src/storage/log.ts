@@ -387,9 +387,22 @@ export class Log {
     let bytes = 0;
     for (const v of victims) {
       bytes += v.size;
-      v.scheduleDeletion(delayMs);
+      void v.scheduleDeletion(delayMs);
     }
     return bytes;
+  }
+
+  /** Replaces consecutive closed segments by one (the cleaner's swap). */
+  replaceSegments(olds: readonly LogSegment[], replacement: LogSegment): void {
+    const at = this.segments.indexOf(olds[0]!);
+    if (at < 0 || olds.some((s, i) => this.segments[at + i] !== s) || at + olds.length >= this.segments.length) {
+      throw new Error(`cannot swap segments of ${this.name}: the log changed`);
+    }
+    this.segments.splice(at, olds.length, replacement);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Bytes written since a read ended at (`segment`, `position`); large if a segment rolled since. */

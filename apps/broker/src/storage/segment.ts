@@ -71,10 +71,12 @@ export class LogSegment {
     size: number,
     fresh: boolean,
     private readonly indexIntervalBytes: number,
+    /** Appended to every file name: the cleaner writes `.cleaned` segments. */
+    fileSuffix = '',
   ) {
-    this.logPath = join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
-    this.offsetIndex = new OffsetIndex(join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)), baseOffset, fresh);
-    this.timeIndex = new TimeIndex(join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)), baseOffset, fresh);
+    this.logPath = join(dir, segmentFileName(baseOffset, LOG_SUFFIX) + fileSuffix);
+    this.offsetIndex = new OffsetIndex(join(dir, segmentFileName(baseOffset, INDEX_SUFFIX) + fileSuffix), baseOffset, fresh);
+    this.timeIndex = new TimeIndex(join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX) + fileSuffix), baseOffset, fresh);
     this.size = size;
     this.writtenSize = size;
     this.syncedSize = size;
@@ -382,10 +384,10 @@ export class LogSegment {
    * first) and closes and removes them after `delayMs`; reads through the open descriptor keep
    * working meanwhile.
    */
-  scheduleDeletion(delayMs: number): void {
+  scheduleDeletion(delayMs: number): Promise<void> {
     this.deleted = true;
     const paths = [this.logPath, this.offsetIndex.path, this.timeIndex.path];
-    const renamed = Promise.all(paths.map((p) => fs.promises.rename(p, `${p}.deleted`).catch(() => undefined)));
+    const renamed = Promise.all(paths.map((p) => fs.promises.rename(p, `${p}.deleted`).catch(() => undefined))).then(() => undefined);
     const timer = setTimeout(() => {
       void renamed.then(async () => {
         await this.close().catch(() => undefined);
@@ -393,6 +395,7 @@ export class LogSegment {
       });
     }, delayMs);
     timer.unref();
+    return renamed;
   }
 
   async deleteFiles(): Promise<void> {

@@ -1,0 +1,13 @@
+/**
+ * Entry point of the cleaner's worker thread: receives CleanTasks, answers with CleanResults.
+ * Compaction's CPU and I/O run here, off the broker's event loop.
+ */
+import { parentPort } from 'node:worker_threads';
+import { clean, type CleanTask } from './cleaner-core';
+
+parentPort?.on('message', (task: CleanTask) => {
+  clean(task).then(
+    (result) => parentPort?.postMessage({ ok: true, result }),
+    (e: unknown) => parentPort?.postMessage({ ok: false, error: (e as Error).message }),
+  );
+});
