@@ -89,6 +89,7 @@ export class Broker implements RunningBroker {
       cleanerEnable: config.cleanerEnable,
       cleanerBackoffMs: config.cleanerBackoffMs,
       cleanerDedupeBufferSize: config.cleanerDedupeBufferSize,
+      maxOpenFiles: config.maxOpenFiles,
     });
     this.producerIds = new ProducerIdManager(this.dataDir);
     this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);

@@ -1,1 +1,92 @@
-export {};
+#!/usr/bin/env node
+/**
+ * The `strata` command. This file only wires things together: the root command with the global
+ * options, one register function per command group (src/commands/*.ts), and the mapping of
+ * commander's own outcomes (help, version, usage errors) to exit codes.
+ *
+ * Adding a command group (`strata groups ...`, `strata perf ...`): write src/commands/<name>.ts
+ * exporting `register<Name>Command(program, runtime)` and call it below.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { registerConsumeCommand } from './commands/consume';
+import { registerProduceCommand } from './commands/produce';
+import { registerTopicsCommand } from './commands/topics';
+import { ExitCode } from './core/exit-codes';
+import { addGlobalOptions } from './core/global-options';
+import { CliRuntime } from './core/runtime';
+
+/** Builds the root command. Exported for tests of the wiring. */
+export function buildProgram(runtime: CliRuntime): Command {
+  const program = new Command('strata')
+    .description('Command-line client of the Strata commit-log broker')
+    .version(cliVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .helpCommand('help [command]', 'show help for a command')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .showHelpAfterError("(add --help for usage)")
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  0  success
+  1  the broker failed the operation (the error code name and message are printed)
+  2  usage error: bad arguments or options
+  3  cannot connect to any broker
+
+Environment:
+  STRATA_BROKERS    default for --brokers
+  STRATA_CLIENT_ID  default for --client-id
+  STRATA_DEBUG=1    print SDK logs and stack traces on stderr`,
+    );
+  addGlobalOptions(program);
+  registerTopicsCommand(program, runtime);
+  registerProduceCommand(program, runtime);
+  registerConsumeCommand(program, runtime);
+  return program;
+}
+
+/** Runs the CLI on `argv` (as process.argv: node, script, args...) and resolves with the exit code. */
+export async function runCli(runtime: CliRuntime, argv: readonly string[]): Promise<number> {
+  const program = buildProgram(runtime);
+  try {
+    await program.parseAsync([...argv]);
+    return runtime.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the help, the version or the usage error already.
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    throw error;
+  }
+}
+
+function cliVersion(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+    if (pkg && typeof pkg === 'object' && 'version' in pkg && typeof pkg.version === 'string') return pkg.version;
+  } catch {
+    // fall through
+  }
+  return 'unknown';
+}
+
+if (require.main === module) {
+  const runtime = new CliRuntime({
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    exit: (code) => process.exit(code),
+  });
+  runCli(runtime, process.argv).then(
+    (code) => runtime.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`error: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+      if (runtime.debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+      return runtime.exit(ExitCode.FAILED);
+    },
+  );
+}
