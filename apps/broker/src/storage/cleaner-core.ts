@@ -177,8 +177,8 @@ export async function clean(task: CleanTask): Promise<CleanResult> {
   const result: CleanResult = { groups: [], nextDirtyOffset: mapEnd, mapEntries: map.size, recordsKept: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
   for (const group of groupSegments(task, mapEnd)) {
     const base = group[0]!.baseOffset;
-    const out = new LogSegment(task.dir, base, 0, true, task.indexIntervalBytes, CLEANED_SUFFIX);
-    await out.open(); // creates the file even if no record survives: the base offset stays
+    const out = new LogSegment({ dir: task.dir, baseOffset: base, fresh: true, indexIntervalBytes: task.indexIntervalBytes, fileSuffix: CLEANED_SUFFIX });
+    await out.create(); // even if no record survives: the base offset stays
     const pending: Uint8Array[] = [];
     let pendingBytes = 0;
     let written = 0;

@@ -24,7 +24,7 @@ export abstract class IndexFile {
   protected buf: Buffer;
   protected count = 0;
   private flushedCount = 0;
-  private fd: number | null = null;
+  private dirtySinceSync = false;
   private loaded: boolean;
   private loading: Promise<void> | null = null;
   private flushChain: Promise<void> = Promise.resolve();
@@ -93,48 +93,52 @@ export abstract class IndexFile {
 
   /** Writes entries not yet in the file. Does not fsync. Calls are serialized. */
   flush(): Promise<void> {
-    const run = this.flushChain.then(() => this.flushNow());
+    return this.serialized(() => this.write(false));
+  }
+
+  /** Flushes and fsyncs the file. */
+  sync(): Promise<void> {
+    return this.serialized(() => this.write(true));
+  }
+
+  private serialized(fn: () => Promise<void>): Promise<void> {
+    const run = this.flushChain.then(fn);
     this.flushChain = run.catch(() => undefined);
     return run;
   }
 
-  private async flushNow(): Promise<void> {
+  /** Opens the file only for the write: an index holds no descriptor between flushes. */
+  private async write(fsync: boolean): Promise<void> {
     if (!this.loaded) return;
-    if (this.flushedCount === this.count) return;
-    const fd = await this.openFd();
-    if (this.flushedCount < 0) {
-      await ftruncate(fd, 0);
-      this.flushedCount = 0;
-    }
-    const from = this.flushedCount * this.entrySize;
-    const to = this.count * this.entrySize;
-    const target = this.count;
-    // Copy: the in-memory buffer may be replaced or truncated while the write is in flight.
-    await writevAll(fd, [Buffer.from(this.buf.subarray(from, to))], from);
-    await ftruncate(fd, to);
-    this.flushedCount = Math.min(target, this.count);
-  }
-
-  /** Flushes and fsyncs the file. */
-  async sync(): Promise<void> {
-    if (!this.loaded) return;
-    await this.flush();
-    if (this.fd !== null) await fdatasync(this.fd);
-  }
-
-  private async openFd(): Promise<number> {
-    this.fd ??= await openFile(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT);
-    return this.fd;
-  }
-
-  /** Flushes, closes the file and drops the in-memory copy (it reloads on next use). */
-  async close(): Promise<void> {
-    await this.sync();
-    if (this.fd !== null) {
-      const fd = this.fd;
-      this.fd = null;
+    if (this.flushedCount === this.count && !(fsync && this.dirtySinceSync)) return;
+    const fd = await openFile(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT);
+    try {
+      if (this.flushedCount < 0) {
+        await ftruncate(fd, 0);
+        this.flushedCount = 0;
+      }
+      const from = this.flushedCount * this.entrySize;
+      const to = this.count * this.entrySize;
+      const target = this.count;
+      if (to > from) {
+        // Copy: the in-memory buffer may be replaced or truncated while the write is in flight.
+        await writevAll(fd, [Buffer.from(this.buf.subarray(from, to))], from);
+      }
+      await ftruncate(fd, to);
+      this.flushedCount = Math.min(target, this.count);
+      this.dirtySinceSync = true;
+      if (fsync) {
+        await fdatasync(fd);
+        this.dirtySinceSync = false;
+      }
+    } finally {
       await closeFile(fd);
     }
+  }
+
+  /** Flushes to the file; the index stays usable. */
+  async close(): Promise<void> {
+    await this.sync();
   }
 
   /** Frees memory of an index whose file is complete; it reloads lazily. */
@@ -148,10 +152,7 @@ export abstract class IndexFile {
   }
 
   async deleteFile(): Promise<void> {
-    if (this.fd !== null) {
-      await closeFile(this.fd);
-      this.fd = null;
-    }
+    await this.flushChain;
     await fs.promises.rm(this.path, { force: true });
   }
 

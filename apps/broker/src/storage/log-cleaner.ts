@@ -195,7 +195,8 @@ export class LogCleaner {
     for (const old of olds) await old!.scheduleDeletion(this.options.fileDeleteDelayMs);
     for (const sfx of SUFFIXES) await fsp.rename(name(base, sfx) + SWAP_SUFFIX, name(base, sfx));
     await fsyncDir(dir);
-    const cleaned = new LogSegment(dir, base, group.size, false, log.config.indexIntervalBytes);
+    const cleaned = new LogSegment({ dir, baseOffset: base, size: group.size, fresh: false, indexIntervalBytes: log.config.indexIntervalBytes, ...(log.pool ? { pool: log.pool } : {}) });
+    cleaned.writable = false;
     cleaned.maxTimestamp = group.maxTimestamp;
     cleaned.firstBatchTimestamp = group.firstBatchTimestamp;
     log.replaceSegments(olds as LogSegment[], cleaned);

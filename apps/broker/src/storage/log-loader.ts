@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../util/clock';
 import { BATCH_HEADER_SIZE, readBatchHeader } from '@strata/protocol';
 import { listDir, readAt } from '../util/fs-io';
+import type { FilePool } from './file-pool';
 import { CorruptIndexError } from './index-file';
 import { Log, type LogConfig } from './log';
 import { CLEANED_SUFFIX } from './cleaner-core';
@@ -50,6 +51,8 @@ export interface LoadLogOptions {
   /** Largest believable batch (the frame limit). */
   maxBatchBytes: number;
   logStartOffset?: number;
+  /** Bounds open segment files across logs. */
+  pool?: FilePool;
 }
 
 export interface LoadLogStats {
@@ -87,7 +90,8 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
   // Pass 2: segments.
   const sorted = [...bases].sort((a, b) => a - b);
   if (sorted.length === 0) sorted.push(options.logStartOffset ?? 0);
-  const segments = sorted.map((base) => new LogSegment(dir, base, 0, !bases.has(base), config.indexIntervalBytes));
+  const pool = options.pool ? { pool: options.pool } : {};
+  const segments = sorted.map((base) => new LogSegment({ dir, baseOffset: base, fresh: !bases.has(base), indexIntervalBytes: config.indexIntervalBytes, ...pool }));
 
   // Which segment recovery starts in, and where.
   let recoverFrom: { index: number; position: number; offset: number };
@@ -168,7 +172,8 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
     for (const s of segments) await s.syncAll();
   }
   const logStartOffset = Math.max(options.logStartOffset ?? 0, segments[0]!.baseOffset);
-  const log = new Log(dir, options.topic, options.partition, config, options.clock, segments, nextOffset, logStartOffset);
+  segments.forEach((s, i) => (s.writable = i === segments.length - 1));
+  const log = new Log(dir, options.topic, options.partition, config, options.clock, segments, nextOffset, logStartOffset, options.pool ?? null);
   await log.loadProducerState();
   return { log, stats };
 }
@@ -223,6 +228,6 @@ async function deleteFrom(segments: LogSegment[], index: number): Promise<number
 async function restoreSegmentState(segment: LogSegment, position: number): Promise<void> {
   segment.offsetIndex.truncateToPosition(position);
   segment.maxTimestamp = segment.timeIndex.lastEntry()?.timestamp ?? -1;
-  const head = await readAt(await segment.open(), BATCH_HEADER_SIZE, 0);
+  const head = await segment.use((fd) => readAt(fd, BATCH_HEADER_SIZE, 0));
   segment.firstBatchTimestamp = head.length === BATCH_HEADER_SIZE ? readBatchHeader(head).maxTimestamp : -1;
 }

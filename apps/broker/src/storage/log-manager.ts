@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../util/clock';
 import { listDir, readFileIfExists, removeIfExists, writeFileAtomic } from '../util/fs-io';
+import { FilePool } from './file-pool';
 import type { Log, LogConfig } from './log';
 import { loadLog, type RecoveryPoint } from './log-loader';
 import { LogCleaner, type CleanStats } from './log-cleaner';
@@ -32,6 +33,7 @@ export interface LogManagerOptions {
   cleanerEnable: boolean;
   cleanerBackoffMs: number;
   cleanerDedupeBufferSize: number;
+  maxOpenFiles: number;
 }
 
 export function logDirName(topic: string, partition: number): string {
@@ -47,10 +49,12 @@ export class LogManager {
   private retentionTimer: NodeJS.Timeout | null = null;
   private cleanerTimer: NodeJS.Timeout | null = null;
   readonly cleaner: LogCleaner;
+  readonly files: FilePool;
   private checkpointRunning: Promise<void> | null = null;
   private flushing = false;
 
   constructor(private readonly options: LogManagerOptions) {
+    this.files = new FilePool(options.maxOpenFiles);
     this.cleaner = new LogCleaner({
       dataDir: options.dataDir,
       clock: options.clock,
@@ -95,6 +99,7 @@ export class LogManager {
       recoveryPoint: this.checkpoints[name] ?? null,
       cleanShutdown: this.cleanShutdown,
       maxBatchBytes: this.options.maxBatchBytes,
+      pool: this.files,
     });
     if (stats.recoveredSegments > 0 || stats.truncatedBytes > 0 || stats.rebuiltIndexes > 0) {
       this.options.logger.info({ log: name, ...stats, logEndOffset: log.logEndOffset, ms: Date.now() - started }, 'recovered log');

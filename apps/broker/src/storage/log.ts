@@ -22,6 +22,7 @@ import { ERRORS, StrataError, stampBatch, type BatchView } from '@strata/protoco
 import { readAt } from '../util/fs-io';
 import type { TopicConfig } from '../config/topic-config';
 import type { Clock } from '../util/clock';
+import type { FilePool } from './file-pool';
 import { ProducerStateManager, isIdempotent } from './producer-state';
 import { LogSegment, type SegmentReadResult } from './segment';
 
@@ -102,6 +103,8 @@ export class Log {
     segments: LogSegment[],
     logEndOffset: number,
     logStartOffset: number,
+    /** Bounds open segment files across logs; null: files stay open. */
+    readonly pool: FilePool | null = null,
   ) {
     if (segments.length === 0) throw new Error('a log needs at least one segment');
     this.segments = segments;
@@ -176,7 +179,11 @@ export class Log {
 
   /** Starts a new active segment at the log end offset. */
   roll(): LogSegment {
-    const segment = new LogSegment(this.dir, this.logEndOffset, 0, true, this.config.indexIntervalBytes);
+    const segment = new LogSegment({ dir: this.dir, baseOffset: this.logEndOffset, fresh: true, indexIntervalBytes: this.config.indexIntervalBytes, ...(this.pool ? { pool: this.pool } : {}) });
+    const previous = this.active;
+    previous.writable = false;
+    // The closed segment's indexes are complete now: write them out in the background.
+    void Promise.all([previous.offsetIndex.flush(), previous.timeIndex.flush()]).catch(() => undefined);
     this.segments.push(segment);
     this.activeSince = this.clock.now();
     return segment;
@@ -240,6 +247,7 @@ export class Log {
     // Drop segments created after the failed one (they hold nothing written).
     const idx = this.segments.indexOf(failed.segment);
     const dropped = this.segments.splice(idx + 1);
+    failed.segment.writable = true;
     this.logEndOffset = writtenEnd;
     this.producerState.truncateFrom(writtenEnd);
     const segment = failed.segment;
@@ -458,6 +466,7 @@ export class Log {
       await this.segments.pop()!.deleteFiles();
     }
     const segment = this.active;
+    segment.writable = true;
     // Position of the first batch containing an offset >= `offset`.
     const { endPosition, bytes } = await segment.read(offset, 1, segment.writtenSize, false);
     const position = endPosition - bytes.length;
@@ -514,7 +523,6 @@ function rejectAbove(waiters: Waiter[], upTo: number, error: Error): void {
 }
 
 async function firstOffsetAt(segment: LogSegment, position: number): Promise<number> {
-  const fd = await segment.open();
-  const head = await readAt(fd, 8, position);
+  const head = await segment.use((fd) => readAt(fd, 8, position));
   return head.readInt32BE(0) * 4294967296 + head.readUInt32BE(4);
 }

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { BATCH_HEADER_SIZE, BatchField, batchSize, decodeRecords, readBatchHeader, validateBatch, type RecordBatchHeader } from '@strata/protocol';
 import { closeFile, fdatasync, fstatSize, ftruncate, openFile, readAt, writevAll } from '../util/fs-io';
+import type { FilePool } from './file-pool';
 import { OffsetIndex } from './offset-index';
 import { TimeIndex } from './time-index';
 
@@ -32,6 +33,20 @@ export function parseSegmentFileName(name: string, suffix = LOG_SUFFIX): number 
   if (!/^\d{20}$/.test(digits)) return null;
   const n = Number(digits);
   return Number.isSafeInteger(n) ? n : null;
+}
+
+export interface SegmentOptions {
+  dir: string;
+  baseOffset: number;
+  /** Bytes already in the file (a loaded segment); default 0. */
+  size?: number;
+  /** True for a new segment: empty indexes, nothing to load. */
+  fresh: boolean;
+  indexIntervalBytes: number;
+  /** Appended to every file name: the cleaner writes `.cleaned` segments. */
+  fileSuffix?: string;
+  /** Bounds open descriptors across segments; none: the file stays open until close(). */
+  pool?: FilePool;
 }
 
 export interface SegmentReadResult {
@@ -65,31 +80,75 @@ export class LogSegment {
   private fd: number | null = null;
   private opening: Promise<number> | null = null;
 
-  constructor(
-    readonly dir: string,
-    readonly baseOffset: number,
-    size: number,
-    fresh: boolean,
-    private readonly indexIntervalBytes: number,
-    /** Appended to every file name: the cleaner writes `.cleaned` segments. */
-    fileSuffix = '',
-  ) {
-    this.logPath = join(dir, segmentFileName(baseOffset, LOG_SUFFIX) + fileSuffix);
-    this.offsetIndex = new OffsetIndex(join(dir, segmentFileName(baseOffset, INDEX_SUFFIX) + fileSuffix), baseOffset, fresh);
-    this.timeIndex = new TimeIndex(join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX) + fileSuffix), baseOffset, fresh);
-    this.size = size;
-    this.writtenSize = size;
-    this.syncedSize = size;
+  readonly dir: string;
+  readonly baseOffset: number;
+  /** True for the log's active segment: its indexes grow and stay in memory. */
+  writable: boolean;
+  private readonly indexIntervalBytes: number;
+  private readonly pool: FilePool | null;
+  private users = 0;
+
+  constructor(options: SegmentOptions) {
+    const { dir, baseOffset, fresh } = options;
+    const suffix = options.fileSuffix ?? '';
+    this.dir = dir;
+    this.baseOffset = baseOffset;
+    this.indexIntervalBytes = options.indexIntervalBytes;
+    this.pool = options.pool ?? null;
+    this.writable = fresh;
+    this.logPath = join(dir, segmentFileName(baseOffset, LOG_SUFFIX) + suffix);
+    this.offsetIndex = new OffsetIndex(join(dir, segmentFileName(baseOffset, INDEX_SUFFIX) + suffix), baseOffset, fresh);
+    this.timeIndex = new TimeIndex(join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX) + suffix), baseOffset, fresh);
+    this.size = this.writtenSize = this.syncedSize = options.size ?? 0;
   }
 
-  /** Opens the log file (creating it) once; concurrent callers share the open. */
-  open(): Promise<number> {
-    if (this.fd !== null) return Promise.resolve(this.fd);
-    this.opening ??= openFile(this.logPath, fs.constants.O_RDWR | fs.constants.O_CREAT).then((fd) => {
-      this.fd = fd;
-      return fd;
-    });
-    return this.opening;
+  get busy(): boolean {
+    return this.users > 0;
+  }
+
+  /**
+   * Runs `fn` with the log file's descriptor, opening (creating) the file if needed. The pool
+   * will not close it while `fn` runs.
+   */
+  async use<T>(fn: (fd: number) => Promise<T>): Promise<T> {
+    this.users++;
+    try {
+      if (this.fd === null) {
+        this.opening ??= openFile(this.logPath, fs.constants.O_RDWR | fs.constants.O_CREAT).then(
+          (fd) => {
+            this.fd = fd;
+            this.opening = null;
+            return fd;
+          },
+          (e: unknown) => {
+            this.opening = null;
+            throw e;
+          },
+        );
+        await this.opening;
+      }
+      if (!this.deleted) this.pool?.touch(this);
+      return await fn(this.fd!);
+    } finally {
+      this.users--;
+    }
+  }
+
+  /** Creates the file if it does not exist yet. */
+  async create(): Promise<void> {
+    await this.use(async () => undefined);
+  }
+
+  /** Pool eviction: closes the file when idle; a closed-for-writing segment also frees its indexes. */
+  async release(): Promise<void> {
+    if (this.users > 0 || this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    await closeFile(fd).catch(() => undefined);
+    if (!this.writable && !this.deleted) {
+      await this.offsetIndex.unload();
+      await this.timeIndex.unload();
+    }
   }
 
   /**
@@ -114,18 +173,20 @@ export class LogSegment {
 
   /** Writes buffers at `position` (which must equal writtenSize). */
   async write(buffers: Uint8Array[], position: number, bytes: number): Promise<void> {
-    const fd = await this.open();
-    await writevAll(fd, buffers, position);
-    this.writtenSize = position + bytes;
+    return this.use(async (fd) => {
+      await writevAll(fd, buffers, position);
+      this.writtenSize = position + bytes;
+    });
   }
 
   /** fsyncs the log file (and flushes the indexes' pending entries, without fsyncing them). */
   async sync(): Promise<void> {
     const target = this.writtenSize;
     if (this.syncedSize >= target) return;
-    const fd = await this.open();
-    await fdatasync(fd);
-    if (target > this.syncedSize) this.syncedSize = target;
+    return this.use(async (fd) => {
+      await fdatasync(fd);
+      if (target > this.syncedSize) this.syncedSize = target;
+    });
   }
 
   /** fsyncs log and both indexes: what a recovery checkpoint needs. */
@@ -142,34 +203,35 @@ export class LogSegment {
    */
   async read(offset: number, maxBytes: number, maxPosition: number, minOneBatch: boolean): Promise<SegmentReadResult> {
     await this.offsetIndex.ensureLoaded();
-    const fd = await this.open();
-    let position = this.offsetIndex.lookup(offset);
-    // Find the first batch whose last offset is >= offset, scanning headers from the index hint.
-    const scanChunk = Math.max(this.indexIntervalBytes * 2, 64 * 1024);
-    for (;;) {
-      if (position + BATCH_HEADER_SIZE > maxPosition) return { bytes: new Uint8Array(0), endPosition: position };
-      const want = Math.min(maxPosition - position, Math.max(scanChunk, maxBytes));
-      const chunk = await readAt(fd, want, position);
-      let p = 0;
-      let found = -1;
-      while (p + BATCH_HEADER_SIZE <= chunk.length) {
-        const size = chunk.readInt32BE(p + BatchField.BATCH_LENGTH) + 12;
-        const base = readSafeInt64(chunk, p);
-        const last = base + chunk.readInt32BE(p + BatchField.LAST_OFFSET_DELTA);
-        if (size < BATCH_HEADER_SIZE) throw new Error(`corrupt batch length at ${this.logPath}:${position + p}`);
-        if (last >= offset) {
-          found = p;
-          break;
+    return this.use(async (fd) => {
+      let position = this.offsetIndex.lookup(offset);
+      // Find the first batch whose last offset is >= offset, scanning headers from the index hint.
+      const scanChunk = Math.max(this.indexIntervalBytes * 2, 64 * 1024);
+      for (;;) {
+        if (position + BATCH_HEADER_SIZE > maxPosition) return { bytes: new Uint8Array(0), endPosition: position };
+        const want = Math.min(maxPosition - position, Math.max(scanChunk, maxBytes));
+        const chunk = await readAt(fd, want, position);
+        let p = 0;
+        let found = -1;
+        while (p + BATCH_HEADER_SIZE <= chunk.length) {
+          const size = chunk.readInt32BE(p + BatchField.BATCH_LENGTH) + 12;
+          const base = readSafeInt64(chunk, p);
+          const last = base + chunk.readInt32BE(p + BatchField.LAST_OFFSET_DELTA);
+          if (size < BATCH_HEADER_SIZE) throw new Error(`corrupt batch length at ${this.logPath}:${position + p}`);
+          if (last >= offset) {
+            found = p;
+            break;
+          }
+          p += size;
         }
-        p += size;
+        if (found < 0) {
+          if (p === 0) throw new Error(`cannot read batch header at ${this.logPath}:${position}`);
+          position += p;
+          continue;
+        }
+        return this.collect(fd, chunk, found, position, maxBytes, maxPosition, minOneBatch);
       }
-      if (found < 0) {
-        if (p === 0) throw new Error(`cannot read batch header at ${this.logPath}:${position}`);
-        position += p;
-        continue;
-      }
-      return this.collect(fd, chunk, found, position, maxBytes, maxPosition, minOneBatch);
-    }
+    });
   }
 
   /** From a chunk read at `chunkPos` whose batch at `start` is the first wanted, gathers whole batches. */
@@ -206,22 +268,23 @@ export class LogSegment {
   /** Calls `fn` with the header of every batch whose last offset is >= `offset`, in order. */
   async forEachHeaderFrom(offset: number, fn: (header: RecordBatchHeader) => void): Promise<void> {
     await this.offsetIndex.ensureLoaded();
-    const fd = await this.open();
-    let position = this.offsetIndex.lookup(offset);
-    const end = this.writtenSize;
-    while (position < end) {
-      const chunk = await readAt(fd, Math.min(4 * 1024 * 1024, end - position), position);
-      let p = 0;
-      while (p + BATCH_HEADER_SIZE <= chunk.length) {
-        const header = readBatchHeader(chunk, p);
-        const size = batchSize(header);
-        if (p > 0 && p + size > chunk.length) break; // read it again at the start of the next chunk
-        if (header.baseOffset + header.lastOffsetDelta >= offset) fn(header);
-        p += size; // may pass the chunk's end for one batch larger than the chunk: skip past it
+    return this.use(async (fd) => {
+      let position = this.offsetIndex.lookup(offset);
+      const end = this.writtenSize;
+      while (position < end) {
+        const chunk = await readAt(fd, Math.min(4 * 1024 * 1024, end - position), position);
+        let p = 0;
+        while (p + BATCH_HEADER_SIZE <= chunk.length) {
+          const header = readBatchHeader(chunk, p);
+          const size = batchSize(header);
+          if (p > 0 && p + size > chunk.length) break; // read it again at the start of the next chunk
+          if (header.baseOffset + header.lastOffsetDelta >= offset) fn(header);
+          p += size; // may pass the chunk's end for one batch larger than the chunk: skip past it
+        }
+        if (p === 0) return; // fewer bytes than a header left: nothing more to read
+        position += p;
       }
-      if (p === 0) return; // fewer bytes than a header left: nothing more to read
-      position += p;
-    }
+    });
   }
 
   /**
@@ -262,53 +325,54 @@ export class LogSegment {
    * batch length (the frame limit: no batch can be larger than the frame that carried it).
    */
   async recover(fromPosition: number, fromOffset: number, maxBatchBytes: number): Promise<RecoveryResult> {
-    const fd = await this.open();
-    const fileSize = await fstatSize(fd);
-    this.offsetIndex.truncateToPosition(fromPosition);
-    this.timeIndex.truncateToOffset(fromOffset);
-    if (fromPosition === 0) {
-      this.offsetIndex.reset();
-      this.timeIndex.reset();
-      this.maxTimestamp = -1;
-      this.firstBatchTimestamp = -1;
-    }
-    this.size = fromPosition;
-    this.bytesSinceIndexEntry = fromPosition === 0 ? 0 : this.indexIntervalBytes;
-    let nextOffset = fromOffset;
-    let position = fromPosition;
-    let batches = 0;
-    const chunkSize = 8 * 1024 * 1024;
-    // `position` always points just after the last accepted batch.
-    outer: while (position < fileSize) {
-      const chunkStart = position;
-      const chunk = await readAt(fd, Math.min(chunkSize, fileSize - position), position);
-      let p = 0;
-      while (p < chunk.length) {
-        if (chunk.length - p < BATCH_HEADER_SIZE) {
-          if (position + BATCH_HEADER_SIZE > fileSize) break outer; // torn tail
-          continue outer; // header straddles the chunk: read on from `position`
-        }
-        const size = chunk.readInt32BE(p + BatchField.BATCH_LENGTH) + 12;
-        if (size < BATCH_HEADER_SIZE || size > maxBatchBytes) break outer;
-        if (position + size > fileSize) break outer; // torn tail
-        if (p + size > chunk.length) {
-          if (p > 0) continue outer; // batch straddles the chunk: read on from `position`
-          // A batch larger than the chunk: read it whole.
-          const whole = await readAt(fd, size, position);
-          if (!this.acceptRecovered(whole, 0, size, nextOffset, maxBatchBytes)) break outer;
-        } else if (!this.acceptRecovered(chunk, p, size, nextOffset, maxBatchBytes)) break outer;
-        nextOffset = this.lastAccepted;
-        p += size;
-        position = chunkStart + p;
-        batches++;
+    return this.use(async (fd) => {
+      const fileSize = await fstatSize(fd);
+      this.offsetIndex.truncateToPosition(fromPosition);
+      this.timeIndex.truncateToOffset(fromOffset);
+      if (fromPosition === 0) {
+        this.offsetIndex.reset();
+        this.timeIndex.reset();
+        this.maxTimestamp = -1;
+        this.firstBatchTimestamp = -1;
       }
-    }
-    const truncatedBytes = fileSize - position;
-    if (truncatedBytes > 0) await ftruncate(fd, position);
-    this.size = position;
-    this.writtenSize = position;
-    this.syncedSize = truncatedBytes > 0 ? 0 : position;
-    return { nextOffset, truncatedBytes, batches };
+      this.size = fromPosition;
+      this.bytesSinceIndexEntry = fromPosition === 0 ? 0 : this.indexIntervalBytes;
+      let nextOffset = fromOffset;
+      let position = fromPosition;
+      let batches = 0;
+      const chunkSize = 8 * 1024 * 1024;
+      // `position` always points just after the last accepted batch.
+      outer: while (position < fileSize) {
+        const chunkStart = position;
+        const chunk = await readAt(fd, Math.min(chunkSize, fileSize - position), position);
+        let p = 0;
+        while (p < chunk.length) {
+          if (chunk.length - p < BATCH_HEADER_SIZE) {
+            if (position + BATCH_HEADER_SIZE > fileSize) break outer; // torn tail
+            continue outer; // header straddles the chunk: read on from `position`
+          }
+          const size = chunk.readInt32BE(p + BatchField.BATCH_LENGTH) + 12;
+          if (size < BATCH_HEADER_SIZE || size > maxBatchBytes) break outer;
+          if (position + size > fileSize) break outer; // torn tail
+          if (p + size > chunk.length) {
+            if (p > 0) continue outer; // batch straddles the chunk: read on from `position`
+            // A batch larger than the chunk: read it whole.
+            const whole = await readAt(fd, size, position);
+            if (!this.acceptRecovered(whole, 0, size, nextOffset, maxBatchBytes)) break outer;
+          } else if (!this.acceptRecovered(chunk, p, size, nextOffset, maxBatchBytes)) break outer;
+          nextOffset = this.lastAccepted;
+          p += size;
+          position = chunkStart + p;
+          batches++;
+        }
+      }
+      const truncatedBytes = fileSize - position;
+      if (truncatedBytes > 0) await ftruncate(fd, position);
+      this.size = position;
+      this.writtenSize = position;
+      this.syncedSize = truncatedBytes > 0 ? 0 : position;
+      return { nextOffset, truncatedBytes, batches };
+    });
   }
 
   private lastAccepted = 0;
@@ -331,50 +395,52 @@ export class LogSegment {
    * size, index sanity, and the max timestamp from the time index and the last batches.
    */
   async loadClean(): Promise<number> {
-    const fd = await this.open();
-    const size = await fstatSize(fd);
-    this.size = this.writtenSize = this.syncedSize = size;
-    await this.offsetIndex.ensureLoaded();
-    await this.timeIndex.ensureLoaded();
-    this.offsetIndex.checkAgainstLogSize(size === 0 ? 1 : size);
-    // Walk the batches after the last index entry to find the next offset and max timestamp.
-    const last = this.offsetIndex.lastEntry();
-    let position = last?.position ?? 0;
-    let nextOffset = this.baseOffset;
-    this.maxTimestamp = this.timeIndex.lastEntry()?.timestamp ?? -1;
-    if (size > 0) {
-      const first = await readAt(fd, BATCH_HEADER_SIZE, 0);
-      this.firstBatchTimestamp = readBatchHeader(first).maxTimestamp;
-    }
-    while (position < size) {
-      const head = await readAt(fd, Math.min(BATCH_HEADER_SIZE, size - position), position);
-      const header = readBatchHeader(head);
-      if (header.maxTimestamp > this.maxTimestamp) this.maxTimestamp = header.maxTimestamp;
-      nextOffset = header.baseOffset + header.lastOffsetDelta + 1;
-      position += batchSize(header);
-    }
-    this.bytesSinceIndexEntry = size - (last?.position ?? 0);
-    return nextOffset;
+    return this.use(async (fd) => {
+      const size = await fstatSize(fd);
+      this.size = this.writtenSize = this.syncedSize = size;
+      await this.offsetIndex.ensureLoaded();
+      await this.timeIndex.ensureLoaded();
+      this.offsetIndex.checkAgainstLogSize(size === 0 ? 1 : size);
+      // Walk the batches after the last index entry to find the next offset and max timestamp.
+      const last = this.offsetIndex.lastEntry();
+      let position = last?.position ?? 0;
+      let nextOffset = this.baseOffset;
+      this.maxTimestamp = this.timeIndex.lastEntry()?.timestamp ?? -1;
+      if (size > 0) {
+        const first = await readAt(fd, BATCH_HEADER_SIZE, 0);
+        this.firstBatchTimestamp = readBatchHeader(first).maxTimestamp;
+      }
+      while (position < size) {
+        const head = await readAt(fd, Math.min(BATCH_HEADER_SIZE, size - position), position);
+        const header = readBatchHeader(head);
+        if (header.maxTimestamp > this.maxTimestamp) this.maxTimestamp = header.maxTimestamp;
+        nextOffset = header.baseOffset + header.lastOffsetDelta + 1;
+        position += batchSize(header);
+      }
+      this.bytesSinceIndexEntry = size - (last?.position ?? 0);
+      return nextOffset;
+    });
   }
 
   /** Truncates to `position` bytes (the first batch at or past an offset); indexes follow. */
   async truncateTo(position: number, offset: number): Promise<void> {
-    const fd = await this.open();
-    await ftruncate(fd, position);
-    this.size = this.writtenSize = position;
-    this.syncedSize = Math.min(this.syncedSize, position);
-    this.offsetIndex.truncateToPosition(position);
-    this.timeIndex.truncateToOffset(offset);
+    return this.use(async (fd) => {
+      await ftruncate(fd, position);
+      this.size = this.writtenSize = position;
+      this.syncedSize = Math.min(this.syncedSize, position);
+      this.offsetIndex.truncateToPosition(position);
+      this.timeIndex.truncateToOffset(offset);
+    });
   }
 
   async close(): Promise<void> {
     await this.offsetIndex.close();
     await this.timeIndex.close();
     if (this.opening) await this.opening.catch(() => undefined);
+    this.pool?.remove(this);
     if (this.fd !== null) {
       const fd = this.fd;
       this.fd = null;
-      this.opening = null;
       await closeFile(fd);
     }
   }
@@ -386,6 +452,7 @@ export class LogSegment {
    */
   scheduleDeletion(delayMs: number): Promise<void> {
     this.deleted = true;
+    this.pool?.remove(this);
     const paths = [this.logPath, this.offsetIndex.path, this.timeIndex.path];
     const renamed = Promise.all(paths.map((p) => fs.promises.rename(p, `${p}.deleted`).catch(() => undefined))).then(() => undefined);
     const timer = setTimeout(() => {
