@@ -2,9 +2,11 @@
  * Broker: wires configuration, storage, topics, handlers and the server together, and owns
  * start-up and shutdown order.
  *
- * Start-up: validate config, lock data.dir, load metadata, load and recover every log, then
- * listen. Shutdown (close()): stop accepting, let in-flight requests finish, flush and close
- * every log, write the recovery checkpoint and the clean-shutdown marker, release the lock.
+ * Start-up: validate config, lock data.dir, load metadata, load and recover every log, create
+ * `__consumer_offsets` if missing, then listen; committed offsets load in the background (group
+ * requests answer COORDINATOR_LOAD_IN_PROGRESS meanwhile). Shutdown (close()): stop accepting,
+ * let in-flight requests finish, stop the group coordinator's timers, flush and close every log,
+ * write the recovery checkpoint and the clean-shutdown marker, release the lock.
  */
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,6 +14,8 @@ import type { Logger } from 'pino';
 import { resolveBrokerConfig, type BrokerConfig, type ConfigInput } from './config/broker-config';
 import { adminHandlers } from './handlers/admin';
 import { fetchHandler } from './handlers/fetch';
+import { groupHandlers } from './handlers/groups';
+import { CONSUMER_OFFSETS_TOPIC, GroupCoordinator, OffsetStore, builtInAssignors } from './groups';
 import { listOffsetsHandler } from './handlers/list-offsets';
 import { initProducerIdHandler } from './handlers/init-producer-id';
 import { produceHandler } from './handlers/produce';
@@ -24,6 +28,7 @@ import { LocalMetadataStore, type MetadataStore } from './topics/metadata-store'
 import { TopicManager } from './topics/topic-manager';
 import { systemClock, type Clock } from './util/clock';
 import { createLogger } from './util/logger';
+import { systemScheduler, type Scheduler } from './util/scheduler';
 import { BROKER_VERSION } from './version';
 
 export interface StartBrokerOptions {
@@ -39,6 +44,8 @@ export interface StartBrokerOptions {
   logger?: Logger;
   /** Time source (tests). */
   clock?: Clock;
+  /** Timers of the group coordinator (session and rebalance timeouts); tests pass a ManualScheduler. Default: real timers. */
+  scheduler?: Scheduler;
   /** Topic metadata store; default: a file in data.dir. */
   metadataStore?: MetadataStore;
   /** Also collect process metrics (CPU, memory, event loop) in /metrics. Default: false. */
@@ -68,6 +75,8 @@ export class Broker implements RunningBroker {
   readonly topics: TopicManager;
   readonly logger: Logger;
   private readonly producerIds: ProducerIdManager;
+  readonly groups: GroupCoordinator;
+  private groupsLoading: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly config: BrokerConfig,
@@ -93,6 +102,7 @@ export class Broker implements RunningBroker {
     });
     this.producerIds = new ProducerIdManager(this.dataDir);
     this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);
+    this.groups = this.createGroupCoordinator(options.scheduler ?? systemScheduler, clock);
     this.services = {
       config,
       topics: this.topics,
@@ -106,6 +116,51 @@ export class Broker implements RunningBroker {
   }
 
   private readonly services: BrokerServices;
+
+  private createGroupCoordinator(scheduler: Scheduler, clock: Clock): GroupCoordinator {
+    const topics = this.topics;
+    const offsets = new OffsetStore({
+      partitions: () => topics.get(CONSUMER_OFFSETS_TOPIC)?.partitions ?? [],
+      durable: this.config.durability === 'fsync',
+      clock,
+      logger: this.logger,
+    });
+    return new GroupCoordinator({
+      config: this.config.groups,
+      catalog: {
+        version: () => topics.version,
+        partitionCount: (name) => topics.get(name)?.partitions.length,
+        userTopics: () =>
+          topics
+            .list()
+            .filter((t) => !t.record.internal)
+            .map((t) => t.record.name),
+        highWatermark: (name, partition) => topics.partition(name, partition)?.log.highWatermark,
+      },
+      offsets,
+      assignors: builtInAssignors(),
+      scheduler,
+      logger: this.logger,
+      metrics: this.metrics,
+    });
+  }
+
+  /** Creates the compacted internal topic holding committed offsets on first start. */
+  private async ensureOffsetsTopic(): Promise<void> {
+    const existing = this.topics.get(CONSUMER_OFFSETS_TOPIC);
+    const wanted = this.config.groups.offsetsTopicPartitions;
+    if (existing) {
+      if (existing.partitions.length !== wanted) {
+        this.logger.warn(
+          { partitions: existing.partitions.length, setting: wanted },
+          `${CONSUMER_OFFSETS_TOPIC} keeps the partition count it was created with; offsets.topic.num.partitions is ignored`,
+        );
+      }
+      return;
+    }
+    const configs = { 'cleanup.policy': 'compact', 'segment.bytes': String(this.config.groups.offsetsTopicSegmentBytes) };
+    await this.topics.create({ name: CONSUMER_OFFSETS_TOPIC, numPartitions: wanted, configs }, true);
+  }
 
   get dataDir(): string {
     return resolve(this.config.dataDir);
@@ -145,6 +200,7 @@ export class Broker implements RunningBroker {
       await this.logs.open();
       await this.producerIds.load();
       await this.topics.load();
+      await this.ensureOffsetsTopic();
       await this.logs.startupComplete();
       const handlers = new Map<number, RequestHandler>();
       const supported = () => [...handlers.keys()];
@@ -154,6 +210,7 @@ export class Broker implements RunningBroker {
         fetchHandler(this.services),
         listOffsetsHandler(this.services),
         initProducerIdHandler(this.producerIds),
+        ...groupHandlers(this.services, this.groups),
       ]) {
         handlers.set(h.api.key, h);
       }
@@ -163,7 +220,10 @@ export class Broker implements RunningBroker {
         maxBufferedBytes: this.config.maxBufferedBytes,
       });
       this.port = await this.server.listen(this.config.host, this.config.port);
+      // Errors are logged by the store; group requests then fail with COORDINATOR_NOT_AVAILABLE.
+      this.groupsLoading = this.groups.load().catch(() => undefined);
     } catch (e) {
+      this.groups.close();
       await this.logs.shutdown().catch(() => undefined);
       await this.unlock();
       throw e;
@@ -201,6 +261,8 @@ export class Broker implements RunningBroker {
     this.closing ??= (async () => {
       this.logger.info('broker shutting down');
       await this.server?.close(this.config.shutdownTimeoutMs);
+      this.groups.close();
+      await this.groupsLoading;
       await this.logs.shutdown();
       await this.unlock();
       this.logger.info('broker stopped');

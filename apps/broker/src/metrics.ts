@@ -14,6 +14,10 @@ export class BrokerMetrics {
   readonly recordsIn: Counter<'topic'>;
   readonly connections: Gauge;
   readonly protocolErrors: Counter<'code'>;
+  readonly groupMembers: Gauge<'group'>;
+  readonly groupRebalances: Counter<'group'>;
+  readonly groupMembersRemoved: Counter<'reason'>;
+  readonly offsetCommits: Counter<'group'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -30,6 +34,20 @@ export class BrokerMetrics {
     this.recordsIn = new Counter({ name: 'strata_records_in_total', help: 'Records appended, by topic', labelNames: ['topic'], registers });
     this.connections = new Gauge({ name: 'strata_connections', help: 'Open client connections', registers });
     this.protocolErrors = new Counter({ name: 'strata_protocol_errors_total', help: 'Frames refused as malformed or out of protocol, by error code name', labelNames: ['code'], registers });
+    this.groupMembers = new Gauge({ name: 'strata_group_members', help: 'Members of each consumer group', labelNames: ['group'], registers });
+    this.groupRebalances = new Counter({
+      name: 'strata_group_rebalances_total',
+      help: 'Group epoch bumps (membership, subscription or subscribed-topic changes), by group',
+      labelNames: ['group'],
+      registers,
+    });
+    this.groupMembersRemoved = new Counter({
+      name: 'strata_group_members_removed_total',
+      help: 'Members removed from groups, by reason: left, session-timeout, rebalance-timeout, poll-timeout',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.offsetCommits = new Counter({ name: 'strata_offset_commits_total', help: 'Partition offsets committed, by group', labelNames: ['group'], registers });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'strata_process_' });
   }
 }

@@ -21,6 +21,45 @@ import {
 
 const DAY = 24 * 60 * 60 * 1000;
 
+/** Group coordinator and committed-offset settings (docs/groups.md). */
+const GROUP_SETTINGS: readonly SettingDef[] = [
+  intSetting(
+    'group.consumer.session.timeout.ms',
+    45_000,
+    1,
+    INT32_MAX,
+    'Session timeout of group members that do not ask for one: a member that sends no heartbeat for this long is removed and its partitions reassigned.',
+  ),
+  intSetting('group.consumer.min.session.timeout.ms', 6_000, 1, INT32_MAX, 'Smallest session timeout a member may ask for (smaller: INVALID_SESSION_TIMEOUT).'),
+  intSetting('group.consumer.max.session.timeout.ms', 300_000, 1, INT32_MAX, 'Largest session timeout a member may ask for (larger: INVALID_SESSION_TIMEOUT).'),
+  intSetting('group.consumer.heartbeat.interval.ms', 5_000, 1, INT32_MAX, 'Heartbeat interval the coordinator tells members of a settled group to use.'),
+  intSetting(
+    'group.consumer.reconciling.heartbeat.interval.ms',
+    250,
+    1,
+    INT32_MAX,
+    'Heartbeat interval told to a member while it has partitions to revoke or is waiting for partitions other members still hold, so hand-overs finish quickly.',
+  ),
+  intSetting(
+    'group.consumer.rebalance.timeout.ms',
+    300_000,
+    1,
+    INT32_MAX,
+    'Rebalance timeout of members that do not ask for one: how long a member may take to release revoked partitions, and the largest poll_idle_ms it may report, before it is removed.',
+  ),
+  enumSetting('group.default.assignor', 'sticky', ['sticky', 'range', 'round-robin'] as const, 'Assignor of groups whose members do not name one (server_assignor).'),
+  intSetting('group.max.size', 1000, 1, INT32_MAX, 'Most members one group may have; a member joining a full group gets GROUP_MAX_SIZE_REACHED.'),
+  intSetting(
+    'offsets.topic.num.partitions',
+    1,
+    1,
+    1000,
+    'Partitions of the internal __consumer_offsets topic, fixed when the broker first creates it. A group\'s commits all go to one partition.',
+  ),
+  intSetting('offsets.topic.segment.bytes', 100 * 1024 * 1024, 1024, INT32_MAX, 'segment.bytes of __consumer_offsets when it is created: smaller segments let compaction reclaim old commits sooner.'),
+  intSetting('offsets.metadata.max.bytes', 4096, 0, 1024 * 1024, 'Longest metadata string an offset commit may carry (UTF-8 bytes); longer: INVALID_COMMIT_OFFSET_SIZE.'),
+];
+
 export const BROKER_SETTINGS: readonly SettingDef[] = [
   stringSetting('data.dir', './data', 'Folder holding topic metadata, partition logs and checkpoints.'),
   stringSetting('host', '127.0.0.1', 'Interface to listen on. Use 0.0.0.0 to accept remote clients.'),
@@ -83,6 +122,7 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
   intSetting('connection.max.buffered.bytes', 64 * 1024 * 1024, 1024, INT32_MAX, 'Response bytes queued for a slow client before the broker stops reading its requests.'),
   intSetting('shutdown.timeout.ms', 30000, 0, INT32_MAX, 'On SIGTERM/SIGINT, how long to let in-flight requests finish before closing connections.'),
   enumSetting('log.level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Level of the structured (JSON) log on stdout.'),
+  ...GROUP_SETTINGS,
 ];
 
 export interface BrokerConfig {
@@ -113,8 +153,24 @@ export interface BrokerConfig {
   maxBufferedBytes: number;
   shutdownTimeoutMs: number;
   logLevel: string;
+  groups: GroupSettings;
   /** Every setting by its dotted key, parsed. */
   raw: Readonly<Record<string, unknown>>;
+}
+
+/** The group.* and offsets.* settings. */
+export interface GroupSettings {
+  sessionTimeoutMs: number;
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  reconcilingHeartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+  defaultAssignor: string;
+  maxGroupSize: number;
+  offsetsTopicPartitions: number;
+  offsetsTopicSegmentBytes: number;
+  offsetMetadataMaxBytes: number;
 }
 
 export type ConfigInput = Record<string, string | number | boolean>;
@@ -184,6 +240,7 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
   if (n('message.max.bytes') + 1024 > n('max.frame.bytes')) {
     problems.push({ key: 'message.max.bytes', value: n('message.max.bytes'), source: 'option', message: 'message.max.bytes must be at least 1 KiB below max.frame.bytes' });
   }
+  problems.push(...groupProblems(n));
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     dataDir: s('data.dir'),
@@ -213,6 +270,34 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
     maxBufferedBytes: n('connection.max.buffered.bytes'),
     shutdownTimeoutMs: n('shutdown.timeout.ms'),
     logLevel: s('log.level'),
+    groups: {
+      sessionTimeoutMs: n('group.consumer.session.timeout.ms'),
+      minSessionTimeoutMs: n('group.consumer.min.session.timeout.ms'),
+      maxSessionTimeoutMs: n('group.consumer.max.session.timeout.ms'),
+      heartbeatIntervalMs: n('group.consumer.heartbeat.interval.ms'),
+      reconcilingHeartbeatIntervalMs: n('group.consumer.reconciling.heartbeat.interval.ms'),
+      rebalanceTimeoutMs: n('group.consumer.rebalance.timeout.ms'),
+      defaultAssignor: s('group.default.assignor'),
+      maxGroupSize: n('group.max.size'),
+      offsetsTopicPartitions: n('offsets.topic.num.partitions'),
+      offsetsTopicSegmentBytes: n('offsets.topic.segment.bytes'),
+      offsetMetadataMaxBytes: n('offsets.metadata.max.bytes'),
+    },
     raw: Object.freeze({ ...v }),
   };
+}
+
+/** The group session timeouts must nest: min <= default <= max, and heartbeats come well within a session. */
+function groupProblems(n: (key: string) => number): ValidationProblem[] {
+  const problems: ValidationProblem[] = [];
+  const min = n('group.consumer.min.session.timeout.ms');
+  const max = n('group.consumer.max.session.timeout.ms');
+  const def = n('group.consumer.session.timeout.ms');
+  const problem = (key: string, message: string) => problems.push({ key, value: n(key), source: 'option', message });
+  if (min > max) problem('group.consumer.min.session.timeout.ms', `group.consumer.min.session.timeout.ms (${min}) must not exceed group.consumer.max.session.timeout.ms (${max})`);
+  if (def < min || def > max) problem('group.consumer.session.timeout.ms', `group.consumer.session.timeout.ms (${def}) must lie within [${min}, ${max}] (the min/max session timeout settings)`);
+  if (n('group.consumer.heartbeat.interval.ms') >= min) {
+    problem('group.consumer.heartbeat.interval.ms', `group.consumer.heartbeat.interval.ms must be below group.consumer.min.session.timeout.ms (${min}), or members time out between heartbeats`);
+  }
+  return problems;
 }

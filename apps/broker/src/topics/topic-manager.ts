@@ -18,6 +18,8 @@ import type { Clock } from '../util/clock';
 import type { MetadataStore, TopicRecord } from './metadata-store';
 
 export const MAX_PARTITIONS = 10000;
+/** Names starting with this are reserved for internal topics such as `__consumer_offsets`. */
+export const INTERNAL_PREFIX = '__';
 
 export interface Partition {
   topic: string;
@@ -42,6 +44,7 @@ export class TopicManager {
   private readonly topics = new Map<string, Topic>();
   private readonly busy = new Set<string>();
   clusterId = '';
+  private changes = 0;
 
   constructor(
     private readonly store: MetadataStore,
@@ -83,10 +86,21 @@ export class TopicManager {
     return this.topics.get(topic)?.partitions[index];
   }
 
-  /** Checks a create request; throws StrataError with the code to report. */
-  validateCreate(req: CreateTopicRequest): void {
+  /**
+   * Moves whenever a topic is created or deleted (or, later, resized): the group coordinator
+   * re-resolves subscriptions only when it changed.
+   */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** Checks a create request; throws StrataError with the code to report. Names starting with "__" are for internal topics only. */
+  validateCreate(req: CreateTopicRequest, internal = false): void {
     const problem = topicNameProblem(req.name);
     if (problem) throw new StrataError(ERRORS.INVALID_TOPIC_EXCEPTION, problem);
+    if (!internal && req.name.startsWith(INTERNAL_PREFIX)) {
+      throw new StrataError(ERRORS.INVALID_TOPIC_EXCEPTION, `topic names starting with "${INTERNAL_PREFIX}" are reserved for the broker's internal topics: "${req.name}" cannot be created`);
+    }
     if (this.topics.has(req.name) || this.busy.has(req.name)) {
       throw new StrataError(ERRORS.TOPIC_ALREADY_EXISTS, `topic "${req.name}" already exists`);
     }
@@ -102,7 +116,7 @@ export class TopicManager {
   }
 
   async create(req: CreateTopicRequest, internal = false): Promise<Topic> {
-    this.validateCreate(req);
+    this.validateCreate(req, internal);
     this.busy.add(req.name);
     try {
       const record: TopicRecord = {
@@ -121,7 +135,8 @@ export class TopicManager {
         topic.partitions[p] = { topic: record.name, index: p, log, leaderEpoch: 0 };
       }
       this.topics.set(record.name, topic);
-      this.logger.info({ topic: record.name, partitions: record.partitions, configs: record.configs }, 'created topic');
+      this.changes++;
+      this.logger.info({ topic: record.name, partitions: record.partitions, configs: record.configs, internal }, 'created topic');
       return topic;
     } finally {
       this.busy.delete(req.name);
@@ -155,11 +170,16 @@ export class TopicManager {
     this.logger.info({ topic: name, configs }, 'changed topic settings');
   }
 
-  async delete(name: string): Promise<void> {
+  /** Deletes a topic. Internal topics (and any name starting with "__") only with `internal`. */
+  async delete(name: string, internal = false): Promise<void> {
     const topic = this.topics.get(name);
+    if (!internal && (name.startsWith(INTERNAL_PREFIX) || topic?.record.internal)) {
+      throw new StrataError(ERRORS.INVALID_TOPIC_EXCEPTION, `"${name}" is an internal topic of the broker and cannot be deleted`);
+    }
     if (!topic || this.busy.has(name)) throw new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `topic "${name}" does not exist`);
     this.busy.add(name);
     this.topics.delete(name);
+    this.changes++;
     try {
       await this.store.deleteTopic(name);
       await this.logs.deleteLogs(name, topic.record.partitions);
