@@ -14,7 +14,7 @@ const boundaries = (extra = {}) => [
       { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol', ...(extra.client ?? [])] },
       { sourceTag: 'scope:broker', onlyDependOnLibsWithTags: ['scope:protocol', ...(extra.broker ?? [])] },
       { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:client', 'scope:protocol', ...(extra.cli ?? [])] },
-      { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:client', 'scope:protocol', 'scope:broker'] },
+      { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:client', 'scope:protocol', 'scope:broker', 'scope:tools'] },
       { sourceTag: 'scope:docs', onlyDependOnLibsWithTags: ['scope:client', 'scope:protocol', 'scope:broker'] },
     ],
   },

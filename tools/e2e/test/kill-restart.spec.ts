@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Strata, silentLogger, type ConsumerMessage } from '@strata/client';
-import { BrokerProcess, freePort } from './broker-process';
+import { BrokerProcess, freePort } from '@strata/tools-kit';
 
 const TOTAL = 100_000;
 const PARTITIONS = 3;
@@ -26,7 +26,7 @@ describe('durable produce across kill -9 and restart', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'strata-e2e-'));
-    broker = new BrokerProcess(dataDir, await freePort(), { durability: 'fsync' });
+    broker = new BrokerProcess({ dataDir, port: await freePort(), settings: { durability: 'fsync' } });
     await broker.start();
   });
 
