@@ -76,6 +76,13 @@ export const ERRORS = {
   FRAME_TOO_LARGE: def('FRAME_TOO_LARGE', 1002, false, 'The frame is larger than the maximum frame size.'),
   MALFORMED_FRAME: def('MALFORMED_FRAME', 1003, false, 'The frame is truncated or its header is malformed.'),
   BROKER_SHUTTING_DOWN: def('BROKER_SHUTTING_DOWN', 1004, true, 'The broker is shutting down and no longer accepts requests.'),
+  // Raised by the SDK itself and never carried on the wire; numbered from 9000 so they cannot clash
+  // with broker codes.
+  CLIENT_CLOSED: def('CLIENT_CLOSED', 9001, false, 'The client is not connected: call connect() first, or it was disconnected.'),
+  INVALID_ARGUMENT: def('INVALID_ARGUMENT', 9002, false, 'An argument passed to the SDK is invalid.'),
+  UNSUPPORTED_COMPRESSION_TYPE: def('UNSUPPORTED_COMPRESSION_TYPE', 9003, false, 'The record batch uses a compression codec this client cannot encode or decode.'),
+  BUFFER_EXHAUSTED: def('BUFFER_EXHAUSTED', 9004, true, 'The producer buffer stayed full for maxBlockMs: send() gave up waiting for memory.'),
+  DELIVERY_TIMEOUT: def('DELIVERY_TIMEOUT', 9005, true, 'The records were not acknowledged within deliveryTimeoutMs (they may or may not have been written).'),
 } as const;
 
 export type ErrorName = keyof typeof ERRORS;

@@ -458,6 +458,16 @@ export class RecordBatchBuilder {
     this.lastDelta = offsetDelta;
   }
 
+  /**
+   * Sets the idempotent-producer fields written by build(): an accumulating producer learns the
+   * batch's sequence only when the batch is sent, after its records were appended.
+   */
+  setProducerState(producerId: number, producerEpoch: number, baseSequence: number): void {
+    this.options.producerId = producerId;
+    this.options.producerEpoch = producerEpoch;
+    this.options.baseSequence = baseSequence;
+  }
+
   /** The encoded records so far (a view), for compression. */
   recordsSection(): Uint8Array {
     return this.buf.subarray(BATCH_HEADER_SIZE, this.pos);
@@ -516,6 +526,26 @@ function writeField(buf: Uint8Array, pos: number, v: Uint8Array | string | null 
   if (typeof v === 'string') return writeUtf8(buf, pos, v, len);
   buf.set(v, pos);
   return pos + len;
+}
+
+/**
+ * Rewrites the producer id, epoch and base sequence of a built batch at `pos` and recomputes its
+ * CRC (these fields are covered by it). An idempotent producer uses it when it must renumber
+ * batches it already built (a new epoch starts at sequence 0).
+ */
+export function restampProducerState(
+  buf: Uint8Array,
+  pos: number,
+  producerId: number,
+  producerEpoch: number,
+  baseSequence: number,
+  view: DataView = dataView(buf),
+): void {
+  const header = readBatchHeader(buf, pos, view);
+  writeInt64(view, pos + BatchField.PRODUCER_ID, producerId);
+  view.setInt16(pos + BatchField.PRODUCER_EPOCH, producerEpoch);
+  view.setInt32(pos + BatchField.BASE_SEQUENCE, baseSequence);
+  view.setUint32(pos + BatchField.CRC, crc32c(buf, pos + CRC_START, pos + batchSize(header)));
 }
 
 /** Offset of the last record of a batch. */

@@ -26,7 +26,7 @@ const samples: Array<[string, ApiDefinition, object, object]> = [
     brokers: [{ nodeId: 1, url: 'ws://127.0.0.1:9092', rack: '' }],
     clusterId: 'c-1',
     controllerId: 1,
-    topics: [{ errorCode: 0, name: 'orders', isInternal: false, partitions: [{ errorCode: 0, partition: 0, leaderId: 1, leaderEpoch: 0, replicas: [1], isr: [1] }] }],
+    topics: [{ errorCode: 0, name: 'orders', isInternal: false, partitions: [{ errorCode: 0, partition: 0, leaderId: 1, leaderEpoch: 0, replicas: [1], isr: [1] }], maxMessageBytes: 1048588 }],
   }],
   ['create-topics', Apis.CreateTopics, { topics: [{ name: 'orders', numPartitions: 3, replicationFactor: 1, configs: [{ name: 'retention.ms', value: '1000' }] }], timeoutMs: 5000 }, {
     topics: [{ name: 'orders', errorCode: 36, errorMessage: 'exists', numPartitions: 3 }],

@@ -8,6 +8,7 @@ import {
   decodeRecords,
   iterateBatches,
   readBatchHeader,
+  restampProducerState,
   stampBatch,
   validateBatch,
   type RecordInput,
@@ -146,6 +147,18 @@ describe('record batch codec', () => {
     const header = validateBatch(batch);
     expect(header).toMatchObject({ recordCount: 3, lastOffsetDelta: 9 });
     expect(decodeRecords(batch.subarray(BATCH_HEADER_SIZE), header).map((r) => r.offset)).toEqual([100, 105, 109]);
+  });
+
+  it('takes the producer id, epoch and sequence after the records, and renumbers a built batch with a valid CRC', () => {
+    const b = new RecordBatchBuilder();
+    b.append({ value: 'a', timestamp: T0 });
+    b.append({ value: 'b', timestamp: T0 });
+    b.setProducerState(9, 2, 40);
+    const batch = b.build().slice();
+    expect(validateBatch(batch)).toMatchObject({ producerId: 9, producerEpoch: 2, baseSequence: 40, recordCount: 2 });
+    restampProducerState(batch, 0, 9, 3, 0);
+    expect(validateBatch(batch)).toMatchObject({ producerId: 9, producerEpoch: 3, baseSequence: 0, recordCount: 2 });
+    expect(decodeRecords(batch.subarray(BATCH_HEADER_SIZE), readBatchHeader(batch)).map((r) => dec.decode(r.value!))).toEqual(['a', 'b']);
   });
 
   it('refuses to build an empty batch', () => {

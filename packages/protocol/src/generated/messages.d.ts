@@ -949,6 +949,7 @@ export interface TopicMetadata {
   name: string;
   isInternal: boolean;
   partitions: PartitionMetadata[];
+  maxMessageBytes: number;
 }
 
 export interface TopicMetadataInit {
@@ -956,6 +957,7 @@ export interface TopicMetadataInit {
   name?: string | null;
   isInternal?: boolean | null;
   partitions?: PartitionMetadataInit[] | null;
+  maxMessageBytes?: number | null;
 }
 
 export interface TopicPartitions {

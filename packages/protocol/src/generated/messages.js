@@ -402,6 +402,7 @@ $root.strata = (function() {
             TopicMetadata.prototype.name = "";
             TopicMetadata.prototype.isInternal = false;
             TopicMetadata.prototype.partitions = $util.emptyArray;
+            TopicMetadata.prototype.maxMessageBytes = 0;
 
             TopicMetadata.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -419,6 +420,8 @@ $root.strata = (function() {
                 if (message.partitions != null && message.partitions.length)
                     for (var i = 0; i < message.partitions.length; ++i)
                         $root.strata.v1.PartitionMetadata.encode(message.partitions[i], writer.uint32(34).fork(), _depth + 1).ldelim();
+                if (message.maxMessageBytes != null && $Object.hasOwnProperty.call(message, "maxMessageBytes") && message.maxMessageBytes !== 0)
+                    writer.uint32(40).int32(message.maxMessageBytes);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -485,6 +488,15 @@ $root.strata = (function() {
                             if (!(message.partitions && message.partitions.length))
                                 message.partitions = [];
                             message.partitions.push($root.strata.v1.PartitionMetadata.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.maxMessageBytes = value;
+                            else
+                                delete message.maxMessageBytes;
                             continue;
                         }
                     }
