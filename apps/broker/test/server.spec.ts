@@ -106,7 +106,7 @@ describe('broker over the wire', () => {
     it('creates, lists, describes and deletes topics', async () => {
       await createTopic(client, 'orders', 3, { 'segment.bytes': '1048576' });
       const meta = await client.request('Metadata', { allTopics: true });
-      expect(meta.topics.map((t) => [t.name, t.partitions.length])).toEqual([['orders', 3]]);
+      expect(meta.topics.filter((t) => !t.isInternal).map((t) => [t.name, t.partitions.length])).toEqual([['orders', 3]]); // __consumer_offsets is listed too
       const desc = await client.request('DescribeTopics', { topics: ['orders'], includeConfigs: true });
       const t = desc.topics[0]!;
       expect(t.partitions.map((p) => [p.partition, p.logStartOffset, p.logEndOffset])).toEqual([[0, 0, 0], [1, 0, 0], [2, 0, 0]]);
@@ -114,7 +114,7 @@ describe('broker over the wire', () => {
       expect(t.configs.find((c) => c.name === 'max.message.bytes')).toMatchObject({ isDefault: true });
       const del = await client.request('DeleteTopics', { names: ['orders', 'nope'] });
       expect(del.topics.map((r) => r.errorCode)).toEqual([0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
-      expect((await client.request('Metadata', { allTopics: true })).topics).toEqual([]);
+      expect((await client.request('Metadata', { allTopics: true })).topics.filter((t) => !t.isInternal)).toEqual([]);
     });
 
     it('rejects invalid names, duplicates, bad partition counts and bad configs with the right codes', async () => {
