@@ -38,6 +38,7 @@ export function adminHandlers(b: BrokerServices, supported: () => readonly numbe
       replicas: [b.config.brokerId],
       isr: [b.config.brokerId],
     })),
+    maxMessageBytes: topic.config.maxMessageBytes,
   });
 
   const metadata = handler<'Metadata'>(Apis.Metadata, async (_ctx, req) => {

@@ -11,14 +11,13 @@
  *    A record is kept unless the map holds a later offset for its key; a tombstone (null value)
  *    is dropped once its timestamp is older than `deleteHorizonMs`. Records keep their offsets
  *    (consumers see gaps) and their order. A batch whose records all stay is copied verbatim; a
- *    batch that loses records is rewritten (gzip batches recompressed); one that loses all is
+ *    batch that loses records is rewritten (gzip and snappy batches recompressed); one that loses all is
  *    dropped. Batches compressed with a codec this broker cannot decode are kept whole.
  *
  * The caller swaps the `.cleaned` segments in (see LogCleaner); until then the log is untouched.
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   BATCH_HEADER_SIZE,
   CompressionCodec,
@@ -33,6 +32,7 @@ import {
   type DecodedRecord,
   type RecordBatchHeader,
 } from '@strata/protocol';
+import { compressSection, decompressSection } from '../compression';
 import { closeFile, openFile, readAt } from '../util/fs-io';
 import { OffsetMap } from './offset-map';
 import { LOG_SUFFIX, LogSegment, segmentFileName } from './segment';
@@ -73,16 +73,9 @@ export interface CleanResult {
 
 type Section = { header: RecordBatchHeader; bytes: Uint8Array; records: DecodedRecord[] | null };
 
-function decodable(header: RecordBatchHeader): boolean {
-  const codec = compressionOf(header.attributes);
-  return codec === CompressionCodec.None || codec === CompressionCodec.Gzip;
-}
-
 function records(header: RecordBatchHeader, bytes: Uint8Array): DecodedRecord[] | null {
-  if (!decodable(header)) return null;
-  const raw = bytes.subarray(BATCH_HEADER_SIZE);
-  const section = compressionOf(header.attributes) === CompressionCodec.Gzip ? gunzipSync(raw) : raw;
-  return decodeRecords(section, header);
+  const section = decompressSection(compressionOf(header.attributes), bytes.subarray(BATCH_HEADER_SIZE));
+  return section === null ? null : decodeRecords(section, header);
 }
 
 /** Calls `fn` for every batch of a segment file, in order, validating each. */
@@ -231,7 +224,7 @@ function rewrite(header: RecordBatchHeader, kept: DecodedRecord[]): { header: Re
   const builder = new RecordBatchBuilder({ initialCapacity: 4096, partitionLeaderEpoch: header.partitionLeaderEpoch });
   for (const r of kept) builder.append({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }, r.timestamp, r.offset - first);
   const codec = compressionOf(header.attributes) as CompressionCodecId;
-  const bytes = codec === CompressionCodec.Gzip ? builder.buildCompressed(gzipSync(builder.recordsSection()), codec) : builder.build().slice();
+  const bytes = codec === CompressionCodec.None ? builder.build().slice() : builder.buildCompressed(compressSection(codec, builder.recordsSection()), codec);
   stampBatch(bytes, 0, first, header.partitionLeaderEpoch);
   return { header: readBatchHeader(bytes), bytes };
 }
