@@ -97,3 +97,28 @@ describe('ConsumerGroup reconciliation', () => {
     expect(group.reconcile(next)).toBe(false);
   });
 });
+
+describe('ConsumerGroup reconciliation when the target changes mid-revocation', () => {
+  it('gives back partitions being revoked when a newer target returns them to the member', () => {
+    const { group, a, b } = setup();
+    group.groupEpoch = group.assignmentEpoch = 1;
+    group.target.set('a', new Set(['t:0', 't:1']));
+    group.reconcile(a);
+    // b joins: a must give up t:1...
+    group.groupEpoch = group.assignmentEpoch = 2;
+    group.target.set('a', new Set(['t:0']));
+    group.target.set('b', new Set(['t:1']));
+    group.reconcile(a);
+    expect(a.state).toBe('unrevoked');
+    // ...but b leaves before a confirmed: a keeps t:1 and moves on without a pause.
+    group.remove(b);
+    group.groupEpoch = group.assignmentEpoch = 3;
+    group.target.set('a', new Set(['t:0', 't:1']));
+    expect(group.reconcile(a)).toBe(true);
+    expect(a.state).toBe('stable');
+    expect(a.pendingRevocation.size).toBe(0);
+    expect([...a.assigned].sort()).toEqual(['t:0', 't:1']);
+    expect(a.memberEpoch).toBe(3);
+    expect(group.owners.get('t:1')).toBe('a');
+  });
+});

@@ -15,7 +15,8 @@
  * - A member never loses a partition that stays in its target: reconciliation only removes
  *   `assigned \ target`.
  * - state 'unrevoked' iff pendingRevocation is non-empty; the member's epoch does not move until
- *   it confirms the revocation (or leaves, or is removed).
+ *   it confirms the revocation (or leaves, or is removed, or a newer target gives back every
+ *   partition being revoked).
  *
  * Not thread-safe: event loop only; every method runs to completion without awaiting.
  */
@@ -129,8 +130,23 @@ export class ConsumerGroup {
    * target partitions no other member holds.
    */
   reconcile(member: GroupMember): boolean {
-    if (member.state === 'unrevoked' || member.leftTemporarily) return false;
+    if (member.leftTemporarily) return false;
     const target = this.targetOf(member.memberId);
+    if (member.state === 'unrevoked') {
+      // A newer target may give back partitions still being revoked: the member keeps them.
+      const back = intersection(member.pendingRevocation, target);
+      if (back.size === 0) return false;
+      for (const tp of back) {
+        member.pendingRevocation.delete(tp);
+        member.assigned.add(tp);
+      }
+      member.assignmentVersion++;
+      if (member.pendingRevocation.size > 0) return true;
+      member.state = 'unreleased';
+      member.revocationRound++;
+      this.reconcile(member);
+      return true;
+    }
     const revoke = difference(member.assigned, target);
     if (revoke.size > 0) {
       member.assigned = intersection(member.assigned, target);

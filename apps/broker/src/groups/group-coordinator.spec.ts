@@ -103,6 +103,24 @@ describe('GroupCoordinator: membership and reconciliation', () => {
     expect(h.state('g')).toBe('stable');
   });
 
+  it('cancels a revocation when the member that caused it leaves first: the partition never pauses', async () => {
+    const [a] = await stableGroup(h, 'g', 1);
+    a!.autoRevoke = false;
+    const b = h.member({ groupId: 'g', topics: ['t'] });
+    await b.heartbeat();
+    await a!.heartbeat();
+    expect(a!.revoking.size).toBe(1);
+    await b.leave();
+    await a!.heartbeat();
+    expect(a!.revoking.size).toBe(0); // given back before it was released
+    expect(a!.owned.size).toBe(3);
+    for (let i = 0; i < 15; i++) {
+      h.scheduler.advance(5_000); // past the rebalance timeout: no timer is left to fence it
+      expect((await a!.heartbeat()).errorCode).toBe(0);
+    }
+    expect(h.state('g')).toBe('stable');
+  });
+
   it('removes a member whose session expires and gives its partitions to the others', async () => {
     const [a, b] = await stableGroup(h, 'g', 2);
     const epoch = h.coordinator.group('g')!.groupEpoch;

@@ -189,7 +189,8 @@ export class GroupCoordinator {
   private advance(group: ConsumerGroup, member: GroupMember, changed: boolean, owned: ReadonlySet<TpKey> | null, conn: MemberConnection | undefined): ConsumerGroupHeartbeatResponseInit {
     this.maybeBump(group, changed);
     group.reconcile(member);
-    if (member.state === 'unrevoked' && !member.cancelRebalanceTimer) this.armRebalanceTimer(group, member);
+    if (member.state !== 'unrevoked') this.cancelRebalanceTimer(member);
+    else if (!member.cancelRebalanceTimer) this.armRebalanceTimer(group, member);
     this.armSessionTimer(group, member);
     this.watchConnection(member, conn);
     const hasAssignment = member.sentVersion !== member.assignmentVersion || (owned !== null && !setsEqual(owned, member.assigned));
