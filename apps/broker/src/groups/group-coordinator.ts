@@ -300,28 +300,9 @@ export class GroupCoordinator {
     return new StrataError(ERRORS.UNKNOWN_MEMBER_ID, `member ${req.memberId} is not in group ${req.groupId}${why ? ` (${why})` : ''}; rejoin with epoch 0`);
   }
 
-  /** Throws the error an offset commit from this member must fail with, if any. */
-  checkCommitter(groupId: string, memberId: string, memberEpoch: number, instanceId: string): void {
-    const group = this.groups.get(groupId);
-    if (memberId === '' && memberEpoch === LEAVE_EPOCH) {
-      if (group && group.members.size > 0) {
-        throw new StrataError(ERRORS.NON_EMPTY_GROUP, `group ${groupId} has ${group.members.size} active members; offsets can be set without a member only while the group is empty`);
-      }
-      return;
-    }
-    const member = group?.members.get(memberId);
-    if (!group || !member) {
-      if (instanceId && group?.staticMembers.has(instanceId)) throw fencedInstance(instanceId, memberId);
-      const why = this.departed.get(memberId);
-      throw new StrataError(ERRORS.UNKNOWN_MEMBER_ID, `member ${memberId || '(empty)'} is not in group ${groupId}${why ? ` (${why})` : ''}`);
-    }
-    if (instanceId && instanceId !== member.instanceId) throw fencedInstance(instanceId, memberId);
-    if (memberEpoch > member.memberEpoch) {
-      throw new StrataError(ERRORS.FENCED_MEMBER_EPOCH, `member epoch ${memberEpoch} is newer than the member's epoch ${member.memberEpoch}`);
-    }
-    if (memberEpoch < member.memberEpoch) {
-      throw new StrataError(ERRORS.STALE_MEMBER_EPOCH, `member epoch ${memberEpoch} is older than the member's epoch ${member.memberEpoch}; retry with the epoch of the latest heartbeat response`);
-    }
+  /** Why a recently removed member left, if it is remembered. */
+  departureReason(memberId: string): string | undefined {
+    return this.departed.get(memberId);
   }
 
   private armSessionTimer(group: ConsumerGroup, member: GroupMember): void {
@@ -389,7 +370,7 @@ export class GroupCoordinator {
   }
 }
 
-function fencedInstance(instanceId: string, memberId: string): StrataError {
+export function fencedInstance(instanceId: string, memberId: string): StrataError {
   return new StrataError(ERRORS.FENCED_INSTANCE_ID, `instance id ${instanceId} does not belong to member ${memberId || '(empty)'}: another member with this instance id replaced it`);
 }
 

@@ -20,7 +20,7 @@ import {
   type OffsetFetchResponseInit,
 } from '@strata/protocol';
 import type { BrokerMetrics } from '../metrics';
-import type { GroupCoordinator } from './group-coordinator';
+import { LEAVE_EPOCH, fencedInstance, type GroupCoordinator } from './group-coordinator';
 import { checkGroupId } from './member-params';
 import type { OffsetCommitEntry } from './offset-store';
 import { parseTp, tpKey } from './topic-partitions';
@@ -29,7 +29,7 @@ export async function commitOffsets(coordinator: GroupCoordinator, metrics: Brok
   try {
     coordinator.checkAvailable();
     checkGroupId(req.groupId);
-    coordinator.checkCommitter(req.groupId, req.memberId, req.memberEpoch, req.instanceId);
+    checkCommitter(coordinator, req.groupId, req.memberId, req.memberEpoch, req.instanceId);
   } catch (e) {
     if (!(e instanceof StrataError)) throw e;
     return {
@@ -74,6 +74,37 @@ export async function commitOffsets(coordinator: GroupCoordinator, metrics: Brok
     problems.push(err.message);
   }
   return { errorCode: 0, errorMessage: problems.join('; '), topics };
+}
+
+/**
+ * Throws the error an offset commit must fail with, if any: only the group's current member at
+ * its current epoch may commit, or an administrator (member "" and epoch -1) while the group has
+ * no members.
+ */
+export function checkCommitter(coordinator: GroupCoordinator, groupId: string, memberId: string, memberEpoch: number, instanceId: string): void {
+  const group = coordinator.group(groupId);
+  if (memberId === '' && memberEpoch === LEAVE_EPOCH) {
+    if (group && group.members.size > 0) {
+      throw new StrataError(ERRORS.NON_EMPTY_GROUP, `group ${groupId} has ${group.members.size} active members; offsets can be set without a member only while the group is empty`);
+    }
+    return;
+  }
+  const member = group?.members.get(memberId);
+  if (!group || !member) {
+    if (instanceId && group?.staticMembers.has(instanceId)) throw fencedInstance(instanceId, memberId);
+    const why = coordinator.departureReason(memberId);
+    throw new StrataError(ERRORS.UNKNOWN_MEMBER_ID, `member ${memberId || '(empty)'} is not in group ${groupId}${why ? ` (${why})` : ''}`);
+  }
+  if (instanceId && instanceId !== member.instanceId) throw fencedInstance(instanceId, memberId);
+  if (memberEpoch > member.memberEpoch) {
+    throw new StrataError(ERRORS.FENCED_MEMBER_EPOCH, `member epoch ${memberEpoch} is newer than the member's epoch ${member.memberEpoch}`);
+  }
+  if (memberEpoch < member.memberEpoch) {
+    throw new StrataError(
+      ERRORS.STALE_MEMBER_EPOCH,
+      `member epoch ${memberEpoch} is older than the member's epoch ${member.memberEpoch}; retry with the epoch of the latest heartbeat response`,
+    );
+  }
 }
 
 export function fetchOffsets(coordinator: GroupCoordinator, req: OffsetFetchRequest): OffsetFetchResponseInit {

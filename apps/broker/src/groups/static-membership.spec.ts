@@ -1,6 +1,7 @@
 import { ErrorCode } from '@strata/protocol';
 import { converge } from '../../test/helpers/group-member';
 import { FakeConnection, GroupHarness } from '../../test/helpers/group-harness';
+import { checkCommitter } from './group-offsets';
 
 function codeOf(fn: () => void): string | undefined {
   try {
@@ -84,7 +85,7 @@ describe('GroupCoordinator: static membership', () => {
     expect(h.coordinator.group('g')!.groupEpoch).toBe(epoch);
     const zombie = await a.heartbeat();
     expect(zombie.errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID);
-    expect(codeOf(() => h.coordinator.checkCommitter('g', a.memberId, a.epoch, 'node-a'))).toBe('FENCED_INSTANCE_ID');
+    expect(codeOf(() => checkCommitter(h.coordinator, 'g', a.memberId, a.epoch, 'node-a'))).toBe('FENCED_INSTANCE_ID');
   });
 
   it('a rejoining static member with a changed subscription gets a new target', async () => {
@@ -110,19 +111,19 @@ describe('GroupCoordinator: who may commit', () => {
   it('accepts the current member at its current epoch and rejects stale, future and unknown ones', async () => {
     const a = h.member({ groupId: 'g', topics: ['t'] });
     await converge([a]);
-    expect(codeOf(() => h.coordinator.checkCommitter('g', a.memberId, a.epoch, ''))).toBeUndefined();
-    expect(codeOf(() => h.coordinator.checkCommitter('g', a.memberId, a.epoch - 1, ''))).toBe('STALE_MEMBER_EPOCH');
-    expect(codeOf(() => h.coordinator.checkCommitter('g', a.memberId, a.epoch + 1, ''))).toBe('FENCED_MEMBER_EPOCH');
-    expect(codeOf(() => h.coordinator.checkCommitter('g', 'someone-else', 1, ''))).toBe('UNKNOWN_MEMBER_ID');
+    expect(codeOf(() => checkCommitter(h.coordinator, 'g', a.memberId, a.epoch, ''))).toBeUndefined();
+    expect(codeOf(() => checkCommitter(h.coordinator, 'g', a.memberId, a.epoch - 1, ''))).toBe('STALE_MEMBER_EPOCH');
+    expect(codeOf(() => checkCommitter(h.coordinator, 'g', a.memberId, a.epoch + 1, ''))).toBe('FENCED_MEMBER_EPOCH');
+    expect(codeOf(() => checkCommitter(h.coordinator, 'g', 'someone-else', 1, ''))).toBe('UNKNOWN_MEMBER_ID');
   });
 
   it('accepts an admin commit (member "" and epoch -1) only while the group has no members', async () => {
-    expect(codeOf(() => h.coordinator.checkCommitter('fresh', '', -1, ''))).toBeUndefined();
+    expect(codeOf(() => checkCommitter(h.coordinator, 'fresh', '', -1, ''))).toBeUndefined();
     const a = h.member({ groupId: 'g', topics: ['t'] });
     await converge([a]);
-    expect(codeOf(() => h.coordinator.checkCommitter('g', '', -1, ''))).toBe('NON_EMPTY_GROUP');
+    expect(codeOf(() => checkCommitter(h.coordinator, 'g', '', -1, ''))).toBe('NON_EMPTY_GROUP');
     await a.leave();
-    expect(codeOf(() => h.coordinator.checkCommitter('g', '', -1, ''))).toBeUndefined();
+    expect(codeOf(() => checkCommitter(h.coordinator, 'g', '', -1, ''))).toBeUndefined();
   });
 
   it('rejects commits from a member removed for a timeout, telling it why', async () => {
@@ -131,7 +132,7 @@ describe('GroupCoordinator: who may commit', () => {
     h.scheduler.advance(60_000);
     let message = '';
     try {
-      h.coordinator.checkCommitter('g', a.memberId, a.epoch, '');
+      checkCommitter(h.coordinator, 'g', a.memberId, a.epoch, '');
     } catch (e) {
       message = (e as Error).message;
     }
