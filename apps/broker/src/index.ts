@@ -12,5 +12,6 @@ export { TOPIC_SETTINGS } from './config/topic-config';
 export { ConfigError, type SettingDef, type ValidationProblem } from './config/settings';
 export { BrokerMetrics } from './metrics';
 export { ManualClock, systemClock, type Clock } from './util/clock';
+export { ManualScheduler, systemScheduler, type Cancel, type Scheduler } from './util/scheduler';
 export { LocalMetadataStore, type MetadataStore, type TopicRecord } from './topics/metadata-store';
 export { BROKER_VERSION } from './version';
