@@ -4,6 +4,8 @@ const path = require('node:path');
 
 module.exports = {
   testEnvironment: 'node',
+  // A guard against hangs, not a speed requirement: CI machines are small and shared.
+  testTimeout: 60000,
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(__dirname, 'tsconfig.base.json') }],
   },
