@@ -130,8 +130,15 @@ export class ConsumerGroup {
    * target partitions no other member holds.
    */
   reconcile(member: GroupMember): boolean {
-    if (member.leftTemporarily) return false;
     const target = this.targetOf(member.memberId);
+    if (member.leftTemporarily) {
+      // Away, so consuming nothing: what it no longer targets is free at once; the rest waits for it.
+      const drop = difference(member.assigned, target);
+      if (drop.size === 0) return false;
+      this.release(member, drop);
+      member.assignmentVersion++;
+      return true;
+    }
     if (member.state === 'unrevoked') {
       // A newer target may give back partitions still being revoked: the member keeps them.
       const back = intersection(member.pendingRevocation, target);

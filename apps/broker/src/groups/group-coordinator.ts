@@ -258,6 +258,7 @@ export class GroupCoordinator {
     });
     group.assignmentEpoch = group.groupEpoch;
     group.assignor = assignorName;
+    for (const m of group.members.values()) if (m.leftTemporarily) group.reconcile(m);
     this.options.metrics.groupRebalances.inc({ group: group.groupId });
     this.options.logger.debug({ group: group.groupId, epoch: group.groupEpoch, members: group.members.size, assignor: assignorName }, 'new target assignment');
   }

@@ -63,6 +63,25 @@ describe('GroupCoordinator: static membership', () => {
     expect(h.coordinator.group('g')!.staticMembers.has('node-a')).toBe(false);
   });
 
+  it('while a static member is away, partitions a new target takes from it move at once; the rest wait for it', async () => {
+    h.setTopic('t', 6);
+    const a = h.member({ groupId: 'g', topics: ['t'], instanceId: 'node-a' });
+    const b = h.member({ groupId: 'g', topics: ['t'], instanceId: 'node-b' });
+    await converge([a, b]);
+    const aHad = new Set(a.owned);
+    await a.leave(true);
+    const c = h.member({ groupId: 'g', topics: ['t'], instanceId: 'node-c' });
+    await converge([b, c]); // a is away and sends nothing
+    const target = h.coordinator.group('g')!.targetOf(a.memberId);
+    expect(target.size).toBe(2); // 3 + 3 -> 2 + 2 + 2
+    expect([...aHad].filter((tp) => !target.has(tp)).every((tp) => b.owned.has(tp) || c.owned.has(tp))).toBe(true);
+    const a2 = h.member({ groupId: 'g', topics: ['t'], instanceId: 'node-a' });
+    await converge([a2, b, c]);
+    expect([...a2.owned].sort()).toEqual([...target].sort());
+    expect(c.owned.size).toBe(2);
+    expect(a2.revoked).toEqual([]);
+  });
+
   it('refuses a second live member with the same instance id (UNRELEASED_INSTANCE_ID)', async () => {
     const a = h.member({ groupId: 'g', topics: ['t'], instanceId: 'node-a' }, new FakeConnection());
     await converge([a]);
