@@ -44,6 +44,9 @@ describe('consumer groups over the wire', () => {
       ['group1', 'stable', 1],
       ['group2', 'stable', 3],
     ]);
+    const metrics = await (await fetch(`${env.broker.url.replace('ws://', 'http://')}/metrics`)).text();
+    expect(metrics).toContain('strata_group_members{group="group2"} 3');
+    expect(metrics).toMatch(/strata_group_rebalances_total\{group="group2"\} [1-9]/);
   });
 
   it('incremental rebalance: a 4th member joining 3 never makes a member give up a partition it keeps', async () => {
