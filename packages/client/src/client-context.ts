@@ -4,6 +4,7 @@
  * each gets its own Cluster, so a consumer's parked long-poll fetch never delays a producer.
  */
 import { systemClock, type Clock } from './clock';
+import type { CompressionCodec } from './codecs/compression-codec';
 import { Cluster } from './cluster/cluster';
 import type { ResolvedClientOptions } from './config/client-options';
 import type { Logger } from './logger';
@@ -17,10 +18,12 @@ export interface ClientContext {
   readonly transport: Transport;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Codecs the platform offers beyond CompressionStream gzip (the Node entry: zlib gzip, snappy). */
+  readonly platformCodecs: readonly CompressionCodec[];
 }
 
-export function createContext(options: ResolvedClientOptions, transport: Transport): ClientContext {
-  return { options, transport, clock: options.clock ?? systemClock, logger: options.logger };
+export function createContext(options: ResolvedClientOptions, transport: Transport, platformCodecs: readonly CompressionCodec[] = []): ClientContext {
+  return { options, transport, clock: options.clock ?? systemClock, logger: options.logger, platformCodecs };
 }
 
 export interface ClusterFor {

@@ -1,29 +1,16 @@
 /**
  * Errors the SDK raises. Broker errors are StrataError instances built from the shared table in
  * @strata/protocol (`code` is the table's name, e.g. 'TOPIC_ALREADY_EXISTS'). Errors that only the
- * client can detect are subclasses of StrataError too, so `err instanceof StrataError`,
+ * client can detect (codes 9001 and up in the same table) are subclasses of StrataError too, so `err instanceof StrataError`,
  * `err.code` and `err.retriable` work on everything the SDK throws.
  *
  * Retriability: broker errors follow the table; connection loss and timeouts are retriable;
  * anything that is not a StrataError (a bug, a TypeError from user code) is never retried.
  */
 import { ERRORS, StrataError, type ErrorDefinition } from '@strata/protocol';
+import type { RecordMetadata } from './producer/producer-types';
 
 export { StrataError, StrataProtocolError, errorFromCode, ERRORS } from '@strata/protocol';
-
-function clientDef(name: string, code: number, retriable: boolean, message: string): ErrorDefinition {
-  return Object.freeze({ name, code, retriable, message });
-}
-
-/**
- * Errors raised only inside the client; they never travel on the wire. Their numbers sit far from
- * the shared table's so they can move there without a clash.
- */
-export const CLIENT_ERRORS = {
-  CLIENT_CLOSED: clientDef('CLIENT_CLOSED', 9001, false, 'The client is not connected: call connect() first, or it was disconnected.'),
-  INVALID_ARGUMENT: clientDef('INVALID_ARGUMENT', 9002, false, 'An argument passed to the SDK is invalid.'),
-  UNSUPPORTED_COMPRESSION_TYPE: clientDef('UNSUPPORTED_COMPRESSION_TYPE', 9003, false, 'The record batch uses a compression codec this client cannot decode.'),
-} as const;
 
 /** The connection to a broker failed, was refused, or closed while the request was in flight. */
 export class StrataConnectionError extends StrataError {
@@ -65,7 +52,7 @@ export class StrataConfigError extends StrataError {
 /** The component was used while not connected (before connect() or after disconnect()). */
 export class StrataClosedError extends StrataError {
   constructor(message: string) {
-    super(CLIENT_ERRORS.CLIENT_CLOSED, message);
+    super(ERRORS.CLIENT_CLOSED, message);
     this.name = 'StrataClosedError';
   }
 }
@@ -73,8 +60,66 @@ export class StrataClosedError extends StrataError {
 /** An argument of an SDK call is invalid (empty message list, negative partition...). */
 export class StrataArgumentError extends StrataError {
   constructor(message: string) {
-    super(CLIENT_ERRORS.INVALID_ARGUMENT, message);
+    super(ERRORS.INVALID_ARGUMENT, message);
     this.name = 'StrataArgumentError';
+  }
+}
+
+/** A message is larger than the largest record batch the topic accepts (`max.message.bytes`). */
+export class StrataRecordTooLargeError extends StrataError {
+  constructor(
+    message: string,
+    /** Bytes the record takes in a batch of its own, batch header included. */
+    readonly sizeInBytes: number,
+    /** The limit it exceeds. */
+    readonly maxBytes: number,
+  ) {
+    super(ERRORS.MESSAGE_TOO_LARGE, message);
+    this.name = 'StrataRecordTooLargeError';
+  }
+}
+
+/** send() waited `maxBlockMs` for room in the producer's buffer (or for topic metadata) and gave up. */
+export class StrataBufferExhaustedError extends StrataError {
+  constructor(
+    message: string,
+    readonly maxBlockMs: number,
+  ) {
+    super(ERRORS.BUFFER_EXHAUSTED, message);
+    this.name = 'StrataBufferExhaustedError';
+  }
+}
+
+/** Records were not acknowledged within `deliveryTimeoutMs`; they may or may not have been written. */
+export class StrataDeliveryTimeoutError extends StrataError {
+  constructor(
+    message: string,
+    readonly deliveryTimeoutMs: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super(ERRORS.DELIVERY_TIMEOUT, message, options);
+    this.name = 'StrataDeliveryTimeoutError';
+  }
+}
+
+/**
+ * Some messages of one send() failed; the others were delivered. `code` is the first failure's;
+ * `results[i]` is where message i was written (undefined for failed ones) and `failures` lists
+ * each failed message's index (in input order, across topics for sendBatch) with its error.
+ */
+export class StrataSendError extends StrataError {
+  constructor(
+    readonly results: ReadonlyArray<RecordMetadata | undefined>,
+    readonly failures: ReadonlyArray<{ index: number; error: StrataError }>,
+  ) {
+    const first = failures[0];
+    if (!first) throw new TypeError('StrataSendError needs at least one failure');
+    const more = failures.length > 1 ? ` (and ${failures.length - 1} more failed message${failures.length > 2 ? 's' : ''})` : '';
+    super(definitionOf(first.error), `message ${first.index}: ${first.error.message}${more}`, {
+      cause: first.error,
+      retriable: failures.every((f) => f.error.retriable),
+    });
+    this.name = 'StrataSendError';
   }
 }
 

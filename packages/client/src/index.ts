@@ -1,9 +1,11 @@
 /**
- * @strata/client for Node: `new Strata({ brokers, clientId })` connects over the `ws` package.
+ * @strata/client for Node: `new Strata({ brokers, clientId })` connects over the `ws` package and
+ * compresses with zlib's gzip and snappy.
  * Browsers get the `browser` entry (same API, global WebSocket) through the package's `exports`
  * conditions, so `ws` never lands in a browser bundle.
  */
 import type { StrataOptions } from './config/client-options';
+import { nodeCodecs } from './codecs/node-codecs';
 import { StrataClient } from './strata';
 import { wsTransport } from './transport/ws-transport';
 
@@ -13,6 +15,6 @@ export { wsTransport, type WsTransportOptions } from './transport/ws-transport';
 /** The Strata client, defaulting to the Node `ws` transport. */
 export class Strata extends StrataClient {
   constructor(options: StrataOptions) {
-    super(options, () => wsTransport());
+    super(options, () => wsTransport(), nodeCodecs);
   }
 }

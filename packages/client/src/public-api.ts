@@ -15,7 +15,10 @@ export {
   StrataClosedError,
   StrataArgumentError,
   StrataAggregateError,
-  CLIENT_ERRORS,
+  StrataRecordTooLargeError,
+  StrataBufferExhaustedError,
+  StrataDeliveryTimeoutError,
+  StrataSendError,
   ERRORS,
   isRetriable,
 } from './errors';
@@ -36,7 +39,7 @@ export { Admin, type AdminEvents } from './admin/admin';
 export type { AdminOptions } from './admin/admin-options';
 export type * from './admin/admin-types';
 
-export { Producer, type ProducerEvents } from './producer/producer';
+export { Producer, type ProducerEvents, type ProducerMetrics } from './producer/producer';
 export { PRODUCER_DEFAULTS, type ProducerOptions } from './producer/producer-options';
 export type * from './producer/producer-types';
 export type { PartitionerArgs, PartitionerFn, PartitionerName } from './producer/partitioners/partitioner';
@@ -47,7 +50,7 @@ export { CONSUMER_DEFAULTS, type ConsumerOptions } from './consumer/consumer-opt
 export { ConsumerMessage, MessageBatch, type RecordHeader } from './consumer/consumer-message';
 export type { EachMessagePayload, EachBatchPayload, RunOptions } from './consumer/runner';
 export type { PartitionAssignment, TopicPartition, OffsetResetStrategy } from './consumer/subscription-state';
-export type { CompressionCodec } from './codecs/compression-codec';
-export { CodecRegistry, platformGzip } from './codecs/compression-codec';
+export type { CompressionCodec, CompressionName } from './codecs/compression-codec';
+export { CodecRegistry, platformGzip, COMPRESSION_IDS } from './codecs/compression-codec';
 
 export { CLIENT_VERSION } from './version';

@@ -5,6 +5,7 @@
  */
 import { Admin } from './admin/admin';
 import type { AdminOptions } from './admin/admin-options';
+import type { CompressionCodec } from './codecs/compression-codec';
 import { createContext, type ClientContext } from './client-context';
 import { resolveClientOptions, type StrataOptions } from './config/client-options';
 import { Consumer } from './consumer/consumer';
@@ -20,12 +21,13 @@ export class StrataClient {
   /**
    * @param options validated here: an invalid option throws StrataConfigError (code INVALID_CONFIG)
    * @param defaultTransport used when `options.transport` is not given (the entry points pass theirs)
+   * @param platformCodecs compression codecs of the platform (the Node entry passes zlib gzip and snappy)
    */
-  constructor(options: StrataOptions, defaultTransport?: () => Transport) {
+  constructor(options: StrataOptions, defaultTransport?: () => Transport, platformCodecs?: () => readonly CompressionCodec[]) {
     const resolved = resolveClientOptions(options);
     const transport = resolved.transport ?? defaultTransport?.();
     if (!transport) throw new StrataConfigError('transport', 'no transport: pass options.transport (e.g. wsTransport() or browserTransport())');
-    this.ctx = createContext(resolved, transport);
+    this.ctx = createContext(resolved, transport, platformCodecs?.() ?? []);
   }
 
   /** Client id sent with every request. */

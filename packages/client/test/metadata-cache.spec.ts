@@ -1,7 +1,7 @@
 import { MetadataCache } from '../src/cluster/metadata-cache';
 
 describe('MetadataCache', () => {
-  const entry = (topic: string, fetchedAt: number) => ({ topic, isInternal: false, partitions: [], fetchedAt });
+  const entry = (topic: string, fetchedAt: number) => ({ topic, isInternal: false, partitions: [], maxMessageBytes: 0, fetchedAt });
 
   it('serves entries younger than maxAgeMs and forgets invalidated ones', () => {
     const cache = new MetadataCache(1000);

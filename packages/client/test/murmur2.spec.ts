@@ -93,13 +93,15 @@ describe('DefaultPartitioner', () => {
     expect(p.partition({ topic: 't', partitionCount: 7, message: message(new Uint8Array(0)) })).toBe(toPositive(murmur2(new Uint8Array(0))) % 7);
   });
 
-  it('sticks to one partition for unkeyed messages until told the batch went out, then moves', () => {
+  it('sticks to one partition for unkeyed messages until its batch there closes, then moves', () => {
     let r = 0;
     const randoms = [0.5, 0.0, 0.99];
     const p = new DefaultPartitioner(() => randoms[r++ % randoms.length]!);
     const first = p.partition({ topic: 't', partitionCount: 4, message: message(null) });
     for (let i = 0; i < 10; i++) expect(p.partition({ topic: 't', partitionCount: 4, message: message(null) })).toBe(first);
-    p.onSent('t', 4);
+    p.onBatchClosed((first + 1) % 4 === 0 ? 't-other' : 't', (first + 1) % 4); // another partition's batch: no move
+    expect(p.partition({ topic: 't', partitionCount: 4, message: message(null) })).toBe(first);
+    p.onBatchClosed('t', first);
     const second = p.partition({ topic: 't', partitionCount: 4, message: message(null) });
     expect(second).not.toBe(first);
     expect(second).toBeGreaterThanOrEqual(0);

@@ -70,9 +70,34 @@ describe('component options', () => {
     const strata = new Strata(base);
     expect(configError(() => strata.producer({ acks: 2 as never })).option).toBe('acks');
     expect(configError(() => strata.producer({ partitioner: 'murmur' as never })).message).toMatch(/"default", "round-robin" or a function/);
-    expect(configError(() => strata.producer({ lingerMs: 5 } as never)).message).toMatch(/unknown producer option "lingerMs"/);
+    expect(configError(() => strata.producer({ lingerMs: -5 })).message).toMatch(/invalid producer option "lingerMs": expected an integer from 0/);
+    expect(configError(() => strata.producer({ linger: 5 } as never)).message).toMatch(/unknown producer option "linger"/);
+    expect(configError(() => strata.producer({ compression: 'brotli' as never })).option).toBe('compression');
+    expect(configError(() => strata.producer({ maxInFlightRequests: 6 })).option).toBe('maxInFlightRequests');
+    expect(strata.producer({ maxInFlightRequests: 6, idempotent: false })).toBeDefined();
+    expect(configError(() => strata.producer({ acks: 0, idempotent: true })).option).toBe('idempotent');
+    expect(resolveProducerOptions({ acks: 0 }, RETRY_DEFAULTS).idempotent).toBe(false);
+    expect(configError(() => strata.producer({ batchSize: 1 << 20, bufferMemory: 1 << 16 })).option).toBe('batchSize');
+    expect(configError(() => strata.producer({ deliveryTimeoutMs: 1000 })).option).toBe('deliveryTimeoutMs');
+    expect(configError(() => strata.producer({ bufferMemory: 0 })).option).toBe('bufferMemory');
     expect(resolveProducerOptions({ acks: 'all' }, RETRY_DEFAULTS).acks).toBe(-1);
-    expect(resolveProducerOptions(undefined, RETRY_DEFAULTS)).toMatchObject({ acks: -1, timeoutMs: PRODUCER_DEFAULTS.timeoutMs, partitioner: 'default' });
+    expect(resolveProducerOptions(undefined, RETRY_DEFAULTS)).toMatchObject({
+      acks: -1,
+      timeoutMs: PRODUCER_DEFAULTS.timeoutMs,
+      partitioner: 'default',
+      idempotent: true,
+      maxInFlightRequests: 5,
+      lingerMs: 5,
+      batchSize: 65536,
+      bufferMemory: 32 * 1024 * 1024,
+      maxBlockMs: 60000,
+      deliveryTimeoutMs: 120000,
+      compression: 'none',
+      maxRequestBytes: 1048576,
+    });
+    // deliveryTimeoutMs bounds producer retries, not a count (unless one is given).
+    expect(resolveProducerOptions(undefined, RETRY_DEFAULTS).retry.retries).toBe(2147483647);
+    expect(resolveProducerOptions({ retry: { retries: 3 } }, RETRY_DEFAULTS).retry.retries).toBe(3);
   });
 
   it('validates consumer options at strata.consumer()', () => {

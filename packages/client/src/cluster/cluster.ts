@@ -182,6 +182,20 @@ export class Cluster {
     return p.leader;
   }
 
+  /** Cached metadata of `topic` when present and fresh (no request). */
+  cachedTopic(topic: string): TopicMetadataEntry | undefined {
+    return this.cache.get(topic, this.config.clock.now());
+  }
+
+  /**
+   * Node id of the leader of a partition from cached metadata of any age, without a request: -1
+   * when the topic is not cached, the partition unknown or leaderless (refresh, then ask again).
+   */
+  cachedLeader(topic: string, partition: number): number {
+    const p = this.cache.peek(topic)?.partitions[partition];
+    return p && p.partition === partition ? p.leader : -1;
+  }
+
   /** Forgets the cached metadata of `topic`; the next use fetches it again. */
   invalidate(topic: string): void {
     this.cache.invalidate(topic);
@@ -248,7 +262,7 @@ export class Cluster {
       const partitions = t.partitions
         .map((p) => ({ partition: p.partition, leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr, errorCode: p.errorCode }))
         .sort((a, b) => a.partition - b.partition);
-      this.cache.set({ topic: t.name, isInternal: t.isInternal, partitions, fetchedAt: now });
+      this.cache.set({ topic: t.name, isInternal: t.isInternal, partitions, maxMessageBytes: t.maxMessageBytes, fetchedAt: now });
     }
     for (const name of requested) {
       if (!seen.has(name)) errors.push(new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `topic "${name}" is missing from the metadata response`));

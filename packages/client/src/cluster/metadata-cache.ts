@@ -20,6 +20,8 @@ export interface TopicMetadataEntry {
   isInternal: boolean;
   /** Sorted by partition id; partition i at index i. */
   partitions: readonly PartitionMetadataEntry[];
+  /** The topic's max.message.bytes (largest record batch it accepts); 0 when the broker does not say. */
+  maxMessageBytes: number;
   fetchedAt: number;
 }
 

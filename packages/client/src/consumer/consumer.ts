@@ -67,7 +67,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     this.cluster = createCluster(ctx, { events: this.events, retry: this.options.retry, allowAutoTopicCreation: this.options.allowAutoTopicCreation });
     this.subscriptions = new SubscriptionState(this.options.autoOffsetReset);
     this.buffer = new FetchBuffer(this.options.maxBufferedBytes, () => this.fetcher.schedule());
-    this.delivery = new Delivery(this.buffer, new RecordDecoder(defaultCodecs(this.options.codecs), this.options.checkCrcs));
+    this.delivery = new Delivery(this.buffer, new RecordDecoder(defaultCodecs(this.options.codecs, ctx.platformCodecs), this.options.checkCrcs));
     this.fetcher = new Fetcher({
       cluster: this.cluster,
       subscriptions: this.subscriptions,

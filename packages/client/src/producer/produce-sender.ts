@@ -1,21 +1,43 @@
 /**
- * Sends PartitionBatches: routes each to its partition's leader, one Produce request per leader,
- * and retries the partitions that failed with a retriable error (after refreshing metadata when the
- * error says it is stale), with exponential backoff, up to the retry limit. Fills one
- * RecordMetadata per message.
+ * ProduceSender: takes ready batches from the accumulator and sends them (Kafka's Sender).
  *
- * Without idempotence (issue "producer" adds it) a retried batch may be written twice if only the
- * response was lost. Stateless between calls; safe to use concurrently.
+ * A run (scheduled as a microtask whenever something changes: a batch filled, a response came
+ * back, a linger or backoff timer fired, flush()) groups the ready partitions by leader and sends
+ * one Produce request per leader with a free slot, holding one batch per partition, up to
+ * `maxRequestBytes`; a request that frees a slot schedules another run.
+ *
+ * Ordering and idempotence (invariants):
+ * - a partition's batches are sent in queue order, and a batch is built (sequence assigned) the
+ *   first time it is sent; retries resend the same bytes, so a retried batch keeps its sequence;
+ * - idempotent: up to `maxInFlightRequests` batches of a partition in flight; after any failure
+ *   the partition sends one batch at a time, oldest first, until the failed ones are through (the
+ *   broker refuses later sequences with OUT_OF_ORDER_SEQUENCE_NUMBER and acknowledges a retried
+ *   duplicate with its original offset, so nothing is written twice or out of order);
+ * - not idempotent (or acks=0): one batch of a partition in flight at a time, so retries never
+ *   reorder (they may duplicate);
+ * - the producer's view of sequences can go wrong only if a sequenced batch is dropped (delivery
+ *   timeout, a fatal error) or the broker lost state (UNKNOWN_PRODUCER_ID, or OUT_OF_ORDER for the
+ *   partition's oldest batch). Then it bumps the epoch: it stops sending new batches, lets batches
+ *   whose outcome is unknown settle under the old epoch, waits until nothing is in flight, asks for
+ *   a new epoch, and renumbers the remaining batches from 0.
+ * - DUPLICATE_SEQUENCE_NUMBER (a batch older than the broker's 5-batch window) counts as success
+ *   with unknown offsets (-1); it cannot happen with at most 5 batches in flight.
+ * - INVALID_PRODUCER_EPOCH means another producer took this id: fatal, every pending record fails.
+ * Retries use the retry backoff with jitter and stop at the batch's delivery deadline.
+ * Single-threaded: runs between send() calls on the event loop.
  */
-import { errorFromCode, ERRORS, StrataError, type ProduceTopicInit } from '@strata/protocol';
-import { sleep, type Clock } from '../clock';
+import { ERRORS, errorFromCode, type ProducePartitionInit, type ProduceResponse, type StrataError } from '@strata/protocol';
+import type { Clock, TimerHandle } from '../clock';
+import type { CompressionCodec } from '../codecs/compression-codec';
 import { isStaleMetadataError, type Cluster } from '../cluster/cluster';
-import { isRetriable } from '../errors';
+import { StrataDeliveryTimeoutError, isRetriable } from '../errors';
 import type { Logger } from '../logger';
 import type { EventSink } from '../network/connection-events';
 import type { Retrier } from '../retry';
-import type { PartitionBatch } from './batch-planner';
-import type { RecordMetadata } from './producer-types';
+import type { PartitionBatch } from './partition-batch';
+import type { PartitionQueue, RecordAccumulator } from './record-accumulator';
+import type { ProducerIdentity } from './producer-identity';
+import { asStrataError, withPartition } from './sender-errors';
 
 export interface ProducerRequestEvents {
   /** A Produce request completed (or, with acks = 0, was written). */
@@ -25,136 +47,438 @@ export interface ProducerRequestEvents {
    * (`stage: 'produce'`) will be tried again after `delayMs`.
    */
   'producer.retry': { attempt: number; stage: 'metadata' | 'produce'; partitions: number; delayMs: number; error: Error };
+  /** The idempotent producer moved to a new epoch (its sequences restart at 0). */
+  'producer.epoch': { producerId: number; producerEpoch: number; reason: string };
 }
 
-interface Failure {
-  batch: PartitionBatch;
-  error: unknown;
-}
-
-export interface SendSettings {
-  acks: -1 | 0 | 1;
-  /** Broker-side acknowledgement timeout. */
-  timeoutMs: number;
-  /** Client-side request timeout (the connection's, before adding timeoutMs). */
+export interface SenderConfig {
+  cluster: Cluster;
+  accumulator: RecordAccumulator;
+  clock: Clock;
+  logger: Logger;
+  events: EventSink<ProducerRequestEvents>;
+  retrier: Retrier;
+  /** null when not idempotent. */
+  identity: ProducerIdentity | null;
+  codec: CompressionCodec | null;
+  lingerMs: number;
+  maxInFlightRequests: number;
+  maxRequestBytes: number;
+  deliveryTimeoutMs: number;
   requestTimeoutMs: number;
+  /** Largest batch the topic accepts. */
+  maxBatchBytes: (topic: string) => number;
+  /** True while send() waits for memory: everything is sent as soon as possible. */
+  exhausted: () => boolean;
 }
+
+const MAX_SEQUENCE = 2 ** 31 - 1;
 
 export class ProduceSender {
-  constructor(
-    private readonly cluster: Cluster,
-    private readonly retrier: Retrier,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly events: EventSink<ProducerRequestEvents>,
-  ) {}
+  /** > 0 while flush() or disconnect() waits: batches go out without lingering. */
+  flushing = 0;
+  private scheduled = false;
+  private timer: TimerHandle = undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly inFlightByBroker = new Map<number, number>();
+  private inFlight = 0;
+  private readonly refreshing = new Set<string>();
+  private bumpReason: string | null = null;
+  private bumping = false;
+  private fatalError: StrataError | null = null;
+  private stopped = false;
 
-  async send(batches: readonly PartitionBatch[], settings: SendSettings, results: RecordMetadata[]): Promise<void> {
-    let pending = batches;
-    for (let attempt = 0; ; attempt++) {
-      const failures = await this.sendOnce(pending, settings, results);
-      if (failures.length === 0) return;
-      for (const f of failures) if (isStaleMetadataError(f.error)) this.cluster.invalidate(f.batch.topic);
-      const fatal = failures.find((f) => !isRetriable(f.error));
-      if (fatal) throw describe(fatal);
-      if (attempt >= this.retrier.options.retries) throw describe(failures[0]!);
-      const delayMs = this.retrier.delay(attempt);
-      const error = describe(failures[0]!);
-      this.logger.warn(`produce to ${failures.length} partitions failed, retrying in ${delayMs} ms: ${error.message}`);
-      this.events.emit('producer.retry', { attempt, stage: 'produce', partitions: failures.length, delayMs, error });
-      await sleep(this.clock, delayMs);
-      pending = failures.map((f) => f.batch);
-    }
+  constructor(private readonly config: SenderConfig) {}
+
+  get fatal(): StrataError | null {
+    return this.fatalError;
   }
 
-  private async sendOnce(batches: readonly PartitionBatch[], settings: SendSettings, results: RecordMetadata[]): Promise<Failure[]> {
-    const failures: Failure[] = [];
-    const byLeader = new Map<number, PartitionBatch[]>();
-    for (const batch of batches) {
-      try {
-        const leader = await this.cluster.leaderIdFor(batch.topic, batch.partition);
-        let list = byLeader.get(leader);
-        if (!list) byLeader.set(leader, (list = []));
-        list.push(batch);
-      } catch (error) {
-        failures.push({ batch, error });
+  /** Schedules a run (coalesced). */
+  wake(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.run());
+  }
+
+  /** Compresses a batch that just closed (when the producer compresses). */
+  compress(batch: PartitionBatch): void {
+    const codec = this.config.codec;
+    if (!codec) return;
+    batch.compressing = true;
+    codec.compress(batch.recordsSection()).then(
+      (compressed) => {
+        batch.compressed = compressed;
+        batch.compressing = false;
+        this.wake();
+      },
+      (error: unknown) => {
+        batch.compressing = false; // sent uncompressed
+        this.config.logger.warn(`${codec.name} compression failed, sending the batch uncompressed: ${asStrataError(error).message}`);
+        this.wake();
+      },
+    );
+  }
+
+  start(): void {
+    this.stopped = false;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.config.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Fails everything pending with `error`; later sends fail with it too. */
+  failAll(error: StrataError): void {
+    this.fatalError ??= error;
+    const acc = this.config.accumulator;
+    for (const q of [...acc.active]) for (const b of [...q.batches]) if (!b.inFlight) this.settleFailed(q, b, error, false);
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    if (this.stopped || this.fatalError) return;
+    const { accumulator: acc, clock, cluster, lingerMs } = this.config;
+    const now = clock.now();
+    const hurry = this.flushing > 0 || this.config.exhausted();
+    let nextAt = Number.POSITIVE_INFINITY;
+    let ready: Map<number, PartitionQueue[]> | null = null;
+    for (const q of acc.active) {
+      nextAt = Math.min(nextAt, this.expire(q, now));
+      const b = firstIdle(q);
+      if (!b || !this.mayDrain(q, b)) continue;
+      if (b.retryAt > now) {
+        nextAt = Math.min(nextAt, b.retryAt);
+        continue;
       }
+      if (!b.closed) {
+        const due = b.createdAt + lingerMs;
+        if (!hurry && now < due) {
+          nextAt = Math.min(nextAt, due);
+          continue;
+        }
+        acc.close(q, b);
+      }
+      if (b.compressing) continue; // its completion wakes us
+      const leader = cluster.cachedLeader(q.topic, q.partition);
+      if (leader < 0) {
+        this.refresh(q.topic);
+        continue;
+      }
+      ready ??= new Map();
+      const list = ready.get(leader);
+      if (list) list.push(q);
+      else ready.set(leader, [q]);
     }
-    await Promise.all([...byLeader].map(([leader, list]) => this.sendToLeader(leader, list, settings, results, failures)));
-    return failures;
+    if (ready) for (const [leader, queues] of ready) this.drain(leader, queues, now);
+    if (this.bumpReason !== null) this.maybeBump();
+    this.schedule(nextAt);
   }
 
-  private async sendToLeader(leader: number, list: PartitionBatch[], settings: SendSettings, results: RecordMetadata[], failures: Failure[]): Promise<void> {
-    const topics = new Map<string, Map<number, PartitionBatch>>();
+  /** Fails batches past their delivery deadline; returns the next deadline of the queue. */
+  private expire(q: PartitionQueue, now: number): number {
+    const timeout = this.config.deliveryTimeoutMs;
+    const batches = q.batches;
+    let i = 0;
+    while (i < batches.length) {
+      const b = batches[i]!;
+      if (b.inFlight) {
+        i++;
+        continue;
+      }
+      const deadline = b.createdAt + timeout;
+      if (now < deadline) return deadline;
+      this.settleFailed(
+        q,
+        b,
+        new StrataDeliveryTimeoutError(`${b.recordCount} record(s) for ${b.topic}-${b.partition} not acknowledged within deliveryTimeoutMs (${timeout} ms)`, timeout),
+        true,
+      );
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  private idempotent(b: PartitionBatch): boolean {
+    return this.config.identity !== null && b.acks !== 0;
+  }
+
+  /** Ordering rules: may the partition's next idle batch go now? */
+  private mayDrain(q: PartitionQueue, b: PartitionBatch): boolean {
+    if (b.awaitingEpoch) return false;
+    if (this.bumpReason !== null && !b.unresolved) return false;
+    if (!this.idempotent(b) || q.retrying) return q.inFlight === 0;
+    return q.inFlight < this.config.maxInFlightRequests;
+  }
+
+  private drain(leader: number, queues: PartitionQueue[], now: number): void {
+    const { maxInFlightRequests, maxRequestBytes, identity } = this.config;
+    if ((this.inFlightByBroker.get(leader) ?? 0) >= maxInFlightRequests) return;
+    const batches: PartitionBatch[] = [];
+    let acks: -1 | 0 | 1 | null = null;
     let bytes = 0;
-    let records = 0;
-    for (const b of list) {
-      let t = topics.get(b.topic);
-      if (!t) topics.set(b.topic, (t = new Map()));
-      t.set(b.partition, b);
-      bytes += b.records.length;
-      records += b.positions.length;
+    let left = false;
+    for (const q of queues) {
+      const b = firstIdle(q)!;
+      if (acks !== null && b.acks !== acks) {
+        left = true;
+        continue;
+      }
+      if (batches.length > 0 && bytes + b.sizeInBytes > maxRequestBytes) {
+        left = true;
+        break;
+      }
+      acks = b.acks;
+      if (!b.bytes) {
+        const idem = this.idempotent(b) && identity !== null;
+        const seq = idem ? q.nextSequence : -1;
+        if (idem) q.nextSequence = (seq + b.recordCount) % (MAX_SEQUENCE + 1);
+        b.build(idem ? identity.producerId : -1, idem ? identity.producerEpoch : -1, seq, this.config.maxBatchBytes(q.topic));
+      }
+      bytes += b.bytes!.length;
+      batches.push(b);
+      b.inFlight = true;
+      b.attempts++;
+      q.inFlight++;
+      const next = firstIdle(q);
+      if (next && this.mayDrain(q, next)) left = true;
     }
-    const body = {
-      acks: settings.acks,
-      timeoutMs: settings.timeoutMs,
-      topics: [...topics].map(([name, partitions]): ProduceTopicInit => ({
-        name,
-        partitions: [...partitions.values()].map((b) => ({ partition: b.partition, records: b.records })),
-      })),
-    };
-    const started = this.clock.now();
+    if (acks === null) return;
+    this.send(leader, batches, acks, bytes, now);
+    if (left) this.wake();
+  }
+
+  private send(leader: number, batches: PartitionBatch[], acks: -1 | 0 | 1, bytes: number, started: number): void {
+    this.inFlight++;
+    this.inFlightByBroker.set(leader, (this.inFlightByBroker.get(leader) ?? 0) + 1);
+    const topics = new Map<string, ProducePartitionInit[]>();
+    let timeoutMs = 0;
+    for (const b of batches) {
+      const list = topics.get(b.topic);
+      const p = { partition: b.partition, records: b.bytes! };
+      if (list) list.push(p);
+      else topics.set(b.topic, [p]);
+      if (b.timeoutMs > timeoutMs) timeoutMs = b.timeoutMs;
+    }
+    const body = { acks, timeoutMs, topics: [...topics].map(([name, partitions]) => ({ name, partitions })) };
+    let request: Promise<ProduceResponse | null>;
     try {
-      const broker = this.cluster.broker(leader);
-      if (settings.acks === 0) {
-        await broker.send('Produce', body);
-        for (const b of list) for (const position of b.positions) results[position] = { topic: b.topic, partition: b.partition, offset: -1 };
-      } else {
-        const response = await broker.request('Produce', body, { timeoutMs: settings.requestTimeoutMs + settings.timeoutMs });
-        for (const t of response.topics) {
-          const sent = topics.get(t.name);
-          for (const p of t.partitions) {
-            const b = sent?.get(p.partition);
-            if (!b) continue;
-            sent!.delete(p.partition);
-            if (p.errorCode !== 0) {
-              failures.push({ batch: b, error: errorFromCode(p.errorCode, p.errorMessage || undefined) });
-              continue;
-            }
-            const positions = b.positions;
-            for (let j = 0; j < positions.length; j++) results[positions[j]!] = { topic: b.topic, partition: b.partition, offset: p.baseOffset + j };
-          }
-        }
-        for (const sent of topics.values()) {
-          for (const b of sent.values()) {
-            failures.push({ batch: b, error: new StrataError(ERRORS.UNKNOWN_SERVER_ERROR, 'the Produce response does not mention this partition') });
-          }
+      const broker = this.config.cluster.broker(leader);
+      request =
+        acks === 0
+          ? broker.send('Produce', body).then(() => null)
+          : broker.request('Produce', body, { timeoutMs: this.config.requestTimeoutMs + timeoutMs });
+    } catch (error) {
+      request = Promise.reject(error);
+    }
+    request.then(
+      (response) => this.onResponse(leader, batches, response, acks, bytes, started),
+      (error: unknown) => this.onFailure(leader, batches, asStrataError(error)),
+    );
+  }
+
+  private release(leader: number): void {
+    this.inFlight--;
+    this.inFlightByBroker.set(leader, (this.inFlightByBroker.get(leader) ?? 1) - 1);
+  }
+
+  private onResponse(leader: number, batches: PartitionBatch[], response: ProduceResponse | null, acks: number, bytes: number, started: number): void {
+    this.release(leader);
+    const acc = this.config.accumulator;
+    let records = 0;
+    for (const b of batches) records += b.recordCount;
+    if (response === null) {
+      for (const b of batches) this.settleAcknowledged(acc.queue(b.topic, b.partition), b, -1);
+    } else {
+      const answered = new Set<PartitionBatch>();
+      for (const t of response.topics) {
+        for (const p of t.partitions) {
+          const b = batches.find((x) => x.partition === p.partition && x.topic === t.name && !answered.has(x));
+          if (!b) continue;
+          answered.add(b);
+          const q = acc.queue(b.topic, b.partition);
+          if (p.errorCode === 0) this.settleAcknowledged(q, b, p.baseOffset);
+          else this.onBatchError(q, b, errorFromCode(p.errorCode, p.errorMessage || undefined));
         }
       }
-    } catch (error) {
-      for (const b of list) failures.push({ batch: b, error });
+      for (const b of batches) {
+        if (!answered.has(b)) this.onBatchError(acc.queue(b.topic, b.partition), b, errorFromCode(ERRORS.UNKNOWN_SERVER_ERROR.code, 'the Produce response does not mention this partition'));
+      }
+    }
+    const events = this.config.events;
+    if (events.listening('producer.request')) {
+      events.emit('producer.request', { brokerId: leader, partitions: batches.length, records, bytes, acks, durationMs: this.config.clock.now() - started });
+    }
+    this.wake();
+  }
+
+  private onFailure(leader: number, batches: PartitionBatch[], error: StrataError): void {
+    this.release(leader);
+    const acc = this.config.accumulator;
+    for (const b of batches) this.onBatchError(acc.queue(b.topic, b.partition), b, error);
+    this.wake();
+  }
+
+  private onBatchError(q: PartitionQueue, b: PartitionBatch, error: StrataError): void {
+    b.inFlight = false;
+    q.inFlight--;
+    if (this.fatalError) {
+      this.settleFailed(q, b, this.fatalError, false);
       return;
     }
-    if (this.events.listening('producer.request')) {
-      this.events.emit('producer.request', { brokerId: leader, partitions: list.length, records, bytes, acks: settings.acks, durationMs: this.clock.now() - started });
+    const code = error.errorCode;
+    if (this.idempotent(b)) {
+      if (code === ERRORS.DUPLICATE_SEQUENCE_NUMBER.code) {
+        this.settleAcknowledged(q, b, -1);
+        return;
+      }
+      if (code === ERRORS.OUT_OF_ORDER_SEQUENCE_NUMBER.code || code === ERRORS.UNKNOWN_PRODUCER_ID.code) {
+        // Refused for sure. After an earlier failure of ours, the gap is ours: resend in order.
+        // For the partition's oldest batch, the broker's state differs from ours: new epoch.
+        b.unresolved = false;
+        q.retrying = true;
+        if (q.batches[0] === b) {
+          b.awaitingEpoch = true;
+          this.requestBump(`${error.code} for ${b.topic}-${b.partition}: ${error.message}`);
+        }
+        return;
+      }
+      if (code === ERRORS.INVALID_PRODUCER_EPOCH.code) {
+        this.failAll(withPartition(error, b));
+        return;
+      }
     }
+    const now = this.config.clock.now();
+    const delayMs = this.config.retrier.delay(Math.max(0, b.attempts - 1));
+    const deadline = b.createdAt + this.config.deliveryTimeoutMs;
+    if (isRetriable(error) && b.attempts <= this.config.retrier.options.retries && now + delayMs < deadline) {
+      b.unresolved = true;
+      b.retryAt = now + delayMs;
+      q.retrying = true;
+      if (isStaleMetadataError(error)) this.config.cluster.invalidate(b.topic);
+      this.config.events.emit('producer.retry', { attempt: b.attempts, stage: 'produce', partitions: 1, delayMs, error });
+      return;
+    }
+    const final = isRetriable(error)
+      ? new StrataDeliveryTimeoutError(
+          `${b.recordCount} record(s) for ${b.topic}-${b.partition} not acknowledged within deliveryTimeoutMs (${this.config.deliveryTimeoutMs} ms) after ${b.attempts} attempt(s): ${error.message}`,
+          this.config.deliveryTimeoutMs,
+          { cause: error },
+        )
+      : withPartition(error, b);
+    this.settleFailed(q, b, final, true);
+  }
+
+  private settleAcknowledged(q: PartitionQueue, b: PartitionBatch, baseOffset: number): void {
+    if (b.inFlight) {
+      b.inFlight = false;
+      q.inFlight--;
+    }
+    this.config.accumulator.remove(q, b);
+    if (q.retrying && !q.batches.some((x) => x.attempts > 0 && !x.inFlight)) q.retrying = false;
+    b.acknowledge(baseOffset);
+  }
+
+  /** Fails a batch; `gap`: a sequenced batch of an idempotent producer left, so renumber. */
+  private settleFailed(q: PartitionQueue, b: PartitionBatch, error: StrataError, gap: boolean): void {
+    this.config.accumulator.remove(q, b);
+    b.fail(error);
+    if (gap && this.idempotent(b) && b.baseSequence >= 0 && !this.fatalError) this.requestBump(`a sequenced batch of ${b.topic}-${b.partition} failed: ${error.message}`);
+  }
+
+  private requestBump(reason: string): void {
+    this.bumpReason ??= reason;
+    this.wake();
+  }
+
+  /** Bumps the epoch once nothing is in flight and no batch has an unknown outcome. */
+  private maybeBump(): void {
+    const identity = this.config.identity;
+    if (this.bumping || this.inFlight > 0 || !identity) return;
+    for (const q of this.config.accumulator.active) {
+      // Behind a batch refused for its sequence nothing can have been written: the broker takes a
+      // partition's sequences in order.
+      let refused = false;
+      for (const b of q.batches) {
+        if (b.awaitingEpoch) refused = true;
+        else if (refused) b.unresolved = false;
+        else if (b.unresolved) return;
+      }
+    }
+    this.bumping = true;
+    const reason = this.bumpReason ?? '';
+    identity.bump().then(
+      () => {
+        this.bumping = false;
+        this.bumpReason = null;
+        for (const q of this.config.accumulator.queues()) {
+          q.nextSequence = 0;
+          for (const b of q.batches) {
+            b.awaitingEpoch = false;
+            if (!b.bytes || !this.idempotent(b)) continue;
+            b.restamp(identity.producerId, identity.producerEpoch, q.nextSequence);
+            q.nextSequence = (q.nextSequence + b.recordCount) % (MAX_SEQUENCE + 1);
+          }
+        }
+        this.config.logger.warn(`idempotent producer ${identity.producerId} moved to epoch ${identity.producerEpoch}: ${reason}`);
+        this.config.events.emit('producer.epoch', { producerId: identity.producerId, producerEpoch: identity.producerEpoch, reason });
+        this.wake();
+      },
+      (error: unknown) => {
+        this.bumping = false;
+        const e = asStrataError(error);
+        if (!isRetriable(e)) {
+          this.failAll(e);
+          return;
+        }
+        this.schedule(this.config.clock.now() + this.config.retrier.delay(0));
+      },
+    );
+  }
+
+  /** Fetches metadata of a topic whose leader is unknown; fails its batches if the topic is gone. */
+  private refresh(topic: string): void {
+    if (this.refreshing.has(topic)) return;
+    this.refreshing.add(topic);
+    this.config.cluster.refreshMetadata([topic]).then(
+      () => {
+        this.refreshing.delete(topic);
+        this.wake();
+      },
+      (error: unknown) => {
+        this.refreshing.delete(topic);
+        const e = asStrataError(error);
+        if (!isRetriable(e)) {
+          for (const q of [...this.config.accumulator.active]) {
+            if (q.topic !== topic) continue;
+            for (const b of [...q.batches]) if (!b.inFlight) this.settleFailed(q, b, e, true);
+          }
+        }
+        const delayMs = this.config.retrier.delay(0);
+        this.config.events.emit('producer.retry', { attempt: 0, stage: 'metadata', partitions: 0, delayMs, error: e });
+        this.schedule(this.config.clock.now() + delayMs);
+      },
+    );
+  }
+
+  private schedule(at: number): void {
+    if (at === Number.POSITIVE_INFINITY || this.stopped) return;
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    const clock = this.config.clock;
+    clock.clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = clock.setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.wake();
+    }, Math.max(0, at - clock.now()));
   }
 }
 
-/** The failure's error, its message prefixed with the topic-partition when it is a StrataError. */
-function describe(failure: Failure): Error {
-  const { error, batch } = failure;
-  // Broker errors (plain StrataErrors) get the partition in their message; subclasses such as
-  // StrataConnectionError already say where they come from and keep their class.
-  if (error instanceof StrataError && error.constructor === StrataError) {
-    const prefix = `${batch.topic}-${batch.partition}`;
-    if (error.message.startsWith(prefix)) return error;
-    const copy = new StrataError(
-      { name: error.code, code: error.errorCode, retriable: error.retriable, message: error.message },
-      `${prefix}: ${error.message}`,
-      { cause: error, retriable: error.retriable },
-    );
-    return copy;
-  }
-  return error instanceof Error ? error : new Error(String(error));
+/** The partition's oldest batch that is not in flight. */
+function firstIdle(q: PartitionQueue): PartitionBatch | undefined {
+  const batches = q.batches;
+  for (let i = 0; i < batches.length; i++) if (!batches[i]!.inFlight) return batches[i];
+  return undefined;
 }

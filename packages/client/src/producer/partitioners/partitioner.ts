@@ -19,8 +19,8 @@ export type PartitionerFn = (args: PartitionerArgs) => number;
 /** Internal form of a partitioner. */
 export interface Partitioner {
   partition(args: PartitionerArgs): number;
-  /** Told after records of `topic` went out, so a sticky partitioner can move on. */
-  onSent?(topic: string, partitionCount: number): void;
+  /** Told when a batch of `topic`/`partition` closed (full or taken by the sender): a sticky partitioner moves on. */
+  onBatchClosed?(topic: string, partition: number): void;
 }
 
 /** Built-in partitioner names. */

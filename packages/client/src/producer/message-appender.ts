@@ -1,0 +1,237 @@
+/**
+ * MessageAppender: hands the messages of send() calls to the accumulator, in call order.
+ *
+ * The fast path is synchronous: with the topic's metadata cached and room in the buffer, each
+ * message is checked, partitioned and encoded straight into its partition's open batch, with no
+ * promise or closure per message. When a call needs something it must wait for (topic metadata,
+ * buffer memory), it continues asynchronously, and calls made meanwhile queue behind it, so the
+ * records of consecutive send() calls keep their order in each partition. Waiting is bounded by
+ * `maxBlockMs` (BUFFER_EXHAUSTED).
+ *
+ * A message that cannot go (bad key type, partition out of range, larger than the topic accepts)
+ * fails alone; its call's other messages still go.
+ * Single-threaded.
+ */
+import { BATCH_HEADER_SIZE, ERRORS, RecordBatchBuilder, StrataError, type RecordInput } from '@strata/protocol';
+import type { Clock } from '../clock';
+import type { Cluster } from '../cluster/cluster';
+import type { TopicMetadataEntry } from '../cluster/metadata-cache';
+import { StrataArgumentError, StrataBufferExhaustedError, StrataRecordTooLargeError, isRetriable } from '../errors';
+import type { EventSink } from '../network/connection-events';
+import type { Retrier } from '../retry';
+import type { BufferPool } from './buffer-pool';
+import { bytesProblem, recordUpperBound, toHeaderList } from './message-encoding';
+import type { Partitioner, PartitionerArgs } from './partitioners/partitioner';
+import type { ProducerRequestEvents } from './produce-sender';
+import type { TopicMessages } from './producer-types';
+import { APPENDED, TOO_LARGE, type PartitionQueue, type RecordAccumulator } from './record-accumulator';
+import { asStrataError } from './sender-errors';
+import type { SendCall } from './send-call';
+
+/** One send() call being appended. */
+export interface AppendJob {
+  call: SendCall;
+  list: readonly TopicMessages[];
+  acks: -1 | 0 | 1;
+  timeoutMs: number;
+  /** Where appending stopped: topic, message within it, and the call position of its first message. */
+  topicIndex: number;
+  messageIndex: number;
+  position: number;
+  /** send() gives up waiting after this time. */
+  deadline: number;
+  /** Metadata fetched for this call (used even when metadataMaxAgeMs is 0). */
+  metadata: Map<string, TopicMetadataEntry> | null;
+}
+
+type Need = { kind: 'metadata'; topic: string; refresh: boolean } | { kind: 'memory'; bytes: number; queue: PartitionQueue };
+
+export interface AppenderConfig {
+  cluster: Cluster;
+  accumulator: RecordAccumulator;
+  pool: BufferPool;
+  partitioner: Partitioner;
+  clock: Clock;
+  retrier: Retrier;
+  events: EventSink<ProducerRequestEvents>;
+  maxBlockMs: number;
+  defaultTimeoutMs: number;
+  allowAutoTopicCreation: boolean;
+  /** Largest batch a topic accepts. */
+  maxBatchBytes: (metadata: TopicMetadataEntry) => number;
+  /** Something was appended: let the sender look. */
+  wake: () => void;
+}
+
+export class MessageAppender {
+  /** Set while a call waits: later calls chain behind it. */
+  private tail: Promise<void> | null = null;
+  private readonly record: RecordInput = { key: null, value: null, headers: null, timestamp: 0 };
+  private readonly args: PartitionerArgs = { topic: '', partitionCount: 0, message: { value: null } };
+
+  constructor(private readonly config: AppenderConfig) {}
+
+  /** Appends the job's messages now if nothing blocks, else queues it. */
+  submit(job: AppendJob): void {
+    if (this.tail === null) {
+      const need = this.appendSync(job);
+      if (need !== null) this.chain(() => this.continueAsync(job, need));
+    } else {
+      this.chain(() => this.continueAsync(job, null));
+    }
+    this.config.wake();
+  }
+
+  private chain(next: () => Promise<void>): void {
+    const tail: Promise<void> = (this.tail ?? Promise.resolve()).then(next).finally(() => {
+      if (this.tail === tail) this.tail = null;
+    });
+    this.tail = tail;
+  }
+
+  private async continueAsync(job: AppendJob, first: Need | null): Promise<void> {
+    try {
+      let need = first ?? this.appendSync(job);
+      while (need !== null) {
+        await this.satisfy(job, need);
+        need = this.appendSync(job);
+      }
+    } catch (error) {
+      job.call.abort(job.position + job.messageIndex, asStrataError(error));
+    }
+    this.config.wake();
+  }
+
+  /** Appends until done (null) or until it must wait for something. */
+  private appendSync(job: AppendJob): Need | null {
+    const { cluster, accumulator: acc, pool, partitioner, clock } = this.config;
+    const { call, list, acks, timeoutMs } = job;
+    const raiseTimeout = timeoutMs > this.config.defaultTimeoutMs;
+    const record = this.record;
+    const args = this.args;
+    const now = clock.now();
+    while (job.topicIndex < list.length) {
+      const { topic, messages } = list[job.topicIndex]!;
+      if (job.messageIndex < messages.length) {
+        const meta = job.metadata?.get(topic) ?? cluster.cachedTopic(topic);
+        if (!meta) return { kind: 'metadata', topic, refresh: false };
+        const partitionCount = meta.partitions.length;
+        const maxBatchBytes = this.config.maxBatchBytes(meta);
+        args.topic = topic;
+        args.partitionCount = partitionCount;
+        for (; job.messageIndex < messages.length; job.messageIndex++) {
+          const i = job.messageIndex;
+          const position = job.position + i;
+          const m = messages[i]!;
+          if (m === null || typeof m !== 'object') {
+            call.fail(position, 1, new StrataArgumentError(`message ${position} must be an object { key?, value, headers?, partition?, timestamp? }`));
+            continue;
+          }
+          const problem = bytesProblem(m.key, 'key') ?? bytesProblem(m.value, 'value');
+          if (problem !== null) {
+            call.fail(position, 1, new StrataArgumentError(`message ${position}: ${problem}`));
+            continue;
+          }
+          let headers;
+          try {
+            headers = toHeaderList(m.headers);
+          } catch (error) {
+            call.fail(position, 1, asStrataError(error));
+            continue;
+          }
+          const explicit = m.partition;
+          let partition: number;
+          if (explicit === undefined) {
+            args.message = m;
+            partition = partitioner.partition(args);
+          } else partition = explicit;
+          if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+            // The topic may have grown since its metadata was cached: look once more per call.
+            if (explicit !== undefined && Number.isInteger(explicit) && explicit >= partitionCount && !job.metadata?.has(topic)) {
+              return { kind: 'metadata', topic, refresh: true };
+            }
+            const source = explicit === undefined ? 'the partitioner returned' : 'message.partition is';
+            call.fail(position, 1, new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `topic "${topic}" has partitions 0-${partitionCount - 1}, but for message ${position} ${source} ${String(partition)}`));
+            continue;
+          }
+          record.key = m.key ?? null;
+          record.value = m.value ?? null;
+          record.headers = headers;
+          record.timestamp = m.timestamp ?? now;
+          const q = acc.queue(topic, partition);
+          const outcome = acc.append(q, record, recordUpperBound(m.key, m.value ?? null, headers), call, position, now, acks, maxBatchBytes);
+          if (outcome === APPENDED) {
+            if (raiseTimeout) acc.noteTimeout(q, timeoutMs);
+            continue;
+          }
+          if (outcome === TOO_LARGE || outcome > pool.total) {
+            call.fail(position, 1, tooLarge(topic, position, record, maxBatchBytes, pool.total));
+            continue;
+          }
+          if (!pool.tryAllocate(outcome)) return { kind: 'memory', bytes: outcome, queue: q };
+          acc.appendToNew(q, record, outcome, call, position, now, acks, timeoutMs);
+        }
+      }
+      job.position += messages.length;
+      job.topicIndex++;
+      job.messageIndex = 0;
+    }
+    return null;
+  }
+
+  private async satisfy(job: AppendJob, need: Need): Promise<void> {
+    const { clock } = this.config;
+    if (need.kind === 'metadata') {
+      const meta = await this.metadata(need.topic, need.refresh, job.deadline);
+      (job.metadata ??= new Map()).set(need.topic, meta);
+      return;
+    }
+    const remaining = job.deadline - clock.now();
+    if (remaining <= 0) throw new StrataBufferExhaustedError(`the producer buffer stayed full for maxBlockMs (${this.config.maxBlockMs} ms)`, this.config.maxBlockMs);
+    await this.config.pool.allocate(need.bytes, remaining);
+    // The message that asked for the memory: fill the record again (without choosing its partition again).
+    const { topic, messages } = job.list[job.topicIndex]!;
+    const m = messages[job.messageIndex]!;
+    const record = this.record;
+    record.key = m.key ?? null;
+    record.value = m.value ?? null;
+    record.headers = toHeaderList(m.headers);
+    record.timestamp = m.timestamp ?? clock.now();
+    const q = need.queue;
+    if (q.topic !== topic) throw new StrataError(ERRORS.UNKNOWN_SERVER_ERROR, 'appender lost its place');
+    this.config.accumulator.appendToNew(q, record, need.bytes, job.call, job.position + job.messageIndex, clock.now(), job.acks, job.timeoutMs);
+    job.messageIndex++;
+    this.config.wake();
+  }
+
+  /** Topic metadata, retried until `deadline`; an unknown topic gets a clear error. */
+  private async metadata(topic: string, refresh: boolean, deadline: number): Promise<TopicMetadataEntry> {
+    const { cluster, clock, retrier, events } = this.config;
+    if (refresh) cluster.invalidate(topic);
+    try {
+      return await retrier.run(() => cluster.topicMetadata(topic), {
+        shouldRetry: (error) => isRetriable(error) && clock.now() < deadline,
+        onRetry: (error, attempt, delayMs) => events.emit('producer.retry', { attempt, stage: 'metadata', partitions: 0, delayMs, error: asStrataError(error) }),
+      });
+    } catch (error) {
+      const e = asStrataError(error);
+      if (e.errorCode !== ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code) throw e;
+      const why = this.config.allowAutoTopicCreation
+        ? 'and the broker did not create it (its auto.create.topics.enable is off)'
+        : '(the producer has allowAutoTopicCreation: false)';
+      throw new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `topic "${topic}" does not exist ${why}: create it first`, { cause: e });
+    }
+  }
+}
+
+function tooLarge(topic: string, position: number, record: RecordInput, maxBatchBytes: number, bufferMemory: number): StrataRecordTooLargeError {
+  const size = BATCH_HEADER_SIZE + RecordBatchBuilder.estimateRecordSize(record);
+  if (size > maxBatchBytes) {
+    return new StrataRecordTooLargeError(
+      `message ${position} for topic "${topic}" takes ${size} bytes in a batch; the topic accepts record batches of at most ${maxBatchBytes} bytes (max.message.bytes)`,
+      size,
+      maxBatchBytes,
+    );
+  }
+  return new StrataRecordTooLargeError(`message ${position} for topic "${topic}" takes ${size} bytes, more than the whole producer buffer (bufferMemory ${bufferMemory})`, size, bufferMemory);
+}
