@@ -21,6 +21,22 @@ afterAll(async () => {
   await tb.close();
 });
 
+describe('strata produce, interrupted', () => {
+  it('sends the lines read so far, prints the summary and exits 0 on SIGINT', async () => {
+    expect((await runCli(['--brokers', tb.url, 'topics', 'create', 'typed'])).code).toBe(0);
+    const p = startCli(['--brokers', tb.url, 'produce', 'typed', '--key-separator', ':']);
+    p.child.stdin.write('typed:by hand\n'); // stdin stays open, as in a terminal
+    // Wait until the record is in the log, so the signal cannot overtake the line.
+    for (;;) {
+      const c = await runCli(['--brokers', tb.url, 'consume', 'typed', '--from-beginning']);
+      if (c.stdout.includes('typed\tby hand')) break;
+    }
+    const result = await p.stop('SIGINT');
+    expect(result.code).toBe(0);
+    expect(lines(result.stderr)).toEqual(['produced 1 record to topic "typed"', '  partition 0: 1 record, last offset 0']);
+  });
+});
+
 describe('strata consume --follow', () => {
   it('prints records produced after it started, then exits 0 on SIGINT', async () => {
     await produce('live', 'before\n', '--partition', '0');

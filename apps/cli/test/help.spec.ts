@@ -1,7 +1,9 @@
 /** `--help` on every command, `help <command>`, and `--version`. No broker needed. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killAll, runCli } from './helpers/cli';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CLI_PATH, killAll, runCli } from './helpers/cli';
 
 jest.setTimeout(60_000);
 
@@ -47,5 +49,10 @@ describe('help', () => {
     const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
     const r = await runCli(['--version']);
     expect(r).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+  });
+
+  it('the built bin is executable on its own (shebang and mode), as npm links it', async () => {
+    const { stdout } = await promisify(execFile)(CLI_PATH, ['--version'], { timeout: 20_000 });
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 });

@@ -73,7 +73,7 @@ async function consume(ctx: CommandContext, topic: string, options: ConsumeOptio
 
   const consumer = await ctx.consumer({ autoOffsetReset: 'earliest' });
   consumer.assign(active.map((r) => ({ topic, partition: r.partition, offset: r.start })));
-  await printRecords(ctx, consumer, active, { follow, maxMessages: options.maxMessages ?? Number.POSITIVE_INFINITY, layout: layoutOf(options) });
+  await printRecords(ctx, consumer, topic, active, { follow, maxMessages: options.maxMessages ?? Number.POSITIVE_INFINITY, layout: layoutOf(options) });
 }
 
 function layoutOf(options: ConsumeOptions): TextLayout {
@@ -88,52 +88,77 @@ interface PrintOptions {
   layout: TextLayout;
 }
 
+/**
+ * How often, without --follow, the positions are checked even when no batch arrives: a partition
+ * whose last records were compacted away ends without a batch reaching its end offset.
+ */
+const CAUGHT_UP_CHECK_MS = 1_000;
+
 /** Prints batches until every partition reached its end (without follow), the limit, or an abort. */
-async function printRecords(ctx: CommandContext, consumer: Consumer, ranges: readonly PartitionRange[], o: PrintOptions): Promise<void> {
+async function printRecords(ctx: CommandContext, consumer: Consumer, topic: string, ranges: readonly PartitionRange[], o: PrintOptions): Promise<void> {
   const ends = new Map(ranges.map((r) => [r.partition, r.end]));
-  let remaining = ranges.length;
+  const reachedEnd = (partition: number): boolean => {
+    const end = ends.get(partition);
+    return end !== undefined && (consumer.position(topic, partition) ?? -1) >= end;
+  };
+  const finish = (partition: number): void => {
+    ends.delete(partition);
+    consumer.pause([{ topic, partitions: [partition] }]);
+  };
   let printed = 0;
   const batches = consumer.batches();
+  let pending: Promise<IteratorResult<MessageBatch, undefined>> | null = null;
   try {
     for (;;) {
-      const next = await untilAborted(batches.next(), ctx.signal);
-      if (next === ABORTED || next.done) break;
+      pending ??= batches.next();
+      const next = await settle(pending, ctx.signal, o.follow ? null : CAUGHT_UP_CHECK_MS);
+      if (next === ABORTED) break;
+      if (next === TICK) {
+        for (const partition of [...ends.keys()]) if (reachedEnd(partition)) finish(partition);
+        if (ends.size === 0) break;
+        continue;
+      }
+      pending = null;
+      if (next.done) break;
       const batch = next.value;
       const end = o.follow ? Number.POSITIVE_INFINITY : (ends.get(batch.partition) ?? 0);
       const text = formatBatch(batch, end, o.maxMessages - printed, ctx.options.json, o.layout);
       printed += text.count;
       await ctx.out.write(text.output);
       if (printed >= o.maxMessages || ctx.signal.aborted) break;
-      if (!o.follow && ends.has(batch.partition) && (consumer.position(batch.topic, batch.partition) ?? 0) >= end) {
-        ends.delete(batch.partition);
-        consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
-        if (--remaining === 0) break;
+      if (!o.follow && reachedEnd(batch.partition)) {
+        finish(batch.partition);
+        if (ends.size === 0) break;
       }
     }
   } finally {
+    pending?.catch(() => undefined);
     // Ends the iteration (and wakes a next() parked at the end of the log).
     await batches.return?.();
   }
 }
 
 const ABORTED: unique symbol = Symbol('aborted');
+const TICK: unique symbol = Symbol('tick');
 
-/** `promise`, or ABORTED as soon as `signal` aborts (the promise is then left to settle unobserved). */
-async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return ABORTED;
-  }
+/**
+ * `promise`'s value; or ABORTED as soon as `signal` aborts; or TICK after `tickMs` (when not null)
+ * if the promise is still pending. The caller keeps the promise and may wait on it again.
+ */
+async function settle<T>(promise: Promise<T>, signal: AbortSignal, tickMs: number | null): Promise<T | typeof ABORTED | typeof TICK> {
+  if (signal.aborted) return ABORTED;
   let onAbort: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
   const aborted = new Promise<typeof ABORTED>((resolve) => {
     onAbort = () => resolve(ABORTED);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+  const tick = tickMs === null ? null : new Promise<typeof TICK>((resolve) => (timer = setTimeout(() => resolve(TICK), tickMs)));
   try {
-    return await Promise.race([promise, aborted]);
+    return await Promise.race(tick ? [promise, aborted, tick] : [promise, aborted]);
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);
-    promise.catch(() => undefined);
+    clearTimeout(timer);
   }
 }
 

@@ -55,7 +55,8 @@ function parseAcks(value: string): Acks {
 }
 
 async function produce(ctx: CommandContext, topic: string, options: ProduceOptions): Promise<void> {
-  const producer = await ctx.producer({ allowAutoTopicCreation: false });
+  // A missing topic is created only if the broker allows it (auto.create.topics.enable).
+  const producer = await ctx.producer();
   const sender = new BatchSender({ producer, topic, acks: options.acks, maxBatchRecords: options.batchSize, maxBatchBytes: MAX_BATCH_BYTES });
   const toMessage = messageBuilder(options);
   const splitter = new LineSplitter();

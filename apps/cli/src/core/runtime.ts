@@ -12,6 +12,7 @@
  * The SDK's own timers do not keep Node alive, so an action holds a referenced timer while it runs:
  * the process cannot drain its event loop and exit in the middle of an SDK retry backoff.
  */
+import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { Strata, type Admin, type Consumer, type ConsumerOptions, type Logger, type Producer, type ProducerOptions } from '@strata/client';
 import { describeFailure } from './cli-errors';
@@ -25,7 +26,7 @@ export interface CommandContext {
   readonly options: GlobalOptions;
   readonly out: Output;
   /** Standard input (produce reads records from it). */
-  readonly stdin: NodeJS.ReadableStream;
+  readonly stdin: Readable;
   /** Aborted on SIGINT/SIGTERM (reason: the signal name) or when stdout is closed (reason: 'EPIPE'). */
   readonly signal: AbortSignal;
   /** A connected admin client. */
@@ -42,7 +43,7 @@ export interface ActionOptions {
 }
 
 export interface RuntimeOptions extends OutputStreams {
-  stdin: NodeJS.ReadableStream;
+  stdin: Readable;
   env: Readonly<Record<string, string | undefined>>;
   /** Ends the process (process.exit in production). */
   exit: (code: number) => never;
