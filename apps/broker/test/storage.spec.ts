@@ -102,6 +102,24 @@ describe('Log storage', () => {
     await log.close();
   });
 
+  it('never skips to the next segment when a batch does not fit the bytes left (regression: found by the fault harness)', async () => {
+    const { log } = await open(dir, { cfg: { ...config, segmentBytes: 2048 } });
+    // Segment 0 ends with a large batch; segment 1 starts with small ones.
+    const big = log.append(views(batch([{ key: 'big', value: 'B'.repeat(1500), timestamp: 1 }])), 0);
+    await log.waitWritten(big.endOffset);
+    await appendN(log, 1, 10, 1);
+    expect(log.segments.length).toBeGreaterThan(1);
+    const first = log.segments[0]!;
+    expect(first.baseOffset).toBe(0);
+    // Not the first partition of a fetch (minOneBatch false), 600 bytes left: nothing fits.
+    const r = await log.read(0, 600, false);
+    expect(r.records.length).toBe(0);
+    // With room, the big batch comes back, not what follows it.
+    const whole = await log.read(0, 600, true);
+    expect(views(whole.records)[0]!.header.baseOffset).toBe(0);
+    await log.close();
+  });
+
   it('rolls by segment.ms measured on the injected clock', async () => {
     const clock = new ManualClock();
     const { log } = await open(dir, { clock, cfg: { ...config, segmentBytes: 1 << 20 } });

@@ -375,7 +375,9 @@ export class Log {
         if (cause instanceof StrataError) throw cause;
         throw storageError(`read of ${segment.logPath} failed: ${(cause as Error).message}`, cause);
       }
-      if (result.bytes.length > 0 || i === segments.length - 1) {
+      // Go on to the next segment only when this one has nothing at or after the offset: a batch
+      // that did not fit in maxBytes must not be skipped over.
+      if (!result.exhausted || i === segments.length - 1) {
         return { records: result.bytes, highWatermark: hw, logStartOffset: lso, endSegment: segment.baseOffset, endPosition: result.endPosition };
       }
     }

@@ -54,6 +54,11 @@ export interface SegmentReadResult {
   bytes: Uint8Array;
   /** File position just after the returned bytes. */
   endPosition: number;
+  /**
+   * True when the segment holds no batch at or after the offset (the read may go on to the next
+   * segment); false when it returned data or a batch exists but did not fit in `maxBytes`.
+   */
+  exhausted: boolean;
 }
 
 /** Result of recovering a segment: what was valid, and how much was cut. */
@@ -208,7 +213,7 @@ export class LogSegment {
       // Find the first batch whose last offset is >= offset, scanning headers from the index hint.
       const scanChunk = Math.max(this.indexIntervalBytes * 2, 64 * 1024);
       for (;;) {
-        if (position + BATCH_HEADER_SIZE > maxPosition) return { bytes: new Uint8Array(0), endPosition: position };
+        if (position + BATCH_HEADER_SIZE > maxPosition) return { bytes: new Uint8Array(0), endPosition: position, exhausted: true };
         const want = Math.min(maxPosition - position, Math.max(scanChunk, maxBytes));
         const chunk = await readAt(fd, want, position);
         let p = 0;
@@ -246,9 +251,9 @@ export class LogSegment {
   ): Promise<SegmentReadResult> {
     const first = chunk.readInt32BE(start + BatchField.BATCH_LENGTH) + 12;
     if (first > maxBytes) {
-      if (!minOneBatch) return { bytes: new Uint8Array(0), endPosition: chunkPos + start };
+      if (!minOneBatch) return { bytes: new Uint8Array(0), endPosition: chunkPos + start, exhausted: false };
       const bytes = start + first <= chunk.length ? chunk.subarray(start, start + first) : await readAt(fd, first, chunkPos + start);
-      return { bytes, endPosition: chunkPos + start + bytes.length };
+      return { bytes, endPosition: chunkPos + start + bytes.length, exhausted: false };
     }
     let end = start;
     while (end + 12 <= chunk.length) {
@@ -262,7 +267,7 @@ export class LogSegment {
       const more = await readAt(fd, limit, chunkPos + start);
       return this.collect(fd, more, 0, chunkPos + start, maxBytes, maxPosition, minOneBatch);
     }
-    return { bytes: chunk.subarray(start, end), endPosition: chunkPos + end };
+    return { bytes: chunk.subarray(start, end), endPosition: chunkPos + end, exhausted: false };
   }
 
   /** Calls `fn` with the header of every batch whose last offset is >= `offset`, in order. */
