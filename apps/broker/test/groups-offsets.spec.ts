@@ -5,7 +5,7 @@
 import { ErrorCode } from '@strata/protocol';
 import { GroupTestEnv, commitRequest, committed, untilLoaded, waitForCoordinator } from './helpers/groups';
 import { converge } from './helpers/group-member';
-import { WireClient, createTopic, produce } from './helpers/wire-client';
+import { WireClient, batch, createTopic, produce } from './helpers/wire-client';
 
 describe('offset commits and group administration over the wire', () => {
   let env: GroupTestEnv;
@@ -173,5 +173,9 @@ describe('offset commits and group administration over the wire', () => {
     expect(meta.topics.find((t) => t.name === 'orders')!.isInternal).toBe(false);
     const described = await env.admin.request('DescribeTopics', { topics: ['__consumer_offsets'], includeConfigs: true });
     expect(described.topics[0]!.configs.find((c) => c.name === 'cleanup.policy')!.value).toBe('compact');
+    // Nobody but the broker writes to an internal topic (a forged commit would move a group).
+    const forged = await env.admin.request('Produce', { acks: 1, timeoutMs: 1000, topics: [{ name: '__consumer_offsets', partitions: [{ partition: 0, records: batch([{ key: 'k', value: 'v' }]) }] }] });
+    expect(forged.topics[0]!.partitions[0]).toMatchObject({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION });
+    expect(forged.topics[0]!.partitions[0]!.errorMessage).toContain('internal');
   });
 });

@@ -100,6 +100,11 @@ export function produceHandler(b: BrokerServices): RequestHandler {
             result.errorMessage = topic ? `topic "${t.name}" has no partition ${p.partition}` : `topic "${t.name}" does not exist`;
             return result;
           }
+          if (topic.record.internal) {
+            result.errorCode = ERRORS.INVALID_TOPIC_EXCEPTION.code;
+            result.errorMessage = `topic "${t.name}" is internal: only the broker writes to it`;
+            return result;
+          }
           try {
             const batches = validateProducedRecords(p.records, topic.config.maxMessageBytes);
             if (topic.config.compact) requireKeys(batches);

@@ -112,6 +112,7 @@ export class ClientConnection {
     const ctx: RequestContext = {
       connectionId: this.id,
       clientId,
+      clientHost: this.remoteAddress,
       principal: this.principal,
       apiVersion,
       onClose: (fn) => {

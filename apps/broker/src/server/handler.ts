@@ -17,6 +17,8 @@ export const NO_RESPONSE: unique symbol = Symbol('no-response');
 export interface RequestContext {
   readonly connectionId: number;
   readonly clientId: string | null;
+  /** The client's network address as the broker sees it. */
+  readonly clientHost: string;
   /** Authenticated principal; ANONYMOUS until authentication exists. */
   readonly principal: string;
   readonly apiVersion: number;
