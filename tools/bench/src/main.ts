@@ -5,13 +5,18 @@
  * reports the median of the runs.
  *
  *   npm run bench -- --records 1000000 --sizes 100,1000 --runs 3 --acks 1,all
+ *
+ * With --producer-matrix it measures producer throughput over lingerMs x batchSize x compression
+ * x acks x value size instead (see producer-matrix.ts); --help lists the flags.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Strata, silentLogger } from '@strata/client';
+import type { CompressionName } from '@strata/client';
 import { BenchBroker } from './broker-process';
+import { producerMatrix } from './producer-matrix';
 import { fmt, median } from './stats';
 
 interface RunResult {
@@ -30,8 +35,36 @@ const { values: args } = parseArgs({
     'batch-messages': { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '4' },
     json: { type: 'boolean', default: false },
+    'producer-matrix': { type: 'boolean', default: false },
+    linger: { type: 'string', default: '0,5' },
+    'batch-size': { type: 'string', default: '65536,1048576' },
+    compression: { type: 'string', default: 'none,snappy,gzip' },
+    help: { type: 'boolean', default: false },
   },
 });
+
+const HELP = `Strata benchmarks (the broker binary must be built: npm run bench builds everything first)
+
+  npm run bench -- [flags]                    produce then consume N records per run (table per size x acks)
+  npm run bench -- --producer-matrix [flags]  producer throughput over linger x batch size x compression x acks x size
+
+  --records N           records per run (default 1000000)
+  --sizes A,B           value sizes in bytes (default 100,1000)
+  --runs N              runs per row; the median is reported (default 3)
+  --acks 1,all          acknowledgements (0, 1, all) (default 1,all)
+  --partitions N        partitions of the topic (default 1)
+  --batch-messages N    messages per send() call (default 2000)
+  --concurrency N       send() calls in flight (default 4)
+  --linger A,B          producer lingerMs values (matrix; default 0,5)
+  --batch-size A,B      producer batchSize values in bytes (matrix; default 65536,1048576)
+  --compression A,B     none, gzip, snappy (matrix; default none,snappy,gzip)
+  --json                print JSON instead of a table
+`;
+
+if (args.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
 
 const RECORDS = Number(args.records);
 const SIZES = args.sizes!.split(',').map(Number);
@@ -156,7 +189,24 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
+const list = (v: string | undefined): string[] => (v ?? '').split(',').filter((x) => x.length > 0);
+
+(args['producer-matrix']
+  ? producerMatrix({
+      records: RECORDS,
+      runs: RUNS,
+      partitions: PARTITIONS,
+      perSend: PER_SEND,
+      concurrency: CONCURRENCY,
+      sizes: SIZES,
+      acks: ACKS,
+      lingers: list(args.linger).map(Number),
+      batchSizes: list(args['batch-size']).map(Number),
+      compressions: list(args.compression).map((c) => c as CompressionName), // checked by the producer's option validation
+      json: args.json ?? false,
+    })
+  : main()
+).catch((e: unknown) => {
   process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });
