@@ -127,6 +127,9 @@ export async function runFaultHarness(options: FaultOptions): Promise<FaultRepor
     log(`ANOMALY: ${m}`);
   };
 
+  // Keeps the process alive while the harness awaits SDK calls against a dead broker: a stuck
+  // await must show up as a hang (and a test timeout), never as a silent early exit.
+  const keepAlive = setInterval(() => undefined, 1000);
   try {
     await broker.start();
     {
@@ -145,7 +148,8 @@ export async function runFaultHarness(options: FaultOptions): Promise<FaultRepor
     for (let round = 1; round <= options.rounds; round++) {
       // --- workload, then SIGKILL at a random moment ---
       const strata = new Strata({ brokers: [broker.url], clientId: `fault-${round}`, logger: silentLogger, requestTimeoutMs: 5000, retry: { retries: 0 } });
-      const producer = strata.producer();
+      // Sends die with the broker: give up on them quickly (they count as not acknowledged).
+      const producer = strata.producer({ deliveryTimeoutMs: 3000, timeoutMs: 2000 });
       const tail = strata.consumer({ maxWaitMs: 50, autoOffsetReset: 'earliest' });
       let stop = false;
       await producer.connect();
@@ -224,6 +228,7 @@ export async function runFaultHarness(options: FaultOptions): Promise<FaultRepor
       log(`round ${round}/${options.rounds}: ran ${runMs} ms, ${report.recordsAcknowledged} acknowledged so far, ${report.anomalies.length} anomalies`);
     }
   } finally {
+    clearInterval(keepAlive);
     await broker.kill();
     if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
