@@ -51,10 +51,11 @@ export class BufferPool {
   }
 
   /**
-   * Waits until `bytes` are free (after the waiters before this one), up to `maxBlockMs`; then
-   * rejects with BUFFER_EXHAUSTED. `bytes` must not exceed `total`.
+   * Waits until `bytes` are free (after the waiters before this one), up to `waitMs` (what is left
+   * of the caller's `maxBlockMs`); then rejects with BUFFER_EXHAUSTED. `bytes` must not exceed
+   * `total`.
    */
-  allocate(bytes: number, maxBlockMs: number): Promise<void> {
+  allocate(bytes: number, waitMs: number, maxBlockMs: number = waitMs): Promise<void> {
     if (this.tryAllocate(bytes)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { bytes, resolve, reject, timer: undefined };
@@ -69,7 +70,7 @@ export class BufferPool {
           ),
         );
         this.serve(); // the next waiter may fit now that this one left the head
-      }, maxBlockMs);
+      }, waitMs);
       this.waiters.push(waiter);
     });
   }

@@ -188,7 +188,7 @@ export class MessageAppender {
     }
     const remaining = job.deadline - clock.now();
     if (remaining <= 0) throw new StrataBufferExhaustedError(`the producer buffer stayed full for maxBlockMs (${this.config.maxBlockMs} ms)`, this.config.maxBlockMs);
-    await this.config.pool.allocate(need.bytes, remaining);
+    await this.config.pool.allocate(need.bytes, remaining, this.config.maxBlockMs);
     // The message that asked for the memory: fill the record again (without choosing its partition again).
     const { topic, messages } = job.list[job.topicIndex]!;
     const m = messages[job.messageIndex]!;
