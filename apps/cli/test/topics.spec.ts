@@ -33,6 +33,21 @@ describe('strata topics', () => {
     expect(JSON.parse(tolerated.stdout)).toEqual({ topic: 'orders', partitions: 3, created: false });
   });
 
+  it('alters settings at run time, validates them, and returns them to the default', async () => {
+    expect((await cli('topics', 'create', 'tunable')).code).toBe(0);
+    const changed = await cli('topics', 'alter', 'tunable', '--config', 'retention.ms=60000', '--config', 'cleanup.policy=compact,delete');
+    expect(changed).toMatchObject({ code: 0, stdout: 'changed: topic "tunable": retention.ms=60000, cleanup.policy=compact,delete\n' });
+    const described = JSON.parse((await cli('topics', 'describe', 'tunable', '--json')).stdout) as { topics: Array<{ configs: Array<{ name: string; value: string; isDefault: boolean }> }> };
+    expect(described.topics[0]!.configs.find((c) => c.name === 'retention.ms')).toMatchObject({ value: '60000', isDefault: false });
+    const bad = await cli('topics', 'alter', 'tunable', '--config', 'retention.ms=soon');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/INVALID_CONFIG.*retention\.ms/);
+    expect((await cli('topics', 'alter', 'tunable')).code).toBe(2);
+    const reset = await cli('topics', 'alter', 'tunable', '--delete-config', 'retention.ms', '--json');
+    expect(reset.code).toBe(0);
+    expect(JSON.parse(reset.stdout)).toMatchObject({ topic: 'tunable', removed: ['retention.ms'] });
+  });
+
   it('prints created topics as JSON', async () => {
     const r = await cli('topics', 'create', 'json-topic', '-p', '2', '--json');
     expect(r.code).toBe(0);

@@ -3,6 +3,7 @@
  */
 import { Argument, Option, type Command } from 'commander';
 import { StrataError, type TopicDescription } from '@strata/client';
+import { CliUsageError } from '../core/cli-errors';
 import { formatTable } from '../core/output';
 import { collect, integer, keyValue, topicName } from '../core/parsers';
 import type { CliRuntime, CommandContext } from '../core/runtime';
@@ -17,9 +18,15 @@ interface DeleteOptions {
   ifExists?: boolean;
 }
 
+interface AlterOptions {
+  config?: Array<[string, string]>;
+  deleteConfig?: string[];
+  validateOnly?: boolean;
+}
+
 /** Registers `strata topics` and its subcommands on `program`. */
 export function registerTopicsCommand(program: Command, runtime: CliRuntime): void {
-  const topics = program.command('topics').description('create, list, describe and delete topics');
+  const topics = program.command('topics').description('create, list, describe, alter and delete topics');
 
   topics
     .command('create')
@@ -42,6 +49,16 @@ export function registerTopicsCommand(program: Command, runtime: CliRuntime): vo
     .description('show partitions (offsets, high watermark, size) and configs of topics (default: all)')
     .addArgument(new Argument('[topic...]', 'topics to describe').argParser(collect(topicName)))
     .action(runtime.action((ctx, names: string[] | undefined) => describeTopics(ctx, names ?? [])));
+
+  topics
+    .command('alter')
+    .description("change a topic's settings at run time (validated like creation, applied to every partition at once)")
+    .addArgument(new Argument('<topic>', 'topic to change').argParser(topicName))
+    .addOption(new Option('-c, --config <key=value>', 'give the topic its own value of a setting (repeatable)').argParser(collect(keyValue)))
+    .addOption(new Option('-d, --delete-config <key>', 'remove the topic\'s own value: the broker default applies again (repeatable)').argParser(collect((v: string) => v)))
+    .option('--validate-only', 'only check the changes')
+    .addHelpText('after', '\nExample:\n  strata topics alter orders --config retention.ms=86400000 --delete-config segment.bytes')
+    .action(runtime.action((ctx, topic: string, options: AlterOptions) => alterTopic(ctx, topic, options)));
 
   topics
     .command('delete')
@@ -70,6 +87,19 @@ async function createTopic(ctx: CommandContext, topic: string, options: CreateOp
   }
   if (ctx.options.json) await ctx.out.json({ topic, partitions: numPartitions, created });
   else await ctx.out.line(created ? `created topic "${topic}" with ${numPartitions} partition${plural(numPartitions)}` : `topic "${topic}" already exists`);
+}
+
+async function alterTopic(ctx: CommandContext, topic: string, options: AlterOptions): Promise<void> {
+  const set = Object.fromEntries(options.config ?? []);
+  const remove = options.deleteConfig ?? [];
+  if (Object.keys(set).length === 0 && remove.length === 0) throw new CliUsageError('nothing to change: give --config key=value or --delete-config key');
+  const admin = await ctx.admin();
+  await admin.alterTopicConfigs({ topics: [{ topic, set, remove }], validateOnly: options.validateOnly ?? false });
+  if (ctx.options.json) await ctx.out.json({ topic, set, removed: remove, validateOnly: options.validateOnly ?? false });
+  else {
+    const changes = [...Object.entries(set).map(([k, v]) => `${k}=${v}`), ...remove.map((k) => `${k} (default)`)].join(', ');
+    await ctx.out.line(`${options.validateOnly ? 'valid' : 'changed'}: topic "${topic}": ${changes}`);
+  }
 }
 
 async function listTopics(ctx: CommandContext): Promise<void> {

@@ -66,6 +66,24 @@ export interface TopicDescription {
   configs: TopicConfigDescription[];
 }
 
+export interface AlterTopicConfigsArgs {
+  topics: ReadonlyArray<{
+    topic: string;
+    /** Settings to give the topic its own value of. */
+    set?: TopicConfigEntries;
+    /** Settings to remove from the topic: the broker default applies again. */
+    remove?: readonly string[];
+  }>;
+  /** Only check the changes. @default false */
+  validateOnly?: boolean;
+}
+
+export interface TopicConfigs {
+  topic: string;
+  /** Every topic setting with its effective value and whether it is the broker default. */
+  configs: TopicConfigDescription[];
+}
+
 export interface DescribeTopicsArgs {
   /** Topics to describe; omitted or empty: every topic. */
   topics?: readonly string[];

@@ -24,12 +24,14 @@ import { Retrier } from '../retry';
 import type { AdminOptions } from './admin-options';
 import { resolveAdminOptions } from './admin-options';
 import type {
+  AlterTopicConfigsArgs,
   CreatedTopic,
   CreateTopicsArgs,
   DeleteTopicsArgs,
   DescribeTopicsArgs,
   PartitionOffset,
   TopicConfigEntries,
+  TopicConfigs,
   TopicDescription,
   TopicPartitionOffsets,
 } from './admin-types';
@@ -183,6 +185,39 @@ export class Admin {
     return { topics };
   }
 
+  /**
+   * Changes settings of existing topics at run time. Validated by the broker like creation
+   * (INVALID_CONFIG names the setting); all changes of one topic apply together or not at all,
+   * are persisted, and apply to every partition at once.
+   */
+  async alterTopicConfigs(args: AlterTopicConfigsArgs): Promise<void> {
+    this.assertConnected();
+    if (!args || !Array.isArray(args.topics) || args.topics.length === 0) throw new StrataArgumentError('alterTopicConfigs: topics must be a non-empty array');
+    const topics = args.topics.map((t) => {
+      checkTopicName(t.topic);
+      const configs = [
+        ...configEntries(t.set).map((c) => ({ ...c, operation: 0 })),
+        ...(t.remove ?? []).map((name: string) => ({ name, value: '', operation: 1 })),
+      ];
+      if (configs.length === 0) throw new StrataArgumentError(`alterTopicConfigs: nothing to change for topic "${t.topic}"`);
+      return { name: t.topic, configs };
+    });
+    const response = await this.retrier.run(async () => {
+      const controller = await this.cluster.controller();
+      return controller.request('AlterTopicConfigs', { topics, validateOnly: args.validateOnly ?? false });
+    });
+    throwErrors(
+      response.topics.filter((r) => r.errorCode !== 0).map((r) => topicError(r.errorCode, r.name, r.errorMessage)),
+      'alterTopicConfigs',
+    );
+  }
+
+  /** Effective settings of topics: each value and whether it is the broker default. */
+  async describeTopicConfigs(args: { topics: readonly string[] }): Promise<TopicConfigs[]> {
+    const { topics } = await this.describeTopics({ topics: args.topics });
+    return topics.map((t) => ({ topic: t.name, configs: t.configs }));
+  }
+
   /** Low (log start) and high (high watermark) offsets of every partition of `topic`. */
   async fetchTopicOffsets(topic: string): Promise<TopicPartitionOffsets[]> {
     this.assertConnected();
@@ -246,9 +281,13 @@ function configEntries(configs: TopicConfigEntries | undefined): ConfigEntryInit
   return Object.entries(configs as Readonly<Record<string, string>>).map(([name, value]) => ({ name, value: String(value) }));
 }
 
-function topicError(code: number, topic: string, message: string): StrataError {
-  const base = errorFromCode(code);
-  return errorFromCode(code, `topic "${topic}": ${message || base.message}`);
+/**
+ * The typed error of one topic. The broker's message is kept as is when it names the topic already
+ * (`topic "orders" already exists`); otherwise the topic is put in front of it.
+ */
+export function topicError(code: number, topic: string, message: string): StrataError {
+  const text = message || errorFromCode(code).message;
+  return errorFromCode(code, text.includes(topic) ? text : `topic "${topic}": ${text}`);
 }
 
 function throwErrors(errors: StrataError[], operation: string): void {
