@@ -71,6 +71,11 @@ export class MessageAppender {
 
   constructor(private readonly config: AppenderConfig) {}
 
+  /** Resolves once every call submitted so far has handed all its messages over (or failed). */
+  async idle(): Promise<void> {
+    while (this.tail !== null) await this.tail;
+  }
+
   /** Appends the job's messages now if nothing blocks, else queues it. */
   submit(job: AppendJob): void {
     if (this.tail === null) {

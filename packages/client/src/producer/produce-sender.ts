@@ -463,7 +463,15 @@ export class ProduceSender {
   }
 
   private schedule(at: number): void {
-    if (at === Number.POSITIVE_INFINITY || this.stopped) return;
+    if (at === Number.POSITIVE_INFINITY || this.stopped) {
+      // Nothing waits for time: drop a pending timer so it keeps no process alive.
+      if (at === Number.POSITIVE_INFINITY && this.config.accumulator.active.size === 0 && !this.bumping) {
+        this.config.clock.clearTimeout(this.timer);
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+      }
+      return;
+    }
     if (this.timer !== undefined && this.timerAt <= at) return;
     const clock = this.config.clock;
     clock.clearTimeout(this.timer);

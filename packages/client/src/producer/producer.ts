@@ -187,6 +187,8 @@ export class Producer {
   async flush(): Promise<void> {
     const targets = [...this.pending];
     if (targets.length === 0) return;
+    // Calls still handing messages over (waiting for metadata) complete their batches first.
+    await this.appender.idle();
     this.sender.flushing++;
     this.sender.wake();
     try {

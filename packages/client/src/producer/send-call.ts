@@ -73,7 +73,7 @@ export class SendCall {
       this.rejectFn(whole);
     } else if (this.failures) {
       this.failures.sort((a, b) => a.index - b.index);
-      this.rejectFn(new StrataSendError(this.results, this.failures));
+      this.rejectFn(new StrataSendError(Array.from(this.results), this.failures)); // holes become undefined
     } else {
       this.resolveFn(this.results);
     }
