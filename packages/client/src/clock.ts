@@ -1,6 +1,12 @@
 /**
  * Time, injected so that tests control it: every timer the SDK sets (request timeouts, backoff,
- * metadata age) goes through a Clock. `systemClock` uses the platform's timers.
+ * heartbeats, auto-commit) goes through a Clock. `systemClock` uses the platform's timers.
+ *
+ * Timers keep a Node process alive, like Node's own: the SDK only sets them while a caller awaits
+ * something (a request timeout while the request is pending, a retry backoff, a consumer's
+ * heartbeat while it is a group member) and clears them on completion or disconnect(). An unref'd
+ * timer let a script awaiting `connect()` against a refused port exit 0 in the middle of a retry
+ * backoff, with its promise never settled.
  */
 
 /** An opaque timer handle returned by Clock.setTimeout. */
@@ -15,13 +21,7 @@ export interface Clock {
 
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
-  setTimeout: (callback: () => void, ms: number): TimerHandle => {
-    const handle = setTimeout(callback, ms);
-    // Node: SDK timers alone must not keep a process alive (browsers have no unref).
-    const unref = (handle as { unref?: () => void }).unref;
-    if (typeof unref === 'function') unref.call(handle);
-    return handle;
-  },
+  setTimeout: (callback: () => void, ms: number): TimerHandle => setTimeout(callback, ms),
   clearTimeout: (handle: TimerHandle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 });
 

@@ -46,7 +46,9 @@ export type { PartitionerArgs, PartitionerFn, PartitionerName } from './producer
 export { murmur2, toPositive, partitionForKey } from './producer/partitioners/murmur2';
 
 export { Consumer, type ConsumerEvents, type TopicPartitionsSelection } from './consumer/consumer';
-export { CONSUMER_DEFAULTS, type ConsumerOptions } from './consumer/consumer-options';
+export { CONSUMER_DEFAULTS, type ConsumerOptions, type DeliverySemantics, type GroupAssignorName } from './consumer/consumer-options';
+export type { SubscribeArgs } from './consumer/group/group-subscription';
+export type { TopicPartitionOffset } from './consumer/group/offset-committer';
 export { ConsumerMessage, MessageBatch, type RecordHeader } from './consumer/consumer-message';
 export type { EachMessagePayload, EachBatchPayload, RunOptions } from './consumer/runner';
 export type { PartitionAssignment, TopicPartition, OffsetResetStrategy } from './consumer/subscription-state';

@@ -72,7 +72,10 @@ export class Admin {
 
   /** Closes every connection. In-flight requests fail with NETWORK_EXCEPTION. */
   async disconnect(): Promise<void> {
-    if (!this.connected) return;
+    if (!this.connected) {
+      this.cluster.disconnect(); // ends a connect() still retrying
+      return;
+    }
     this.connected = false;
     this.cluster.disconnect();
     this.events.emit('admin.disconnect', {});

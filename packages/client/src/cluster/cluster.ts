@@ -50,6 +50,8 @@ export class Cluster {
   private controllerId = -1;
   private bootstrapIndex = 0;
   private connected = false;
+  /** Ends the retry backoff of a connect() in progress. */
+  private abortConnect: () => void = () => undefined;
 
   constructor(private readonly config: ClusterConfig) {
     this.cache = new MetadataCache(config.metadataMaxAgeMs);
@@ -59,11 +61,14 @@ export class Cluster {
     return this.connected;
   }
 
-  /** Connects to one bootstrap broker (with retries). */
+  /** Connects to one bootstrap broker (with retries; disconnect() ends them at once). */
   async connect(): Promise<void> {
     this.connected = true;
+    const aborted = new AbortController();
+    this.abortConnect = () => aborted.abort(new StrataClosedError('disconnected while connecting'));
     try {
       await this.config.retrier.run(() => this.anyBroker(), {
+        signal: aborted.signal,
         onRetry: (error, attempt, delayMs) =>
           this.config.logger.warn(`cannot reach any broker, retrying in ${delayMs} ms (attempt ${attempt + 1})`, { error: errorMessage(error) }),
       });
@@ -76,6 +81,7 @@ export class Cluster {
   /** Closes every connection; pending requests reject with NETWORK_EXCEPTION. */
   disconnect(): void {
     this.connected = false;
+    this.abortConnect();
     for (const broker of this.byUrl.values()) broker.close();
     this.byUrl.clear();
     this.cache.clear();

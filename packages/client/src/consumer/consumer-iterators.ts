@@ -2,15 +2,62 @@
  * Pull-based consumption: `for await (const message of consumer)` and `consumer.batches()`.
  * Each next() hands out what was fetched, in offset order per partition; the fetcher only fetches
  * more while the buffer has room, so a slow loop body slows fetching (back-pressure). The position
- * of a partition advances when its message is handed out. Breaking out of the loop stops
- * consumption (the consumer stays connected and assigned; iterate or run() again to resume).
+ * of a partition advances when its message is handed out; the message (or batch) counts as
+ * processed (committable) when the loop asks for the next one. Leaving the loop does not count the
+ * one in hand as processed: the loop cannot tell a `break` after finishing it from an exception
+ * thrown while processing it. Breaking out of the loop stops consumption.
  *
  * next() calls are served one after another even if the caller does not await them.
  */
 import { MessageBatch, type ConsumerMessage } from './consumer-message';
-import { isCurrent, type DecodedData, type Delivery } from './delivery';
+import type { ConsumptionTracker } from './consumption-tracker';
+import { isDeliverable, type DecodedData, type Delivery } from './delivery';
+import type { PartitionState } from './subscription-state';
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+export interface IteratorContext {
+  delivery: Delivery;
+  tracker: ConsumptionTracker;
+  /** False once the consumer stopped this iteration (stop(), disconnect(), another assign...). */
+  isActive: () => boolean;
+  /** Ends the iteration's consumption. */
+  onEnd: () => Promise<void>;
+}
+
+/** What the application holds between two next() calls. */
+class InHand {
+  private state: PartitionState | null = null;
+  private epoch = 0;
+  private position = 0;
+
+  constructor(private readonly tracker: ConsumptionTracker) {}
+
+  hold(state: PartitionState, position: number): void {
+    this.finish();
+    this.state = state;
+    this.epoch = state.epoch;
+    this.position = position;
+    this.tracker.hold(state);
+  }
+
+  /** The application asked for more: what it held is processed. */
+  finish(): void {
+    const s = this.state;
+    if (!s) return;
+    this.state = null;
+    if (s.epoch === this.epoch) s.committable = this.position;
+    this.tracker.release(s);
+  }
+
+  /** The loop ended: what it held is released, not processed. */
+  drop(): void {
+    const s = this.state;
+    if (!s) return;
+    this.state = null;
+    this.tracker.release(s);
+  }
+}
 
 /** Yields messages one by one. */
 export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
@@ -19,13 +66,11 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
   private chain: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private finished = false;
+  private readonly inHand: InHand;
 
-  constructor(
-    private readonly delivery: Delivery,
-    /** False once the consumer stopped this iteration (stop(), disconnect(), another assign...). */
-    private readonly isActive: () => boolean,
-    private readonly onEnd: () => Promise<void>,
-  ) {}
+  constructor(private readonly c: IteratorContext) {
+    this.inHand = new InHand(c.tracker);
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
@@ -33,7 +78,7 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
 
   next(): Promise<IteratorResult<ConsumerMessage, undefined>> {
     // Fast path while the current batch lasts and no earlier call is still waiting.
-    if (this.queued === 0 && this.isActive()) {
+    if (this.queued === 0 && this.c.isActive()) {
       const fast = this.take();
       if (fast) return Promise.resolve({ value: fast, done: false });
     }
@@ -56,16 +101,21 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
   }
 
   private take(): ConsumerMessage | undefined {
+    this.inHand.finish();
     const cur = this.current;
-    if (!cur || this.index >= cur.messages.length || !isCurrent(cur.data)) return undefined;
+    if (!cur || this.index >= cur.messages.length || !isDeliverable(cur.data)) return undefined;
     const message = cur.messages[this.index++]!;
-    cur.data.state.position = this.index === cur.messages.length ? cur.nextOffset : message.offset + 1;
+    const s = cur.data.state;
+    const position = this.index === cur.messages.length ? cur.nextOffset : message.offset + 1;
+    s.position = position;
+    this.inHand.hold(s, position);
+    this.c.tracker.progressed(1);
     return message;
   }
 
   private async slowNext(): Promise<IteratorResult<ConsumerMessage, undefined>> {
     for (;;) {
-      if (this.finished || !this.isActive()) {
+      if (this.finished || !this.c.isActive()) {
         await this.finish();
         return DONE;
       }
@@ -74,12 +124,12 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
       this.current = null;
       let next: DecodedData | undefined;
       try {
-        next = await this.delivery.next();
+        next = await this.c.delivery.next(this.c.isActive);
       } catch (error) {
         await this.finish();
         throw error;
       }
-      if (!next || !this.isActive()) {
+      if (!next || !this.c.isActive()) {
         await this.finish();
         return DONE;
       }
@@ -92,7 +142,8 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
     if (this.finished) return;
     this.finished = true;
     this.current = null;
-    await this.onEnd();
+    this.inHand.drop();
+    await this.c.onEnd();
   }
 }
 
@@ -100,19 +151,18 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
 export class BatchIterator implements AsyncIterableIterator<MessageBatch> {
   private chain: Promise<unknown> = Promise.resolve();
   private finished = false;
+  private readonly inHand: InHand;
 
-  constructor(
-    private readonly delivery: Delivery,
-    /** False once the consumer stopped this iteration (stop(), disconnect(), another assign...). */
-    private readonly isActive: () => boolean,
-    private readonly onEnd: () => Promise<void>,
-  ) {}
+  constructor(private readonly c: IteratorContext) {
+    this.inHand = new InHand(c.tracker);
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
   }
 
   next(): Promise<IteratorResult<MessageBatch, undefined>> {
+    this.inHand.finish();
     const result = this.chain.then(() => this.slowNext());
     this.chain = result.catch(() => undefined);
     return result;
@@ -129,29 +179,32 @@ export class BatchIterator implements AsyncIterableIterator<MessageBatch> {
   }
 
   private async slowNext(): Promise<IteratorResult<MessageBatch, undefined>> {
-    if (this.finished || !this.isActive()) {
+    if (this.finished || !this.c.isActive()) {
       await this.finish();
       return DONE;
     }
     let next: DecodedData | undefined;
     try {
-      next = await this.delivery.next();
+      next = await this.c.delivery.next(this.c.isActive);
     } catch (error) {
       await this.finish();
       throw error;
     }
-    if (!next || !this.isActive()) {
+    if (!next || !this.c.isActive()) {
       await this.finish();
       return DONE;
     }
     const { data, messages } = next;
     data.state.position = next.nextOffset;
+    this.inHand.hold(data.state, next.nextOffset);
+    this.c.tracker.progressed(messages.length);
     return { value: new MessageBatch(data.state.topic, data.state.partition, data.highWatermark, messages), done: false };
   }
 
   private async finish(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    await this.onEnd();
+    this.inHand.drop();
+    await this.c.onEnd();
   }
 }

@@ -5,7 +5,8 @@
  */
 import type { RecordHeader } from '@strata/protocol';
 
-const utf8 = new TextDecoder();
+// ignoreBOM: a leading U+FEFF is part of the data, not a marker to strip (the default decoder drops it).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export type { RecordHeader };
 

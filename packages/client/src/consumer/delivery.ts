@@ -1,23 +1,48 @@
 /**
  * The application side of the FetchBuffer, shared by the run loop and the iterators: takes fetched
- * data, drops what went stale (seek, pause, reassignment since it was fetched), and decodes the
- * rest a chunk of record batches at a time (at least CHUNK_MESSAGES messages, whole batches), so
- * that a large fetch never turns into a large number of live objects at once.
- * One user at a time; reset() when consumption stops.
+ * data, drops what went stale (seek, pause, reassignment, revocation since it was fetched), and
+ * decodes the rest a chunk of record batches at a time (at least CHUNK_MESSAGES messages, whole
+ * batches), so that a large fetch never turns into a large number of live objects at once.
+ *
+ * Each call belongs to one consumption (a run() or an iteration), whose `active` check is asked
+ * after every await: once the consumption ended, next() returns undefined instead of taking data
+ * (or waiting for it) on behalf of a consumption that no longer exists.
+ *
+ * Long stretches of buffered data are decoded without waiting for I/O, so every YIELD_EVERY_MS
+ * next() lets the event loop run timers (a group member's heartbeat) before going on.
+ * One user at a time (calls are serialized by the run loop or the iterator); reset() when
+ * consumption stops.
  */
 import type { BatchView } from '@strata/protocol';
+import type { Clock } from '../clock';
 import type { ConsumerMessage } from './consumer-message';
+import type { ConsumptionTracker } from './consumption-tracker';
 import type { FetchBuffer, FetchedData } from './fetch-buffer';
 import type { RecordDecoder } from './record-decoder';
 
 /** Messages handed out together (to eachBatch, or one iterator refill). */
 export const CHUNK_MESSAGES = 1024;
 
+/** Longest stretch of decoding without letting timers run. */
+const YIELD_EVERY_MS = 20;
+
 export interface DecodedData {
   data: FetchedData;
   messages: ConsumerMessage[];
   /** The partition's position once these messages are processed. */
   nextOffset: number;
+}
+
+export interface DeliveryConfig {
+  buffer: FetchBuffer;
+  decoder: RecordDecoder;
+  tracker: ConsumptionTracker;
+  clock: Clock;
+  /**
+   * Called before the first chunk of each fetched data is handed out (at-most-once commits it
+   * first). The data is dropped when it resolves false or the data went stale meanwhile.
+   */
+  beforeHandOut?: ((data: FetchedData) => Promise<boolean>) | null;
 }
 
 interface Cursor {
@@ -27,37 +52,48 @@ interface Cursor {
 
 export class Delivery {
   private cursor: Cursor | null = null;
+  private lastYield = 0;
 
-  constructor(
-    private readonly buffer: FetchBuffer,
-    private readonly decoder: RecordDecoder,
-  ) {}
+  constructor(private readonly c: DeliveryConfig) {}
 
-  /** Next decoded, non-stale, non-empty chunk; undefined when the buffer closed. */
-  async next(): Promise<DecodedData | undefined> {
+  /** Next decoded, deliverable, non-empty chunk; undefined when the buffer closed or `active()` turned false. */
+  async next(active: () => boolean): Promise<DecodedData | undefined> {
+    const now = this.c.clock.now();
+    if (now - this.lastYield >= YIELD_EVERY_MS) {
+      await yieldToEventLoop();
+      this.lastYield = this.c.clock.now();
+    }
     for (;;) {
+      if (!active()) return undefined;
       let cursor = this.cursor;
       if (!cursor) {
-        const data = await this.buffer.take();
-        if (!data) return undefined;
-        if (!isCurrent(data)) continue;
-        cursor = this.cursor = { data, batches: this.decoder.batches(data.records) };
+        const data = await this.take();
+        if (!data || !active()) return undefined;
+        if (!isDeliverable(data)) continue;
+        if (this.c.beforeHandOut) {
+          const ok = await this.c.beforeHandOut(data);
+          if (!active()) return undefined;
+          if (!ok || !isDeliverable(data)) continue;
+        }
+        cursor = this.cursor = { data, batches: this.c.decoder.batches(data.records) };
       }
       const { data } = cursor;
       const s = data.state;
-      if (!isCurrent(data)) {
+      if (!isDeliverable(data)) {
         this.cursor = null;
         continue;
       }
-      const chunk = await this.decoder.decodeChunk(s.topic, s.partition, cursor.batches, data.fetchOffset, CHUNK_MESSAGES);
+      const chunk = await this.c.decoder.decodeChunk(s.topic, s.partition, cursor.batches, data.fetchOffset, CHUNK_MESSAGES);
       if (chunk.done && this.cursor === cursor) this.cursor = null;
-      if (!isCurrent(data)) continue;
+      if (!active()) return undefined;
+      if (!isDeliverable(data)) continue;
       const nextOffset = chunk.done ? data.nextOffset : chunk.nextOffset;
       if (chunk.messages.length === 0) {
         // Only control records or records below the position: move past them.
         if (chunk.done) s.position = Math.max(s.position ?? 0, nextOffset);
         continue;
       }
+      this.c.tracker.progressed(0);
       return { data, messages: chunk.messages, nextOffset };
     }
   }
@@ -66,9 +102,33 @@ export class Delivery {
   reset(): void {
     this.cursor = null;
   }
+
+  /** The next fetched data; while the buffer is empty the application counts as waiting for records. */
+  private async take(): Promise<FetchedData | undefined> {
+    if (!this.c.buffer.isEmpty) return this.c.buffer.take();
+    const done = this.c.tracker.waitForRecords();
+    try {
+      return await this.c.buffer.take();
+    } finally {
+      done();
+    }
+  }
 }
 
 /** True while nothing moved the partition since `data` was fetched. */
 export function isCurrent(data: FetchedData): boolean {
   return data.epoch === data.state.epoch;
+}
+
+/** Current, and its partition is not being revoked: may be handed to the application. */
+export function isDeliverable(data: FetchedData): boolean {
+  return data.epoch === data.state.epoch && !data.state.revoking;
+}
+
+const macrotask: (callback: () => void) => void =
+  typeof setImmediate === 'function' ? (callback) => setImmediate(callback) : (callback) => setTimeout(callback, 0);
+
+/** Resolves after pending timers and I/O callbacks had a chance to run. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => macrotask(resolve));
 }

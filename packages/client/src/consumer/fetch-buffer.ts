@@ -38,6 +38,11 @@ export class FetchBuffer {
     return this.bytes;
   }
 
+  /** True when no entry waits. */
+  get isEmpty(): boolean {
+    return this.head >= this.queue.length;
+  }
+
   hasSpace(): boolean {
     return this.bytes < this.maxBufferedBytes;
   }

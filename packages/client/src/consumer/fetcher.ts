@@ -77,7 +77,7 @@ export class Fetcher {
     let needLeaders = false;
     let nextWake = Number.POSITIVE_INFINITY;
     for (const s of this.c.subscriptions.all()) {
-      if (s.paused || s.inFlight) continue;
+      if (s.paused || s.inFlight || s.revoking || s.awaitingOffset) continue;
       if (s.backoffUntil > now) {
         nextWake = Math.min(nextWake, s.backoffUntil);
         continue;
@@ -248,7 +248,7 @@ export class Fetcher {
     try {
       const groups = new Map<string, PartitionState[]>();
       for (const s of this.c.subscriptions.all()) {
-        if (s.fetchPosition !== null || s.backoffUntil > this.c.clock.now()) continue;
+        if (s.fetchPosition !== null || s.awaitingOffset || s.revoking || s.backoffUntil > this.c.clock.now()) continue;
         if (s.resetStrategy === 'none') {
           this.c.onFatal(new StrataError(ERRORS.OFFSET_OUT_OF_RANGE, `${s.topic}-${s.partition} has no offset to start from and autoOffsetReset is 'none'`));
           return;

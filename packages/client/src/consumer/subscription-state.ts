@@ -2,10 +2,13 @@
  * The partitions a consumer reads and where it stands in each (Kafka's SubscriptionState).
  *
  * Per partition: `position` is the next offset to hand to the application, `fetchPosition` the
- * next offset to fetch (ahead of `position` by what is buffered). Both are null until resolved
- * (ListOffsets, following `resetStrategy`). `epoch` grows on every seek, pause and reset: data
- * fetched under an older epoch is stale and dropped, so nothing is delivered twice or skipped.
- * Single-threaded; mutated by the consumer API and the fetcher.
+ * next offset to fetch (ahead of `position` by what is buffered), `committable` the offset after
+ * the last record the application finished (what a group consumer commits; it trails `position`
+ * while a record is in the application's hands). Positions are null until resolved (the group's
+ * committed offset, or ListOffsets following `resetStrategy`). `epoch` grows on every seek, pause,
+ * reset and removal: data fetched under an older epoch is stale and dropped, so nothing is
+ * delivered twice or skipped.
+ * Single-threaded; mutated by the consumer API, the fetcher and (in a group) the reconciler.
  */
 import { StrataArgumentError } from '../errors';
 
@@ -26,8 +29,14 @@ export interface PartitionAssignment extends TopicPartition {
 export class PartitionState {
   position: number | null = null;
   fetchPosition: number | null = null;
+  /** Offset after the last record the application finished; null until it finished one or seeked. */
+  committable: number | null = null;
   epoch = 0;
   paused = false;
+  /** Group mode: the committed offset is being looked up; nothing is fetched until it is known. */
+  awaitingOffset = false;
+  /** Group mode: being revoked. Nothing more is fetched or handed out; the record in hand may finish. */
+  revoking = false;
   /** Part of a fetch in flight. */
   inFlight = false;
   /** A run() handler is processing messages of this partition right now. */
@@ -52,6 +61,8 @@ export class PartitionState {
   seek(offset: number): void {
     this.position = offset;
     this.fetchPosition = offset;
+    this.committable = offset;
+    this.awaitingOffset = false;
     this.epoch++;
   }
 
@@ -60,7 +71,14 @@ export class PartitionState {
     this.position = null;
     this.fetchPosition = null;
     this.resetStrategy = strategy;
+    this.awaitingOffset = false;
     this.epoch++;
+  }
+
+  /** The application finished every record before `offset`. */
+  processed(offset: number): void {
+    this.position = offset;
+    this.committable = offset;
   }
 
   /** Drops buffered data: fetching restarts at the first undelivered offset. */
@@ -104,6 +122,26 @@ export class SubscriptionState {
     for (const [key, old] of this.states) if (!next.has(key)) old.epoch++;
     this.states.clear();
     for (const [key, s] of next) this.states.set(key, s);
+  }
+
+  /** Adds a partition without a position (group mode: the reconciler resolves it). */
+  add(topic: string, partition: number, resetStrategy: OffsetResetStrategy): PartitionState {
+    const key = partitionKey(topic, partition);
+    if (this.states.has(key)) throw new StrataArgumentError(`${topic}-${partition} is already assigned`);
+    const state = new PartitionState(topic, partition, resetStrategy);
+    this.states.set(key, state);
+    return state;
+  }
+
+  /** Removes a partition; data fetched for it becomes stale. */
+  remove(topic: string, partition: number): PartitionState | undefined {
+    const key = partitionKey(topic, partition);
+    const state = this.states.get(key);
+    if (!state) return undefined;
+    state.epoch++;
+    state.revoking = false;
+    this.states.delete(key);
+    return state;
   }
 
   get(topic: string, partition: number): PartitionState | undefined {
