@@ -4,7 +4,8 @@
  * A run (scheduled as a microtask whenever something changes: a batch filled, a response came
  * back, a linger or backoff timer fired, flush()) groups the ready partitions by leader and sends
  * one Produce request per leader with a free slot, holding one batch per partition, up to
- * `maxRequestBytes`; a request that frees a slot schedules another run.
+ * `maxRequestBytes`; batches of that leader still lingering ride along (as Kafka drains a ready
+ * node). A request sent while slots remain schedules another run.
  *
  * Ordering and idempotence (invariants):
  * - a partition's batches are sent in queue order, and a batch is built (sequence assigned) the
@@ -37,19 +38,12 @@ import type { Retrier } from '../retry';
 import type { PartitionBatch } from './partition-batch';
 import type { PartitionQueue, RecordAccumulator } from './record-accumulator';
 import type { ProducerIdentity } from './producer-identity';
-import { asStrataError, withPartition } from './sender-errors';
+import type { ProducerRequestEvents } from './producer-events';
+import { asStrataError, judge } from './sender-errors';
+import { firstIdle, nextSequence, renumber, unresolvedOutcomes } from './sequence-state';
 
-export interface ProducerRequestEvents {
-  /** A Produce request completed (or, with acks = 0, was written). */
-  'producer.request': { brokerId: number; partitions: number; records: number; bytes: number; acks: number; durationMs: number };
-  /**
-   * A retriable failure: looking up metadata (`stage: 'metadata'`) or sending to some partitions
-   * (`stage: 'produce'`) will be tried again after `delayMs`.
-   */
-  'producer.retry': { attempt: number; stage: 'metadata' | 'produce'; partitions: number; delayMs: number; error: Error };
-  /** The idempotent producer moved to a new epoch (its sequences restart at 0). */
-  'producer.epoch': { producerId: number; producerEpoch: number; reason: string };
-}
+export type { ProducerRequestEvents } from './producer-events';
+
 
 export interface SenderConfig {
   cluster: Cluster;
@@ -71,8 +65,6 @@ export interface SenderConfig {
   /** True while send() waits for memory: everything is sent as soon as possible. */
   exhausted: () => boolean;
 }
-
-const MAX_SEQUENCE = 2 ** 31 - 1;
 
 export class ProduceSender {
   /** > 0 while flush() or disconnect() waits: batches go out without lingering. */
@@ -145,6 +137,8 @@ export class ProduceSender {
     const hurry = this.flushing > 0 || this.config.exhausted();
     let nextAt = Number.POSITIVE_INFINITY;
     let ready: Map<number, PartitionQueue[]> | null = null;
+    // Partitions still lingering, by leader: they ride along when their leader gets a request.
+    let lingering: Map<number, PartitionQueue[]> | null = null;
     for (const q of acc.active) {
       nextAt = Math.min(nextAt, this.expire(q, now));
       const b = firstIdle(q);
@@ -153,29 +147,37 @@ export class ProduceSender {
         nextAt = Math.min(nextAt, b.retryAt);
         continue;
       }
-      if (!b.closed) {
-        const due = b.createdAt + lingerMs;
-        if (!hurry && now < due) {
-          nextAt = Math.min(nextAt, due);
-          continue;
-        }
-        acc.close(q, b);
-      }
-      if (b.compressing) continue; // its completion wakes us
       const leader = cluster.cachedLeader(q.topic, q.partition);
       if (leader < 0) {
         this.refresh(q.topic);
         continue;
       }
-      ready ??= new Map();
-      const list = ready.get(leader);
-      if (list) list.push(q);
-      else ready.set(leader, [q]);
+      if (!b.closed) {
+        const due = b.createdAt + lingerMs;
+        if (!hurry && now < due) {
+          nextAt = Math.min(nextAt, due);
+          lingering = addTo(lingering, leader, q);
+          continue;
+        }
+        acc.close(q, b);
+      }
+      if (b.compressing) continue; // its completion wakes us
+      ready = addTo(ready, leader, q);
     }
-    if (ready) for (const [leader, queues] of ready) this.drain(leader, queues, now);
+    if (ready) {
+      for (const [leader, queues] of ready) {
+        for (const q of lingering?.get(leader) ?? []) {
+          const b = firstIdle(q)!;
+          acc.close(q, b);
+          if (!b.compressing) queues.push(q);
+        }
+        this.drain(leader, queues, now);
+      }
+    }
     if (this.bumpReason !== null) this.maybeBump();
     this.schedule(nextAt);
   }
+
 
   /** Fails batches past their delivery deadline; returns the next deadline of the queue. */
   private expire(q: PartitionQueue, now: number): number {
@@ -233,7 +235,7 @@ export class ProduceSender {
       if (!b.bytes) {
         const idem = this.idempotent(b) && identity !== null;
         const seq = idem ? q.nextSequence : -1;
-        if (idem) q.nextSequence = (seq + b.recordCount) % (MAX_SEQUENCE + 1);
+        if (idem) q.nextSequence = nextSequence(seq, b.recordCount);
         b.build(idem ? identity.producerId : -1, idem ? identity.producerEpoch : -1, seq, this.config.maxBatchBytes(q.topic));
       }
       bytes += b.bytes!.length;
@@ -252,16 +254,8 @@ export class ProduceSender {
   private send(leader: number, batches: PartitionBatch[], acks: -1 | 0 | 1, bytes: number, started: number): void {
     this.inFlight++;
     this.inFlightByBroker.set(leader, (this.inFlightByBroker.get(leader) ?? 0) + 1);
-    const topics = new Map<string, ProducePartitionInit[]>();
-    let timeoutMs = 0;
-    for (const b of batches) {
-      const list = topics.get(b.topic);
-      const p = { partition: b.partition, records: b.bytes! };
-      if (list) list.push(p);
-      else topics.set(b.topic, [p]);
-      if (b.timeoutMs > timeoutMs) timeoutMs = b.timeoutMs;
-    }
-    const body = { acks, timeoutMs, topics: [...topics].map(([name, partitions]) => ({ name, partitions })) };
+    const body = produceBody(batches, acks);
+    const timeoutMs = body.timeoutMs;
     let request: Promise<ProduceResponse | null>;
     try {
       const broker = this.config.cluster.broker(leader);
@@ -327,48 +321,45 @@ export class ProduceSender {
       this.settleFailed(q, b, this.fatalError, false);
       return;
     }
-    const code = error.errorCode;
-    if (this.idempotent(b)) {
-      if (code === ERRORS.DUPLICATE_SEQUENCE_NUMBER.code) {
+    const now = this.config.clock.now();
+    const { retrier, deliveryTimeoutMs } = this.config;
+    const verdict = judge(error, {
+      idempotent: this.idempotent(b),
+      oldest: q.batches[0] === b,
+      batch: b,
+      delayMs: retrier.delay(Math.max(0, b.attempts - 1)),
+      retries: retrier.options.retries,
+      now,
+      deliveryTimeoutMs,
+    });
+    switch (verdict.kind) {
+      case 'written':
         this.settleAcknowledged(q, b, -1);
         return;
-      }
-      if (code === ERRORS.OUT_OF_ORDER_SEQUENCE_NUMBER.code || code === ERRORS.UNKNOWN_PRODUCER_ID.code) {
-        // Refused for sure. After an earlier failure of ours, the gap is ours: resend in order.
-        // For the partition's oldest batch, the broker's state differs from ours: new epoch.
+      case 'resend':
+      case 'new-epoch':
         b.unresolved = false;
         q.retrying = true;
-        if (q.batches[0] === b) {
+        if (verdict.kind === 'new-epoch') {
           b.awaitingEpoch = true;
           this.requestBump(`${error.code} for ${b.topic}-${b.partition}: ${error.message}`);
         }
         return;
-      }
-      if (code === ERRORS.INVALID_PRODUCER_EPOCH.code) {
-        this.failAll(withPartition(error, b));
+      case 'fatal':
+        this.failAll(verdict.error);
         return;
-      }
+      case 'retry':
+        b.unresolved = true;
+        b.retryAt = now + verdict.delayMs;
+        q.retrying = true;
+        if (isStaleMetadataError(error)) this.config.cluster.invalidate(b.topic);
+        this.config.events.emit('producer.retry', { attempt: b.attempts, stage: 'produce', partitions: 1, delayMs: verdict.delayMs, error });
+        return;
+      case 'fail':
+        this.settleFailed(q, b, verdict.error, true);
     }
-    const now = this.config.clock.now();
-    const delayMs = this.config.retrier.delay(Math.max(0, b.attempts - 1));
-    const deadline = b.createdAt + this.config.deliveryTimeoutMs;
-    if (isRetriable(error) && b.attempts <= this.config.retrier.options.retries && now + delayMs < deadline) {
-      b.unresolved = true;
-      b.retryAt = now + delayMs;
-      q.retrying = true;
-      if (isStaleMetadataError(error)) this.config.cluster.invalidate(b.topic);
-      this.config.events.emit('producer.retry', { attempt: b.attempts, stage: 'produce', partitions: 1, delayMs, error });
-      return;
-    }
-    const final = isRetriable(error)
-      ? new StrataDeliveryTimeoutError(
-          `${b.recordCount} record(s) for ${b.topic}-${b.partition} not acknowledged within deliveryTimeoutMs (${this.config.deliveryTimeoutMs} ms) after ${b.attempts} attempt(s): ${error.message}`,
-          this.config.deliveryTimeoutMs,
-          { cause: error },
-        )
-      : withPartition(error, b);
-    this.settleFailed(q, b, final, true);
   }
+
 
   private settleAcknowledged(q: PartitionQueue, b: PartitionBatch, baseOffset: number): void {
     if (b.inFlight) {
@@ -396,31 +387,14 @@ export class ProduceSender {
   private maybeBump(): void {
     const identity = this.config.identity;
     if (this.bumping || this.inFlight > 0 || !identity) return;
-    for (const q of this.config.accumulator.active) {
-      // Behind a batch refused for its sequence nothing can have been written: the broker takes a
-      // partition's sequences in order.
-      let refused = false;
-      for (const b of q.batches) {
-        if (b.awaitingEpoch) refused = true;
-        else if (refused) b.unresolved = false;
-        else if (b.unresolved) return;
-      }
-    }
+    if (unresolvedOutcomes(this.config.accumulator)) return;
     this.bumping = true;
     const reason = this.bumpReason ?? '';
     identity.bump().then(
       () => {
         this.bumping = false;
         this.bumpReason = null;
-        for (const q of this.config.accumulator.queues()) {
-          q.nextSequence = 0;
-          for (const b of q.batches) {
-            b.awaitingEpoch = false;
-            if (!b.bytes || !this.idempotent(b)) continue;
-            b.restamp(identity.producerId, identity.producerEpoch, q.nextSequence);
-            q.nextSequence = (q.nextSequence + b.recordCount) % (MAX_SEQUENCE + 1);
-          }
-        }
+        renumber(this.config.accumulator, identity.producerId, identity.producerEpoch);
         this.config.logger.warn(`idempotent producer ${identity.producerId} moved to epoch ${identity.producerEpoch}: ${reason}`);
         this.config.events.emit('producer.epoch', { producerId: identity.producerId, producerEpoch: identity.producerEpoch, reason });
         this.wake();
@@ -484,9 +458,24 @@ export class ProduceSender {
   }
 }
 
-/** The partition's oldest batch that is not in flight. */
-function firstIdle(q: PartitionQueue): PartitionBatch | undefined {
-  const batches = q.batches;
-  for (let i = 0; i < batches.length; i++) if (!batches[i]!.inFlight) return batches[i];
-  return undefined;
+/** The Produce request carrying `batches` (one per partition), grouped by topic. */
+function produceBody(batches: readonly PartitionBatch[], acks: -1 | 0 | 1): { acks: number; timeoutMs: number; topics: Array<{ name: string; partitions: ProducePartitionInit[] }> } {
+  const topics = new Map<string, ProducePartitionInit[]>();
+  let timeoutMs = 0;
+  for (const b of batches) {
+    const list = topics.get(b.topic);
+    const p = { partition: b.partition, records: b.bytes! };
+    if (list) list.push(p);
+    else topics.set(b.topic, [p]);
+    if (b.timeoutMs > timeoutMs) timeoutMs = b.timeoutMs;
+  }
+  return { acks, timeoutMs, topics: [...topics].map(([name, partitions]) => ({ name, partitions })) };
+}
+
+function addTo(map: Map<number, PartitionQueue[]> | null, leader: number, q: PartitionQueue): Map<number, PartitionQueue[]> {
+  const m = map ?? new Map<number, PartitionQueue[]>();
+  const list = m.get(leader);
+  if (list) list.push(q);
+  else m.set(leader, [q]);
+  return m;
 }

@@ -1,6 +1,6 @@
-/** Error helpers of the producer's sender. */
+/** Error helpers of the producer's sender, and what it does about a failed batch. */
 import { ERRORS, StrataError } from '@strata/protocol';
-import { toError } from '../errors';
+import { StrataDeliveryTimeoutError, isRetriable, toError } from '../errors';
 
 /** `error` as a StrataError; anything else (a bug) becomes a non-retriable UNKNOWN_SERVER_ERROR. */
 export function asStrataError(error: unknown): StrataError {
@@ -18,4 +18,50 @@ export function withPartition(error: StrataError, where: { topic: string; partit
     cause: error,
     retriable: error.retriable,
   });
+}
+
+/** What to do with a batch whose attempt failed. */
+export type Verdict =
+  /** DUPLICATE_SEQUENCE_NUMBER: written before, offsets unknown. */
+  | { kind: 'written' }
+  /** Refused for its sequence after an earlier failure of ours: resend in order. */
+  | { kind: 'resend' }
+  /** Refused for its sequence as the partition's oldest batch: the broker's state differs; new epoch. */
+  | { kind: 'new-epoch' }
+  /** Another producer took the id. */
+  | { kind: 'fatal'; error: StrataError }
+  | { kind: 'retry'; delayMs: number }
+  | { kind: 'fail'; error: StrataError };
+
+export interface FailedAttempt {
+  idempotent: boolean;
+  /** The batch is its partition's oldest unsettled one. */
+  oldest: boolean;
+  batch: { topic: string; partition: number; recordCount: number; attempts: number; createdAt: number };
+  /** Backoff before the next attempt. */
+  delayMs: number;
+  retries: number;
+  now: number;
+  deliveryTimeoutMs: number;
+}
+
+/** Kafka's rules for a failed produce attempt (see ProduceSender). */
+export function judge(error: StrataError, f: FailedAttempt): Verdict {
+  const code = error.errorCode;
+  const b = f.batch;
+  if (f.idempotent) {
+    if (code === ERRORS.DUPLICATE_SEQUENCE_NUMBER.code) return { kind: 'written' };
+    if (code === ERRORS.OUT_OF_ORDER_SEQUENCE_NUMBER.code || code === ERRORS.UNKNOWN_PRODUCER_ID.code) return { kind: f.oldest ? 'new-epoch' : 'resend' };
+    if (code === ERRORS.INVALID_PRODUCER_EPOCH.code) return { kind: 'fatal', error: withPartition(error, b) };
+  }
+  if (!isRetriable(error)) return { kind: 'fail', error: withPartition(error, b) };
+  if (b.attempts <= f.retries && f.now + f.delayMs < b.createdAt + f.deliveryTimeoutMs) return { kind: 'retry', delayMs: f.delayMs };
+  return {
+    kind: 'fail',
+    error: new StrataDeliveryTimeoutError(
+      `${b.recordCount} record(s) for ${b.topic}-${b.partition} not acknowledged within deliveryTimeoutMs (${f.deliveryTimeoutMs} ms) after ${b.attempts} attempt(s): ${error.message}`,
+      f.deliveryTimeoutMs,
+      { cause: error },
+    ),
+  };
 }
