@@ -92,6 +92,13 @@ describe('Producer batching', () => {
     expect(runs.length).toBeLessThanOrEqual(200 / 15);
   });
 
+  it('the classic experiment: integer keys to key % partitionCount; key k lands on partition k', async () => {
+    const topic = await topicWith(4);
+    const messages = Array.from({ length: 20 }, (_, i) => ({ key: String(i % 4), value: `m${i}` }));
+    const results = await withProducer({ partitioner: ({ message, partitionCount }) => Number(message.key) % partitionCount }, (p) => p.send({ topic, messages }));
+    expect(results.map((r) => r.partition)).toEqual(messages.map((m) => Number(m.key)));
+  });
+
   it("round-robin spreads unkeyed messages over every partition and keeps keys where murmur2 puts them", async () => {
     const topic = await topicWith(3);
     const results = await withProducer({ partitioner: 'round-robin' }, (p) => p.send({ topic, messages: Array.from({ length: 6 }, (_, i) => ({ value: `v${i}` })) }));
