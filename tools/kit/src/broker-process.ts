@@ -30,6 +30,8 @@ export interface BrokerProcessOptions {
   settings?: Record<string, string>;
   /** Keep the broker's stdout and stderr (for debugging); default: discarded after start-up. */
   inheritOutput?: boolean;
+  /** Called with every line the broker logs after start-up (JSON lines). */
+  onLine?: (line: string) => void;
 }
 
 export class BrokerProcess {
@@ -74,13 +76,22 @@ export class BrokerProcess {
       child.once('exit', onExit);
     });
     this.lastOutput = output;
+    const onLine = this.options.onLine;
+    if (onLine) {
+      let pending = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        const parts = (pending + d.toString()).split('\n');
+        pending = parts.pop() ?? '';
+        for (const line of parts) onLine(line);
+      });
+    }
     if (this.options.inheritOutput) {
       child.stdout?.pipe(process.stdout);
       child.stderr?.pipe(process.stderr);
-    } else {
+    } else if (!onLine) {
       child.stdout?.resume();
       child.stderr?.resume();
-    }
+    } else child.stderr?.resume();
     this.starts++;
   }
 
