@@ -1,12 +1,13 @@
 /**
  * The reference pages stay complete: docs/errors.md has a row for every code of the shared error
  * table and no row for a code that does not exist; docs/cli.md mentions every command and option
- * that the built `strata` command's --help lists.
+ * that the built `strata` command's --help lists; relative links between pages resolve.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { allErrors } from '@strata/protocol';
+import { markdownFiles } from './harness/markdown';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const CLI = join(REPO_ROOT, 'apps', 'cli', 'dist', 'main.js');
@@ -16,6 +17,37 @@ function page(name: string): string {
   if (!existsSync(path)) throw new Error(`docs/${name} does not exist`);
   return readFileSync(path, 'utf8');
 }
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
+function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+function anchors(text: string): Set<string> {
+  const withoutCode = text.replace(/^```[\s\S]*?^```/gm, '');
+  return new Set([...withoutCode.matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) => slug(m[1]!)));
+}
+
+describe('links', () => {
+  it('every relative link of README.md and docs/ points to a file (and heading) that exists', () => {
+    const broken: string[] = [];
+    for (const file of markdownFiles(REPO_ROOT)) {
+      const text = readFileSync(join(REPO_ROOT, file), 'utf8');
+      for (const m of text.replace(/^```[\s\S]*?^```/gm, '').matchAll(/\]\(([^)\s]+)\)/g)) {
+        const [target = '', anchor] = m[1]!.split('#');
+        if (/^[a-z]+:/i.test(target)) continue; // a URL
+        const path = target === '' ? join(REPO_ROOT, file) : join(REPO_ROOT, dirname(file), target);
+        if (!existsSync(path)) broken.push(`${file}: ${m[1]} (no such file)`);
+        else if (anchor !== undefined && path.endsWith('.md') && !anchors(readFileSync(path, 'utf8')).has(anchor)) broken.push(`${file}: ${m[1]} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+});
 
 describe('docs/errors.md', () => {
   it('has a row (code, name, retriable) for every error of the shared table', () => {
