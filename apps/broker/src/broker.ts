@@ -28,6 +28,7 @@ import { LocalMetadataStore, type MetadataStore } from './topics/metadata-store'
 import { TopicManager } from './topics/topic-manager';
 import { systemClock, type Clock } from './util/clock';
 import { createLogger } from './util/logger';
+import { installNativeCrc32c } from './util/native-crc';
 import { systemScheduler, type Scheduler } from './util/scheduler';
 import { BROKER_VERSION } from './version';
 
@@ -84,6 +85,7 @@ export class Broker implements RunningBroker {
   ) {
     const clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logLevel);
+    if (!installNativeCrc32c()) this.logger.debug('native CRC-32C not available on this platform; using the portable one');
     this.metrics = new BrokerMetrics({ defaultMetrics: options.processMetrics ?? false });
     this.lockPath = join(this.dataDir, '.lock');
     this.logs = new LogManager({

@@ -1,7 +1,9 @@
 import fs = require('node:fs');
 import { join } from 'node:path';
 import pino from 'pino';
-import { BATCH_HEADER_SIZE, decodeRecords, iterateBatches, type RecordInput } from '@strata/protocol';
+import { buf as portableCrc32c } from 'crc-32/crc32c';
+import { BATCH_HEADER_SIZE, crc32c, decodeRecords, iterateBatches, type RecordInput } from '@strata/protocol';
+import { installNativeCrc32c } from '../src/util/native-crc';
 import { loadLog, type RecoveryPoint } from '../src/storage/log-loader';
 import type { Log, LogConfig } from '../src/storage/log';
 import { ManualClock } from '../src/util/clock';
@@ -276,5 +278,13 @@ describe('Log storage', () => {
     expect(all.map((r) => r.offset)).toEqual(Array.from({ length: 45 }, (_, i) => i));
     expect(dec.decode(all[44]!.key!)).toBe('k44');
     await log.close();
+  });
+});
+
+describe('native CRC-32C', () => {
+  it('is installed on this platform and agrees with the portable implementation', () => {
+    expect(installNativeCrc32c()).toBe(true);
+    const big = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 0xff);
+    expect(crc32c(big)).toBe(portableCrc32c(big) >>> 0);
   });
 });

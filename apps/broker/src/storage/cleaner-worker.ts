@@ -3,7 +3,10 @@
  * Compaction's CPU and I/O run here, off the broker's event loop.
  */
 import { parentPort } from 'node:worker_threads';
+import { installNativeCrc32c } from '../util/native-crc';
 import { clean, type CleanTask } from './cleaner-core';
+
+installNativeCrc32c();
 
 parentPort?.on('message', (task: CleanTask) => {
   clean(task).then(
