@@ -38,6 +38,7 @@ export type { ConnectionEvents } from './network/connection-events';
 export { Admin, type AdminEvents } from './admin/admin';
 export type { AdminOptions } from './admin/admin-options';
 export type * from './admin/admin-types';
+export type * from './admin/group-types';
 
 export { Producer, type ProducerEvents, type ProducerMetrics } from './producer/producer';
 export { PRODUCER_DEFAULTS, type ProducerOptions } from './producer/producer-options';

@@ -1,5 +1,6 @@
 /**
- * Admin: create, delete, list and describe topics, and read their offsets.
+ * Admin: create, delete, list and describe topics, and read their offsets; list, describe, delete
+ * consumer groups and read or reset their committed offsets (GroupAdmin).
  *
  * Invariants: requests are sent only between connect() and disconnect(); request-level failures
  * that are retriable (lost connection, timeout) are retried with backoff; per-topic errors are
@@ -22,6 +23,16 @@ import { InstrumentationEmitter, type EventListener, type Unsubscribe } from '..
 import type { ConnectionEvents } from '../network/connection-events';
 import { Retrier } from '../retry';
 import type { AdminOptions } from './admin-options';
+import { GroupAdmin } from './group-admin';
+import type {
+  DescribeGroupsOptions,
+  FetchOffsetsArgs,
+  GroupDescriptionInfo,
+  ListGroupsArgs,
+  ListedGroupInfo,
+  ResetOffsetsArgs,
+  TopicOffsets,
+} from './group-types';
 import { resolveAdminOptions } from './admin-options';
 import type {
   AlterTopicConfigsArgs,
@@ -45,6 +56,7 @@ export class Admin {
   private readonly events: InstrumentationEmitter<AdminEvents>;
   private readonly cluster: Cluster;
   private readonly retrier: Retrier;
+  private readonly groups: GroupAdmin;
   private connected = false;
 
   /** Use `strata.admin()`. */
@@ -56,6 +68,7 @@ export class Admin {
     this.events = new InstrumentationEmitter<AdminEvents>(ctx.clock, ctx.logger);
     this.retrier = new Retrier(resolved.retry, ctx.clock);
     this.cluster = createCluster(ctx, { events: this.events, retry: resolved.retry, allowAutoTopicCreation: false });
+    this.groups = new GroupAdmin(this.cluster, this.retrier);
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
@@ -260,6 +273,49 @@ export class Admin {
         return { partition, offset: offset < 0 ? high.get(partition)!.offset : offset };
       });
     });
+  }
+
+  /** Consumer groups with members or committed offsets, with their state and member count. */
+  async listGroups(args?: ListGroupsArgs): Promise<ListedGroupInfo[]> {
+    this.assertConnected();
+    return this.groups.listGroups(args);
+  }
+
+  /**
+   * State, members (subscriptions, assignments) and, unless `includeOffsets` is false, committed
+   * offsets and lag per partition of each group. A group that does not exist has state 'dead'.
+   */
+  async describeGroups(groupIds: readonly string[], options?: DescribeGroupsOptions): Promise<GroupDescriptionInfo[]> {
+    this.assertConnected();
+    return this.groups.describeGroups(groupIds, options);
+  }
+
+  /** describeGroups for one group. */
+  async describeGroup(groupId: string, options?: DescribeGroupsOptions): Promise<GroupDescriptionInfo> {
+    const [description] = await this.describeGroups([groupId], options);
+    return description!;
+  }
+
+  /** A group's committed offsets (the next offset to consume; -1 where nothing is committed). */
+  async fetchOffsets(args: FetchOffsetsArgs): Promise<TopicOffsets[]> {
+    this.assertConnected();
+    return this.groups.fetchOffsets(args);
+  }
+
+  /**
+   * Sets a group's committed offsets of a topic: 'earliest', 'latest', `{ timestamp }` or explicit
+   * `{ partitions: [{ partition, offset }] }`. Only while the group has no members (NON_EMPTY_GROUP
+   * otherwise). Resolves with the offsets committed.
+   */
+  async resetOffsets(args: ResetOffsetsArgs): Promise<Array<{ partition: number; offset: number }>> {
+    this.assertConnected();
+    return this.groups.resetOffsets(args);
+  }
+
+  /** Deletes groups without members, with their committed offsets (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP). */
+  async deleteGroups(groupIds: readonly string[]): Promise<void> {
+    this.assertConnected();
+    return this.groups.deleteGroups(groupIds);
   }
 
   private async partitionsOf(topic: string): Promise<number[]> {
