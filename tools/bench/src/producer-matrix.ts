@@ -56,13 +56,33 @@ function cpu(): number {
 
 let topicCounter = 0;
 
+const WORDS = 'order customer item price quantity shipped pending paid refund warehouse berlin paris tokyo lisbon status created updated total discount express standard'.split(' ');
+
+/**
+ * 1,024 distinct values of `size` bytes: JSON-like text of words and numbers from a seeded
+ * generator, so that codecs see what log data looks like (compressible, not repetitive).
+ */
+function sampleValues(size: number): Uint8Array[] {
+  let seed = 42;
+  const random = (): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 4294967296;
+  };
+  const enc = new TextEncoder();
+  return Array.from({ length: 1024 }, () => {
+    let text = '';
+    while (text.length < size) {
+      const word = WORDS[Math.floor(random() * WORDS.length)]!;
+      text += `"${word}":${Math.floor(random() * 100000)},`;
+    }
+    return enc.encode(text.slice(0, size));
+  });
+}
+
 async function produceRun(strata: Strata, admin: Admin, broker: BenchBroker, a: MatrixArgs, size: number, acks: -1 | 0 | 1, lingerMs: number, batchSize: number, compression: CompressionName): Promise<Run> {
   const topic = `matrix-${process.pid}-${topicCounter++}`;
   await admin.createTopics({ topics: [{ topic, numPartitions: a.partitions }] });
-  const value = new Uint8Array(size);
-  // Text-like values (compressible, not trivially): a repeating phrase with a counter.
-  const phrase = new TextEncoder().encode('the quick brown fox jumps over the lazy dog 0123456789 ');
-  for (let i = 0; i < size; i++) value[i] = phrase[i % phrase.length]!;
+  const values = sampleValues(size);
   const producer: Producer = strata.producer({
     acks,
     lingerMs,
@@ -82,7 +102,7 @@ async function produceRun(strata: Strata, admin: Admin, broker: BenchBroker, a: 
       const n = Math.min(a.perSend, a.records - next);
       next += n;
       const messages = new Array<{ value: Uint8Array }>(n);
-      for (let i = 0; i < n; i++) messages[i] = { value };
+      for (let i = 0; i < n; i++) messages[i] = { value: values[(next + i) & (values.length - 1)]! };
       await producer.send({ topic, messages });
     }
   };
