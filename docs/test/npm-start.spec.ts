@@ -3,14 +3,14 @@
  * `npm start` half as a user would, from the repository root, with two environment overrides so it
  * never takes the real port or ./data: STRATA_PORT=0 and STRATA_DATA_DIR=<temp>. nx has built
  * everything before this project's tests (dependsOn ^build), so its build step is a cache hit.
- * The test waits for "broker started", sends SIGTERM to the process group it spawned (as Ctrl-C in
+ * The test waits for "broker started" (and an answer on /healthz), sends SIGTERM to the process group it spawned (as Ctrl-C in
  * a terminal would), and expects a clean shutdown.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Child, killAll } from './harness/processes';
-import { assertBrokerStopped } from './harness/sh-runner';
+import { assertBrokerStopped, waitForBroker } from './harness/sh-runner';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 
@@ -29,7 +29,7 @@ it('`npm start` builds and starts a broker that stops cleanly on SIGTERM', async
     cwd: REPO_ROOT,
     env: { ...env, STRATA_PORT: '0', STRATA_DATA_DIR: dataDir, NX_DAEMON: 'false', npm_config_update_notifier: 'false' },
   });
-  await child.waitFor((c) => c.stdout.includes('"msg":"broker started"'), 240_000, 'npm start');
+  await waitForBroker(child, 240_000, 'npm start');
   expect(child.stdout).toContain(`"dataDir":"${dataDir}"`);
   child.signalGroup('SIGTERM');
   const r = await child.wait(30_000, 'npm start after SIGTERM');

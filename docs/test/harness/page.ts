@@ -8,6 +8,7 @@
  *   node_modules -> <repo>/node_modules   so examples import @strata/* as an installed package
  *   examples/                              the transpiled TypeScript examples
  *   work/                                  the working directory of every example (sh and ts)
+ *   tmp/                                   TMPDIR of the examples (what they leave behind goes too)
  *   broker/                                the page broker's data
  */
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
@@ -30,7 +31,7 @@ export class Page {
     const root = await mkdtemp(join(tmpdir(), 'strata-docs-'));
     try {
       await symlink(join(repoRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
-      await Promise.all(['examples', 'work', 'broker'].map((d) => mkdir(join(root, d))));
+      await Promise.all(['examples', 'work', 'tmp', 'broker'].map((d) => mkdir(join(root, d))));
       const broker = await startBroker({ dataDir: join(root, 'broker'), port: 0 });
       return new Page(repoRoot, file, root, broker);
     } catch (error) {
@@ -56,7 +57,7 @@ export class Page {
   /**
    * The environment of examples: the test's own, without STRATA_*, npm_* and NX_* variables (an
    * example sees what a user's shell would), with the repository's node_modules/.bin first on PATH,
-   * STRATA_BROKERS set to the page broker, and npm/npx offline and forbidden to install anything
+   * STRATA_BROKERS set to the page broker, TMPDIR inside the page's folder, and npm/npx offline and forbidden to install anything
    * (`npx strata` must resolve to this checkout, never to a registry package).
    */
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -66,6 +67,7 @@ export class Page {
       ...env,
       PATH: `${join(this.repoRoot, 'node_modules', '.bin')}:${process.env['PATH'] ?? ''}`,
       STRATA_BROKERS: this.broker.url,
+      TMPDIR: join(this.root, 'tmp'),
       npm_config_yes: 'false',
       npm_config_offline: 'true',
       npm_config_update_notifier: 'false',

@@ -16,7 +16,8 @@
  *   the end of the block with SIGTERM to that group, as Ctrl-C would:
  *     `strata-broker ...`: run with `--port 0 --data.dir <temp> --log.level info` appended (so it
  *       never takes the real port 9092 or writes outside the temp folder); the next command waits
- *       until it logs "broker started". Other commands keep talking to the page broker.
+ *       until it logs "broker started" and answers GET /healthz. Other commands keep talking to
+ *       the page broker.
  *     `npm start`: the same, with STRATA_PORT=0 and STRATA_DATA_DIR=<temp> in its environment.
  *     `strata consume ... --follow` without --max-messages: before it is stopped, it must have
  *       printed at least one record (start it --from-beginning, or produce after it in the block).
@@ -150,15 +151,29 @@ async function startBackground(page: Page, block: CodeBlock, command: ShellComma
   if (command.kind === 'npm-start') extraEnv = { STRATA_PORT: '0', STRATA_DATA_DIR: dataDir, STRATA_LOG_LEVEL: 'info', NX_DAEMON: 'false' };
   const child = new Child('bash', ['-c', line], { cwd: page.workDir, env: page.env(extraEnv) });
   if (command.kind !== 'follow') {
-    const deadline = command.kind === 'npm-start' ? NPM_START_READY_DEADLINE_MS : READY_DEADLINE_MS;
     try {
-      await child.waitFor((c) => c.stdout.includes('"msg":"broker started"'), deadline, at);
+      await waitForBroker(child, command.kind === 'npm-start' ? NPM_START_READY_DEADLINE_MS : READY_DEADLINE_MS, at);
     } catch (error) {
       child.signalGroup('SIGKILL');
       throw error;
     }
   }
   return { command, child };
+}
+
+/**
+ * Waits until a broker process logs "broker started", then until it answers GET /healthz at the
+ * URL that line gives. An answer means its event loop has run past start-up, so it is ready for
+ * clients and for signals.
+ */
+export async function waitForBroker(child: Child, deadlineMs: number, what: string): Promise<void> {
+  const started = /\{[^\n]*"msg":"broker started"[^\n]*\}/;
+  await child.waitFor((c) => started.test(c.stdout), deadlineMs, what);
+  const line = JSON.parse(started.exec(child.stdout)![0]) as { url?: unknown };
+  if (typeof line.url !== 'string') throw new Error(`${what}: "broker started" has no url\n${child.output()}`);
+  const health = `${line.url.replace(/^ws/, 'http')}/healthz`;
+  const response = await fetch(health, { signal: AbortSignal.timeout(READY_DEADLINE_MS) });
+  if (!response.ok) throw new Error(`${what}: GET ${health} answered ${response.status}\n${child.output()}`);
 }
 
 async function stop(block: CodeBlock, { command, child }: Background): Promise<void> {
