@@ -101,6 +101,7 @@ export class Broker implements RunningBroker {
       cleanerBackoffMs: config.cleanerBackoffMs,
       cleanerDedupeBufferSize: config.cleanerDedupeBufferSize,
       maxOpenFiles: config.maxOpenFiles,
+      tailCacheBytes: config.tailCacheBytes,
     });
     this.producerIds = new ProducerIdManager(this.dataDir);
     this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);

@@ -281,6 +281,49 @@ describe('Log storage', () => {
   });
 });
 
+describe('tail cache', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => cleanup());
+
+  it('answers reads at the end of the log from memory with exactly the bytes on disk', async () => {
+    const { log } = await open(dir, { cfg: { ...config, segmentBytes: 1 << 20 } });
+    log.tail.maxBytes = 4096;
+    await appendN(log, 0, 60, 3);
+    const spy = jest.spyOn(fs, 'read');
+    const fromCache = await log.read(55, 1 << 20, true);
+    expect(spy).not.toHaveBeenCalled();
+    log.tail.maxBytes = 0;
+    log.tail.clear();
+    const fromFile = await log.read(55, 1 << 20, true);
+    expect(spy).toHaveBeenCalled();
+    spy.mockRestore();
+    expect(Buffer.from(fromCache.records)).toEqual(Buffer.from(fromFile.records));
+    expect(recordsOf(fromCache.records).map((r) => r.offset)).toEqual([54, 55, 56, 57, 58, 59]);
+    await log.close();
+  });
+
+  it('never serves what a failed write took back, nor what is not written yet', async () => {
+    const { log } = await open(dir, { cfg: { ...config, segmentBytes: 1 << 20 } });
+    log.tail.maxBytes = 1 << 20;
+    await appendN(log, 0, 10);
+    const spy = jest.spyOn(fs, 'writev').mockImplementationOnce(((_fd: number, _b: unknown, _p: unknown, cb: (e: Error | null) => void) => {
+      cb(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    }) as unknown as typeof fs.writev);
+    const failed = log.append(views(batch([{ key: 'lost', value: 'never written' }])), 0);
+    // Not written yet: nothing at the end of the log is visible.
+    expect((await log.read(10, 1 << 20, true)).records.length).toBe(0);
+    await expect(log.waitWritten(failed.endOffset, failed.generation)).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
+    spy.mockRestore();
+    await log.whenIdle();
+    await appendN(log, 10, 2);
+    const recs = recordsOf((await log.read(10, 1 << 20, true)).records);
+    expect(recs.map((r) => dec.decode(r.key!))).toEqual(['k10', 'k11']);
+    await log.close();
+  });
+});
+
 describe('native CRC-32C', () => {
   it('is installed on this platform and agrees with the portable implementation', () => {
     expect(installNativeCrc32c()).toBe(true);

@@ -107,6 +107,13 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
   intSetting('log.cleaner.delete.retention.ms', DAY, 0, Number.MAX_SAFE_INTEGER, 'Default delete.retention.ms of topics.'),
   numberSetting('log.cleaner.min.cleanable.ratio', 0.5, 0, 1, 'Default min.cleanable.dirty.ratio of topics.'),
   intSetting('log.cleaner.min.compaction.lag.ms', 0, 0, Number.MAX_SAFE_INTEGER, 'Default min.compaction.lag.ms of topics.'),
+  intSetting(
+    'log.tail.cache.bytes',
+    64 * 1024 * 1024,
+    0,
+    INT32_MAX,
+    'Memory for copies of the most recent batches of every partition, shared evenly (at most 8 MiB each), so consumers reading at the end of the log are answered from memory. 0 turns it off.',
+  ),
   intSetting('log.open.files.max', 1000, 16, 1_000_000, 'Most segment files kept open at once; idle ones are closed and reopened on use, so thousands of partitions need few descriptors.'),
   enumSetting(
     'log.cleanup.policy',
@@ -144,6 +151,7 @@ export interface BrokerConfig {
   cleanerBackoffMs: number;
   cleanerDedupeBufferSize: number;
   maxOpenFiles: number;
+  tailCacheBytes: number;
   indexIntervalBytes: number;
   messageMaxBytes: number;
   maxFrameBytes: number;
@@ -261,6 +269,7 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
     cleanerBackoffMs: n('log.cleaner.backoff.ms'),
     cleanerDedupeBufferSize: n('log.cleaner.dedupe.buffer.size'),
     maxOpenFiles: n('log.open.files.max'),
+    tailCacheBytes: n('log.tail.cache.bytes'),
     indexIntervalBytes: n('log.index.interval.bytes'),
     messageMaxBytes: n('message.max.bytes'),
     maxFrameBytes: n('max.frame.bytes'),

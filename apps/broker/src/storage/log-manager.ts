@@ -34,7 +34,12 @@ export interface LogManagerOptions {
   cleanerBackoffMs: number;
   cleanerDedupeBufferSize: number;
   maxOpenFiles: number;
+  /** Memory for the tail caches of all logs together. */
+  tailCacheBytes: number;
 }
+
+/** No single log's tail cache grows past this, however few logs there are. */
+const MAX_TAIL_CACHE_PER_LOG = 8 * 1024 * 1024;
 
 export function logDirName(topic: string, partition: number): string {
   return `${topic}-${partition}`;
@@ -105,7 +110,17 @@ export class LogManager {
       this.options.logger.info({ log: name, ...stats, logEndOffset: log.logEndOffset, ms: Date.now() - started }, 'recovered log');
     }
     this.logs.set(name, log);
+    this.resizeTailCaches();
     return log;
+  }
+
+  /** Splits the broker-wide tail-cache budget evenly across the logs. */
+  private resizeTailCaches(): void {
+    const perLog = Math.min(MAX_TAIL_CACHE_PER_LOG, Math.floor(this.options.tailCacheBytes / Math.max(1, this.logs.size)));
+    for (const log of this.logs.values()) {
+      log.tail.maxBytes = perLog;
+      if (log.tail.bytes > perLog) log.tail.clear();
+    }
   }
 
   getLog(topic: string, partition: number): Log | undefined {
@@ -181,6 +196,7 @@ export class LogManager {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
     }
+    this.resizeTailCaches();
     await this.writeCheckpoints();
   }
 

@@ -24,6 +24,7 @@ import type { TopicConfig } from '../config/topic-config';
 import type { Clock } from '../util/clock';
 import type { FilePool } from './file-pool';
 import { ProducerStateManager, isIdempotent } from './producer-state';
+import { TailCache } from './tail-cache';
 import { LogSegment, type SegmentReadResult } from './segment';
 
 /** The settings a log works with: its topic's effective configuration. */
@@ -79,6 +80,8 @@ export class Log {
   highWatermark: number;
   syncedEndOffset: number;
   readonly producerState: ProducerStateManager;
+  /** Recent batches in memory for reads at the end of the log (sized by the LogManager). */
+  readonly tail = new TailCache(0);
   /** Clock time the active segment got its first batch (segment.ms counts from here). */
   private activeSince: number;
   private readonly pending: PendingWrite[] = [];
@@ -159,6 +162,7 @@ export class Log {
       const position = segment.track(offset, size, batch.header.maxTimestamp);
       this.logEndOffset = offset + batch.header.lastOffsetDelta + 1;
       if (isIdempotent(batch.header)) this.producerState.record(batch.header, offset, this.generation, now);
+      this.tail.add(offset, this.logEndOffset, batch.bytes);
       this.enqueue(segment, batch.bytes, position, this.logEndOffset);
     }
     this.drain();
@@ -250,6 +254,7 @@ export class Log {
     failed.segment.writable = true;
     this.logEndOffset = writtenEnd;
     this.producerState.truncateFrom(writtenEnd);
+    this.tail.truncateFrom(writtenEnd);
     const segment = failed.segment;
     segment.size = segment.writtenSize;
     try {
@@ -365,6 +370,8 @@ export class Log {
     }
     const active = this.active;
     if (offset === hw) return { records: EMPTY, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
+    const cached = this.tail.read(offset, maxBytes, minOneBatch, hw);
+    if (cached !== null) return { records: cached, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
     const segments = this.segments;
     for (let i = this.segmentIndexFor(offset); i < segments.length; i++) {
       const segment = segments[i]!;
@@ -469,6 +476,7 @@ export class Log {
     }
     const segment = this.active;
     segment.writable = true;
+    this.tail.clear();
     // Position of the first batch containing an offset >= `offset`.
     const { endPosition, bytes } = await segment.read(offset, 1, segment.writtenSize, false);
     const position = endPosition - bytes.length;
