@@ -13,6 +13,8 @@
  * is allocated per record but its result. Single-threaded.
  */
 import { BATCH_HEADER_SIZE, RecordBatchBuilder, restampProducerState, type CompressionCodecId, type RecordInput, type StrataError } from '@strata/protocol';
+import type { CompressionCodec } from '../codecs/compression-codec';
+import type { Logger } from '../logger';
 import type { SendCall } from './send-call';
 
 export class PartitionBatch {
@@ -79,6 +81,20 @@ export class PartitionBatch {
       this.calls.push(call);
       this.firsts.push(position);
       this.counts.push(1);
+    }
+  }
+
+  /** Compresses the records section in the background; on failure the batch goes uncompressed. */
+  async compress(codec: CompressionCodec, logger: Logger): Promise<void> {
+    const builder = this.builder;
+    if (!builder || this.compressing) return;
+    this.compressing = true;
+    try {
+      this.compressed = await codec.compress(builder.recordsSection());
+    } catch (error) {
+      logger.warn(`${codec.name} compression failed, sending the batch uncompressed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.compressing = false;
     }
   }
 

@@ -27,7 +27,7 @@
  * Retries use the retry backoff with jitter and stop at the batch's delivery deadline.
  * Single-threaded: runs between send() calls on the event loop.
  */
-import { ERRORS, errorFromCode, type ProducePartitionInit, type ProduceResponse, type StrataError } from '@strata/protocol';
+import { ERRORS, errorFromCode, type ProduceResponse, type StrataError } from '@strata/protocol';
 import type { Clock, TimerHandle } from '../clock';
 import type { CompressionCodec } from '../codecs/compression-codec';
 import { isStaleMetadataError, type Cluster } from '../cluster/cluster';
@@ -40,6 +40,7 @@ import type { PartitionQueue, RecordAccumulator } from './record-accumulator';
 import type { ProducerIdentity } from './producer-identity';
 import type { ProducerRequestEvents } from './producer-events';
 import { asStrataError, judge } from './sender-errors';
+import { addTo, produceBody } from './produce-request';
 import { firstIdle, nextSequence, renumber, unresolvedOutcomes } from './sequence-state';
 
 export type { ProducerRequestEvents } from './producer-events';
@@ -93,24 +94,12 @@ export class ProduceSender {
     queueMicrotask(() => this.run());
   }
 
-  /** Compresses a batch that just closed (when the producer compresses). */
+  /** Compresses a batch that just closed (when the producer compresses); wakes the sender when done. */
   compress(batch: PartitionBatch): void {
     const codec = this.config.codec;
-    if (!codec) return;
-    batch.compressing = true;
-    codec.compress(batch.recordsSection()).then(
-      (compressed) => {
-        batch.compressed = compressed;
-        batch.compressing = false;
-        this.wake();
-      },
-      (error: unknown) => {
-        batch.compressing = false; // sent uncompressed
-        this.config.logger.warn(`${codec.name} compression failed, sending the batch uncompressed: ${asStrataError(error).message}`);
-        this.wake();
-      },
-    );
+    if (codec) void batch.compress(codec, this.config.logger).then(() => this.wake());
   }
+
 
   start(): void {
     this.stopped = false;
@@ -456,26 +445,4 @@ export class ProduceSender {
       this.wake();
     }, Math.max(0, at - clock.now()));
   }
-}
-
-/** The Produce request carrying `batches` (one per partition), grouped by topic. */
-function produceBody(batches: readonly PartitionBatch[], acks: -1 | 0 | 1): { acks: number; timeoutMs: number; topics: Array<{ name: string; partitions: ProducePartitionInit[] }> } {
-  const topics = new Map<string, ProducePartitionInit[]>();
-  let timeoutMs = 0;
-  for (const b of batches) {
-    const list = topics.get(b.topic);
-    const p = { partition: b.partition, records: b.bytes! };
-    if (list) list.push(p);
-    else topics.set(b.topic, [p]);
-    if (b.timeoutMs > timeoutMs) timeoutMs = b.timeoutMs;
-  }
-  return { acks, timeoutMs, topics: [...topics].map(([name, partitions]) => ({ name, partitions })) };
-}
-
-function addTo(map: Map<number, PartitionQueue[]> | null, leader: number, q: PartitionQueue): Map<number, PartitionQueue[]> {
-  const m = map ?? new Map<number, PartitionQueue[]>();
-  const list = m.get(leader);
-  if (list) list.push(q);
-  else m.set(leader, [q]);
-  return m;
 }
