@@ -24,7 +24,7 @@ import type { RecordDecoder } from './record-decoder';
 export const CHUNK_MESSAGES = 1024;
 
 /** Longest stretch of decoding without letting timers run. */
-const YIELD_EVERY_MS = 20;
+const YIELD_EVERY_MS = 50;
 
 export interface DecodedData {
   data: FetchedData;
@@ -125,10 +125,10 @@ export function isDeliverable(data: FetchedData): boolean {
   return data.epoch === data.state.epoch && !data.state.revoking;
 }
 
-const macrotask: (callback: () => void) => void =
-  typeof setImmediate === 'function' ? (callback) => setImmediate(callback) : (callback) => setTimeout(callback, 0);
-
-/** Resolves after pending timers and I/O callbacks had a chance to run. */
+/**
+ * Resolves after due timers and I/O callbacks had a chance to run (a platform timer, not the
+ * injected Clock: this is about the event loop, not about time).
+ */
 function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => macrotask(resolve));
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }

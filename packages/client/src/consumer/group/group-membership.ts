@@ -6,7 +6,8 @@
  *
  * Heartbeats run on a timer, independent of record processing; their `poll_idle_ms` says how long
  * the application has been away (ConsumptionTracker), so a stuck handler, not a slow one, gets the
- * member removed. What the coordinator answers is handed on: `onAssignment` with every full
+ * member removed (and it rejoins only once the application polls again). What the coordinator
+ * answers is handed on: `onAssignment` with every full
  * assignment, `onLost` when the member was fenced or removed (UNKNOWN_MEMBER_ID,
  * FENCED_MEMBER_EPOCH, or no answer within the session timeout) before it rejoins at once under the
  * same id, `onFatal` when it must not go on (FENCED_INSTANCE_ID, a refused configuration).
@@ -167,6 +168,12 @@ export class GroupMembership {
   private async exchange(): Promise<void> {
     const c = this.c;
     const joining = this.memberEpoch === 0;
+    if (joining && c.pollIdleMs() > c.rebalanceTimeoutMs) {
+      // Removed because the application stopped polling, and it still has not come back: joining
+      // now would only take partitions it cannot process. Join once it polls again.
+      this.schedule(Math.min(this.intervalMs, 1_000));
+      return;
+    }
     const ownedVersion = this.ownedVersion;
     const subscriptionVersion = this.subscriptionVersion;
     const sendOwned = joining || this.full || ownedVersion !== this.ackedOwnedVersion;

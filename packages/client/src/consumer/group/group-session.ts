@@ -59,6 +59,7 @@ export class GroupSession {
   private timer: TimerHandle = undefined;
   private sinceCommit = 0;
   private committing: Promise<void> | null = null;
+  private commitAgain = false;
 
   constructor(private readonly c: GroupSessionConfig) {
     const o = c.options;
@@ -208,13 +209,21 @@ export class GroupSession {
     }, this.c.options.autoCommitInterval);
   }
 
+  /** One automatic commit at a time; asked again meanwhile, it commits once more right after. */
   private autoCommit(): Promise<void> {
-    if (this.committing) return this.committing;
+    if (this.committing) {
+      this.commitAgain = true;
+      return this.committing;
+    }
     this.sinceCommit = 0;
     const run = this.commitProcessed(this.reconciler.consumed())
       .catch((error: unknown) => this.c.logger.warn(`group "${this.c.options.groupId}": automatic commit failed (the next one retries): ${toError(error).message}`))
       .finally(() => {
         this.committing = null;
+        if (this.commitAgain && this.active) {
+          this.commitAgain = false;
+          void this.autoCommit();
+        }
       });
     this.committing = run;
     return run;
