@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { buf as portableCrc32c } from 'crc-32/crc32c';
 import { BATCH_HEADER_SIZE, crc32c, decodeRecords, iterateBatches, type RecordInput } from '@strata/protocol';
+import { writeFileAtomic } from '../src/util/fs-io';
 import { installNativeCrc32c } from '../src/util/native-crc';
 import { loadLog, type RecoveryPoint } from '../src/storage/log-loader';
 import type { Log, LogConfig } from '../src/storage/log';
@@ -329,5 +330,19 @@ describe('native CRC-32C', () => {
     expect(installNativeCrc32c()).toBe(true);
     const big = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 0xff);
     expect(crc32c(big)).toBe(portableCrc32c(big) >>> 0);
+  });
+});
+
+describe('atomic file replacement', () => {
+  it('survives concurrent writers of one file (the last rename wins, no temp file is left)', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const path = join(dir, 'state.json');
+      await Promise.all(Array.from({ length: 20 }, (_, i) => writeFileAtomic(path, JSON.stringify({ i }))));
+      expect(JSON.parse(fs.readFileSync(path, 'utf8'))).toHaveProperty('i');
+      expect(fs.readdirSync(dir)).toEqual(['state.json']);
+    } finally {
+      cleanup();
+    }
   });
 });

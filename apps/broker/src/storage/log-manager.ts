@@ -85,7 +85,7 @@ export class LogManager {
       }
     }
     for (const name of await listDir(dataDir)) {
-      if (name.endsWith('.deleted')) await removeIfExists(join(dataDir, name));
+      if (name.endsWith('.deleted') || name.endsWith('.tmp')) await removeIfExists(join(dataDir, name));
     }
     await this.cleaner.load();
   }

@@ -76,8 +76,12 @@ export async function fsyncDir(dir: string): Promise<void> {
  * Replaces `path` atomically: write a temp file, fsync it, rename over the target, fsync the
  * directory. After a crash the file holds either the old or the new content, never a mix.
  */
+let tmpCounter = 0;
+
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp`;
+  // A name of its own per write: concurrent writers of one file never rename each other's temp
+  // file (the last rename wins; start-up removes temp files a crash left behind).
+  const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
   const fd = await openFile(tmp, 'w');
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
