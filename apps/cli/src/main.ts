@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerConsumeCommand } from './commands/consume';
+import { registerGroupsCommand } from './commands/groups';
 import { registerProduceCommand } from './commands/produce';
 import { registerTopicsCommand } from './commands/topics';
 import { ExitCode } from './core/exit-codes';
@@ -45,6 +46,7 @@ Environment:
   registerTopicsCommand(program, runtime);
   registerProduceCommand(program, runtime);
   registerConsumeCommand(program, runtime);
+  registerGroupsCommand(program, runtime);
   return program;
 }
 

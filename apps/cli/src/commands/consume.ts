@@ -1,5 +1,6 @@
 /**
- * `strata consume <topic>`: prints records of a topic's partitions in assign mode (no group).
+ * `strata consume <topic>`: prints records of a topic's partitions in assign mode (no group), or
+ * with --group as a member of a consumer group (group-consume.ts).
  *
  * Without --follow it reads up to the high watermarks observed at start and exits; with --follow it
  * keeps waiting for new records until interrupted. SIGINT/SIGTERM and a closed stdout end it
@@ -10,9 +11,12 @@ import type { Consumer, MessageBatch } from '@strata/client';
 import { collect, collectList, integer, separator, topicName } from '../core/parsers';
 import type { CliRuntime, CommandContext } from '../core/runtime';
 import { formatText, toJsonRecord, type TextLayout } from '../consume/record-format';
+import { consumeAsGroup } from '../consume/group-consume';
 import { planRanges, type OffsetSpec, type PartitionRange } from '../consume/start-positions';
+import { ABORTED, TICK, settle } from '../core/settle';
 
 interface ConsumeOptions {
+  group?: string;
   fromBeginning?: boolean;
   fromEnd?: boolean;
   offset?: OffsetSpec[];
@@ -37,6 +41,12 @@ export function registerConsumeCommand(program: Command, runtime: CliRuntime): v
     .addOption(new Option('-n, --max-messages <n>', 'exit after printing this many records').argParser(integer(1)))
     .addOption(new Option('-k, --key-separator <sep>', 'print "key<sep>value" (just the value for a null key), as produce --key-separator reads it').argParser(separator).conflicts(['valueOnly']))
     .option('--value-only', 'print only the value of each record')
+    .addOption(
+      new Option('-g, --group <id>', "consume as a member of this consumer group: start at the group's committed offsets, share partitions with its other members, commit what is printed").conflicts([
+        'offset',
+        'partition',
+      ]),
+    )
     .addHelpText(
       'after',
       `
@@ -46,7 +56,8 @@ value), or with --json one object per line: topic, partition, offset, timestamp,
 Examples:
   strata consume orders --from-beginning
   strata consume orders --partition 0 --offset 42 --max-messages 10
-  strata consume orders --follow --json`,
+  strata consume orders --follow --json
+  strata consume orders --group billing --from-beginning`,
     )
     .action(runtime.action((ctx, topic: string, options: ConsumeOptions) => consume(ctx, topic, options), { interruptible: true }));
 }
@@ -61,6 +72,16 @@ function parseOffsetSpec(value: string): OffsetSpec {
 }
 
 async function consume(ctx: CommandContext, topic: string, options: ConsumeOptions): Promise<void> {
+  if (options.group !== undefined) {
+    await consumeAsGroup(ctx, topic, {
+      groupId: options.group,
+      fromBeginning: options.fromBeginning === true,
+      follow: options.follow === true,
+      maxMessages: options.maxMessages ?? Number.POSITIVE_INFINITY,
+      layout: layoutOf(options),
+    });
+    return;
+  }
   const admin = await ctx.admin();
   const observed = await admin.fetchTopicOffsets(topic);
   const ranges = planRanges(
@@ -135,30 +156,6 @@ async function printRecords(ctx: CommandContext, consumer: Consumer, topic: stri
     pending?.catch(() => undefined);
     // Ends the iteration (and wakes a next() parked at the end of the log).
     await batches.return?.();
-  }
-}
-
-const ABORTED: unique symbol = Symbol('aborted');
-const TICK: unique symbol = Symbol('tick');
-
-/**
- * `promise`'s value; or ABORTED as soon as `signal` aborts; or TICK after `tickMs` (when not null)
- * if the promise is still pending. The caller keeps the promise and may wait on it again.
- */
-async function settle<T>(promise: Promise<T>, signal: AbortSignal, tickMs: number | null): Promise<T | typeof ABORTED | typeof TICK> {
-  if (signal.aborted) return ABORTED;
-  let onAbort: (() => void) | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const aborted = new Promise<typeof ABORTED>((resolve) => {
-    onAbort = () => resolve(ABORTED);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  const tick = tickMs === null ? null : new Promise<typeof TICK>((resolve) => (timer = setTimeout(() => resolve(TICK), tickMs)));
-  try {
-    return await Promise.race(tick ? [promise, aborted, tick] : [promise, aborted]);
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-    clearTimeout(timer);
   }
 }
 

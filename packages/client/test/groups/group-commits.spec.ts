@@ -88,6 +88,22 @@ describe('group consumer offsets', () => {
     expect(b.commits).toEqual([{ topic, partition: 0, offset: 10 }]);
   });
 
+  it('an explicit commit of the record in hand is not undone by the final automatic commit', async () => {
+    const topic = await topicWith(1, 5);
+    const consumer = await env.consumer({ groupId: 'explicit-then-auto', maxWaitMs: 50 });
+    consumer.subscribe({ topics: [topic], fromBeginning: true });
+    for await (const message of consumer) {
+      if (message.offset === 2) {
+        await consumer.commitOffsets([{ topic, partition: 0, offset: 3 }]); // finished it: say so before leaving the loop
+        break;
+      }
+    }
+    const admin = env.strata.admin();
+    await admin.connect();
+    expect(await admin.fetchOffsets({ groupId: 'explicit-then-auto' })).toEqual([{ topic, partitions: [{ partition: 0, offset: 3, metadata: '' }] }]);
+    await admin.disconnect();
+  });
+
   it('at-most-once commits fetched records before handing them out: a crash loses the rest, never repeats', async () => {
     const topic = await topicWith(1, 10);
     const network = killableTransport();

@@ -158,6 +158,12 @@ export class GroupSession {
       checkOffset(o.offset);
     }
     await this.committer.commit(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+    // What the application committed counts as processed: a later automatic commit (of the record
+    // still in hand when the loop ended, say) must not take a partition's offset back.
+    for (const o of offsets) {
+      const s = this.c.subscriptions.get(o.topic, o.partition);
+      if (s && (s.committable === null || o.offset > s.committable)) s.committable = o.offset;
+    }
   }
 
   /**
