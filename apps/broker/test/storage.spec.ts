@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { buf as portableCrc32c } from 'crc-32/crc32c';
 import { BATCH_HEADER_SIZE, crc32c, decodeRecords, iterateBatches, type RecordInput } from '@strata/protocol';
+import { TailCache } from '../src/storage/tail-cache';
 import { writeFileAtomic } from '../src/util/fs-io';
 import { installNativeCrc32c } from '../src/util/native-crc';
 import { loadLog, type RecoveryPoint } from '../src/storage/log-loader';
@@ -283,6 +284,36 @@ describe('Log storage', () => {
 });
 
 describe('tail cache', () => {
+  it('keeps the newest batches in its ring, wrapping around, and returns exactly their bytes', () => {
+    const cache = new TailCache(1000);
+    const batches: Array<{ base: number; end: number; bytes: Uint8Array }> = [];
+    let offset = 0;
+    let seed = 3;
+    for (let i = 0; i < 300; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const len = 20 + (seed % 180);
+      const bytes = Uint8Array.from({ length: len }, (_, k) => (i + k) & 0xff);
+      const count = 1 + (seed % 5);
+      batches.push({ base: offset, end: offset + count, bytes });
+      cache.add(offset, offset + count, bytes);
+      offset += count;
+      expect(cache.bytes).toBeLessThanOrEqual(1000);
+      // Every batch still covered reads back byte for byte; older ones are not covered.
+      const oldestCovered = batches.findIndex((b) => cache.read(b.base, 1 << 20, true, offset) !== null);
+      for (let j = oldestCovered; j < batches.length; j++) {
+        const got = cache.read(batches[j]!.base, batches[j]!.bytes.length, true, offset)!;
+        expect(Buffer.from(got)).toEqual(Buffer.from(batches[j]!.bytes));
+      }
+      if (oldestCovered > 0) expect(cache.read(batches[oldestCovered - 1]!.base, 1 << 20, true, offset)).toBeNull();
+    }
+    // Reads stop at the high watermark and at maxBytes.
+    const last = batches[batches.length - 1]!;
+    expect(cache.read(last.base, 1 << 20, true, last.base)!.length).toBe(0);
+    expect(cache.read(batches[batches.length - 2]!.base, 1, false, offset)!.length).toBe(0);
+    cache.truncateFrom(last.base);
+    expect(cache.read(last.base, 1 << 20, true, offset)).toBeNull(); // not covered: read the file
+  });
+
   let dir: string;
   let cleanup: () => void;
   beforeEach(() => ({ dir, cleanup } = tempDir()));

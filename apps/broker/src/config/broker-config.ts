@@ -109,10 +109,10 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
   intSetting('log.cleaner.min.compaction.lag.ms', 0, 0, Number.MAX_SAFE_INTEGER, 'Default min.compaction.lag.ms of topics.'),
   intSetting(
     'log.tail.cache.bytes',
-    64 * 1024 * 1024,
+    32 * 1024 * 1024,
     0,
     INT32_MAX,
-    'Memory for copies of the most recent batches of every partition, shared evenly (at most 8 MiB each), so consumers reading at the end of the log are answered from memory. 0 turns it off.',
+    'Memory for copies of the most recent batches of every partition (one ring buffer each, the budget shared evenly, at most 8 MiB each), so consumers reading at the end of the log are answered from memory. 0 turns it off.',
   ),
   intSetting('log.open.files.max', 1000, 16, 1_000_000, 'Most segment files kept open at once; idle ones are closed and reopened on use, so thousands of partitions need few descriptors.'),
   enumSetting(

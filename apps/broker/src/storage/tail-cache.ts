@@ -2,11 +2,16 @@
  * TailCache: copies of a log's most recently appended batches, so that consumers reading at the
  * end of the log (the common case) are answered from memory, without a read on the thread pool.
  *
+ * Layout: one ring buffer of `maxBytes`, allocated on first use, and an ordered list of entries
+ * (offset range, position in the ring). Appending copies the batch into the ring after the
+ * previous one — no allocation per batch, so the cache adds no garbage-collection work — and
+ * drops the oldest entries it overwrites; a batch that does not fit before the end of the ring
+ * starts again at its beginning. Reads copy the entries they return out of the ring, because
+ * later appends may overwrite it while a response is being built.
+ *
  * Entries are added in offset order at append time (before the write completes); a read only
- * uses entries that end at or below the high watermark, so nothing unwritten is ever served.
- * A failed write or a truncation drops the entries it took back. The cache holds at most
- * `maxBytes` (oldest entries go first); the log manager sizes it from a broker-wide budget.
- * Batches are copied in, so the cache never keeps a client's whole request frame alive.
+ * uses entries that end at or below the high watermark, so nothing unwritten is ever served. A
+ * failed write or a truncation drops what it took back.
  *
  * Not thread-safe: event loop only.
  */
@@ -14,36 +19,70 @@ interface Entry {
   baseOffset: number;
   /** Offset after the batch. */
   endOffset: number;
-  bytes: Uint8Array;
+  start: number;
+  length: number;
 }
 
 export class TailCache {
+  private ring: Uint8Array | null = null;
   private entries: Entry[] = [];
   private head = 0;
+  /** Where the next batch goes in the ring. */
+  private writePos = 0;
   private size = 0;
+  private capacity = 0;
 
-  constructor(public maxBytes: number) {}
+  constructor(maxBytes: number) {
+    this.capacity = maxBytes;
+  }
+
+  get maxBytes(): number {
+    return this.capacity;
+  }
+
+  /** Changing the size drops the content (and the ring, reallocated on next use). */
+  set maxBytes(n: number) {
+    if (n === this.capacity) return;
+    this.capacity = n;
+    this.ring = null;
+    this.clear();
+  }
 
   get bytes(): number {
     return this.size;
   }
 
   add(baseOffset: number, endOffset: number, bytes: Uint8Array): void {
-    if (this.maxBytes <= 0 || bytes.length > this.maxBytes) {
+    const length = bytes.length;
+    if (length > this.capacity) {
       this.clear();
       return;
     }
-    const copy = new Uint8Array(bytes.length);
-    copy.set(bytes);
-    this.entries.push({ baseOffset, endOffset, bytes: copy });
-    this.size += bytes.length;
-    while (this.size > this.maxBytes && this.head < this.entries.length) {
-      this.size -= this.entries[this.head]!.bytes.length;
-      this.head++;
+    this.ring ??= new Uint8Array(this.capacity);
+    let start = this.writePos;
+    if (start + length > this.capacity) {
+      // Wrap: everything between here and the end of the ring is older than what follows.
+      this.dropFrom(start, this.capacity);
+      start = 0;
     }
+    this.dropFrom(start, start + length);
+    this.ring.set(bytes, start);
+    this.entries.push({ baseOffset, endOffset, start, length });
+    this.size += length;
+    this.writePos = start + length;
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head);
       this.head = 0;
+    }
+  }
+
+  /** Drops the oldest entries while they overlap [from, to) of the ring. */
+  private dropFrom(from: number, to: number): void {
+    while (this.head < this.entries.length) {
+      const e = this.entries[this.head]!;
+      if (e.start >= to || e.start + e.length <= from) return;
+      this.size -= e.length;
+      this.head++;
     }
   }
 
@@ -54,8 +93,8 @@ export class TailCache {
    */
   read(offset: number, maxBytes: number, minOneBatch: boolean, highWatermark: number): Uint8Array | null {
     const entries = this.entries;
-    if (this.head >= entries.length || offset < entries[this.head]!.baseOffset) return null;
-    // The first entry whose batch ends after `offset` (binary search; entries are in order).
+    const ring = this.ring;
+    if (ring === null || this.head >= entries.length || offset < entries[this.head]!.baseOffset) return null;
     let lo = this.head;
     let hi = entries.length - 1;
     let first = -1;
@@ -72,17 +111,16 @@ export class TailCache {
     for (let i = first; i < entries.length; i++) {
       const e = entries[i]!;
       if (e.endOffset > highWatermark) break;
-      if (total + e.bytes.length > maxBytes && (total > 0 || !minOneBatch)) break;
-      total += e.bytes.length;
+      if (total + e.length > maxBytes && (total > 0 || !minOneBatch)) break;
+      total += e.length;
       last = i + 1;
     }
-    if (total === 0) return new Uint8Array(0); // not written yet, or does not fit in maxBytes
-    if (last === first + 1) return entries[first]!.bytes;
-    const out = new Uint8Array(total);
+    const out = new Uint8Array(total); // not written yet, or does not fit: empty
     let pos = 0;
     for (let i = first; i < last; i++) {
-      out.set(entries[i]!.bytes, pos);
-      pos += entries[i]!.bytes.length;
+      const e = entries[i]!;
+      out.set(ring.subarray(e.start, e.start + e.length), pos);
+      pos += e.length;
     }
     return out;
   }
@@ -90,7 +128,9 @@ export class TailCache {
   /** Drops entries at or after `offset`. */
   truncateFrom(offset: number): void {
     while (this.entries.length > this.head && this.entries[this.entries.length - 1]!.endOffset > offset) {
-      this.size -= this.entries.pop()!.bytes.length;
+      const e = this.entries.pop()!;
+      this.size -= e.length;
+      this.writePos = e.start;
     }
   }
 
@@ -98,5 +138,6 @@ export class TailCache {
     this.entries = [];
     this.head = 0;
     this.size = 0;
+    this.writePos = 0;
   }
 }
