@@ -416,6 +416,8 @@ export class Log {
       throw new Error(`cannot swap segments of ${this.name}: the log changed`);
     }
     this.segments.splice(at, olds.length, replacement);
+    // Cached copies of the replaced batches are the uncleaned versions: never serve them again.
+    this.tail.dropBefore(this.segments[at + 1]!.baseOffset);
   }
 
   get isClosed(): boolean {

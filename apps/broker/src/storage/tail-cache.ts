@@ -125,6 +125,14 @@ export class TailCache {
     return out;
   }
 
+  /** Drops the entries that end at or before `offset` (the cleaner rewrote that part of the log). */
+  dropBefore(offset: number): void {
+    while (this.head < this.entries.length && this.entries[this.head]!.endOffset <= offset) {
+      this.size -= this.entries[this.head]!.length;
+      this.head++;
+    }
+  }
+
   /** Drops entries at or after `offset`. */
   truncateFrom(offset: number): void {
     while (this.entries.length > this.head && this.entries[this.entries.length - 1]!.endOffset > offset) {
