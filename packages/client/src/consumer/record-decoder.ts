@@ -1,21 +1,13 @@
 /**
  * Turns fetched bytes into messages: walks the record batches (validating each CRC-32C unless
  * disabled), skips control batches and whole batches below the fetch offset, decompresses through
- * the codec registry, decodes the records and drops those below the fetch offset (a fetch returns
- * whole batches, so the first may start before the offset asked for).
+ * the codec registry, decodes the records (message-reader.ts) and drops those below the fetch offset
+ * (a fetch returns whole batches, so the first may start before the offset asked for).
  */
-import {
-  BATCH_HEADER_SIZE,
-  BatchAttribute,
-  compressionOf,
-  decodeRecords,
-  iterateBatches,
-  lastOffsetOf,
-  type BatchView,
-  type DecodedRecord,
-} from '@strata/protocol';
+import { BATCH_HEADER_SIZE, BatchAttribute, compressionOf, iterateBatches, lastOffsetOf, type BatchView } from '@strata/protocol';
 import type { CodecRegistry } from '../codecs/compression-codec';
-import { ConsumerMessage } from './consumer-message';
+import type { ConsumerMessage } from './consumer-message';
+import { readMessages } from './message-reader';
 
 /** Offset after the last complete batch in `records`, or null when there is none. */
 export function nextOffsetAfter(records: Uint8Array): { nextOffset: number; completeBytes: number } | null {
@@ -65,7 +57,7 @@ export class RecordDecoder {
       let section = step.value.bytes.subarray(BATCH_HEADER_SIZE);
       const codec = compressionOf(header.attributes);
       if (codec !== 0) section = await this.codecs.decompress(codec, section);
-      append(out, topic, partition, decodeRecords(section, header), fetchOffset);
+      readMessages(out, topic, partition, section, header, fetchOffset);
       if (out.length >= minMessages) return { messages: out, nextOffset, done: false };
     }
   }
@@ -73,13 +65,5 @@ export class RecordDecoder {
   /** Decodes everything at once. */
   async decode(topic: string, partition: number, records: Uint8Array, fetchOffset: number): Promise<ConsumerMessage[]> {
     return (await this.decodeChunk(topic, partition, this.batches(records), fetchOffset, Number.POSITIVE_INFINITY)).messages;
-  }
-}
-
-function append(out: ConsumerMessage[], topic: string, partition: number, records: readonly DecodedRecord[], fetchOffset: number): void {
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    if (r.offset < fetchOffset) continue;
-    out.push(new ConsumerMessage(topic, partition, r.offset, r.timestamp, r.key, r.value, r.headers));
   }
 }
