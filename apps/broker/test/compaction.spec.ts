@@ -5,6 +5,7 @@ import { BATCH_HEADER_SIZE, ErrorCode, decodeRecords, iterateBatches } from '@st
 import { Broker, ManualClock } from '../src';
 import { clean } from '../src/storage/cleaner-core';
 import type { Log } from '../src/storage/log';
+import { LogCleaner } from '../src/storage/log-cleaner';
 import { loadLog } from '../src/storage/log-loader';
 import { logConfig } from './helpers/log-config';
 import { tempDir } from './helpers/tmp';
@@ -188,6 +189,31 @@ describe('compaction crash safety', () => {
   }
 
   const names = (base: number) => ['.log', '.index', '.timeindex'].map((s) => join(dir, String(base).padStart(20, '0') + s));
+
+  it('recovers a cleaned segment whole when a recovery point still names its old byte position (regression: found by the fault harness)', async () => {
+    const cfg = logConfig({ segmentBytes: 2048, compact: true });
+    const clock = new ManualClock(T0);
+    const { log } = await loadLog({ dir, topic: 't', partition: 0, config: cfg, clock, logger, recoveryPoint: null, cleanShutdown: false, maxBatchBytes: 1 << 26 });
+    const write = async (k: number, v: number) => {
+      const r = log.append([...iterateBatches(batch([{ key: `k${k}`, value: `v${v}-${'z'.repeat(100)}`, timestamp: T0 }]))], 0);
+      await log.waitWritten(r.endOffset);
+    };
+    for (let v = 0; v < 3; v++) for (let k = 0; k < 10; k++) await write(k, v);
+    const stale = await log.checkpoint(); // points into the active segment, at a byte position
+    for (let v = 3; v < 6; v++) for (let k = 0; k < 10; k++) await write(k, v); // that segment closes
+    expect(log.segments.some((s) => s.baseOffset === stale.segment && s !== log.active)).toBe(true);
+    const cleaner = new LogCleaner({ dataDir: dir, clock, logger, dedupeBufferSize: 1 << 20, maxBatchBytes: 1 << 26, fileDeleteDelayMs: 0 });
+    await cleaner.cleanLog(log);
+    await cleaner.close();
+    const expected = await readLog(log);
+    expect(expected.length).toBeLessThan(60);
+    // A crash now, with the recovery point recorded before the clean.
+    const { log: recovered } = await loadLog({ dir, topic: 't', partition: 0, config: cfg, clock, logger, recoveryPoint: stale, cleanShutdown: false, maxBatchBytes: 1 << 26 });
+    expect(await readLog(recovered)).toEqual(expected);
+    expect(recovered.logEndOffset).toBe(60);
+    await recovered.close();
+    await log.deleteFiles().catch(() => undefined);
+  });
 
   it('undoes a clean that crashed before the swap began: the old segments stay', async () => {
     const { cfg, clock, before, result } = await prepared();

@@ -25,6 +25,8 @@ export abstract class IndexFile {
   protected count = 0;
   private flushedCount = 0;
   private dirtySinceSync = false;
+  /** Set when the segment leaves its log: the file may soon hold another segment's index. */
+  private abandoned = false;
   private loaded: boolean;
   private loading: Promise<void> | null = null;
   private flushChain: Promise<void> = Promise.resolve();
@@ -107,9 +109,19 @@ export abstract class IndexFile {
     return run;
   }
 
+  /**
+   * Stops all writes to the file, after any write already in flight. A segment leaving its log
+   * calls this before its files are renamed: the path may then name another segment's index
+   * (a cleaned segment has the same base offset), which must never be written from here.
+   */
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    await this.flushChain;
+  }
+
   /** Opens the file only for the write: an index holds no descriptor between flushes. */
   private async write(fsync: boolean): Promise<void> {
-    if (!this.loaded) return;
+    if (!this.loaded || this.abandoned) return;
     if (this.flushedCount === this.count && !(fsync && this.dirtySinceSync)) return;
     const fd = await openFile(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT);
     try {

@@ -40,6 +40,11 @@ export interface LogCleanerOptions {
   dedupeBufferSize: number;
   maxBatchBytes: number;
   fileDeleteDelayMs: number;
+  /**
+   * Runs each swap of cleaned segments (`swap`) for `log`, replacing the segments based at
+   * `replaced`; the log manager moves recovery points out of them first.
+   */
+  aroundSwap?: (log: Log, replaced: readonly number[], swap: () => Promise<void>) => Promise<void>;
 }
 
 export interface CleanStats extends Omit<CleanResult, 'groups'> {
@@ -136,7 +141,11 @@ export class LogCleaner {
       const segmentsBefore = log.segments.length;
       const result = await this.runInWorker(task);
       if (log.isClosed) return null;
-      for (const group of result.groups) await this.swap(log, group);
+      for (const group of result.groups) {
+        const swap = () => this.swap(log, group);
+        if (this.options.aroundSwap) await this.options.aroundSwap(log, group.replaces, swap);
+        else await swap();
+      }
       this.dirty[log.name] = result.nextDirtyOffset;
       await this.writeCheckpoint();
       const { groups: _g, ...rest } = result;

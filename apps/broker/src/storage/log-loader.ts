@@ -131,6 +131,13 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
     const segment = segments[i]!;
     let position = i === recoverFrom.index ? recoverFrom.position : 0;
     let from = i === recoverFrom.index && position > 0 ? recoverFrom.offset : segment.baseOffset;
+    if (position > 0 && !(await segment.batchBoundaryAt(position, options.maxBatchBytes))) {
+      // The checkpoint's position is not a batch boundary of this file (e.g. the cleaner replaced
+      // the segment since): scan the whole segment rather than truncate valid data there.
+      logger.warn({ segment: segment.logPath, position }, 'recovery point is not a batch boundary; scanning the whole segment');
+      position = 0;
+      from = segment.baseOffset;
+    }
     if (position > 0) {
       try {
         await segment.offsetIndex.ensureLoaded();

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../util/clock';
 import { listDir, readFileIfExists, removeIfExists, writeFileAtomic } from '../util/fs-io';
 import { FilePool } from './file-pool';
+import type { LogSegment } from './segment';
 import type { Log, LogConfig } from './log';
 import { loadLog, type RecoveryPoint } from './log-loader';
 import { LogCleaner, type CleanStats } from './log-cleaner';
@@ -56,11 +57,16 @@ export class LogManager {
   readonly cleaner: LogCleaner;
   readonly files: FilePool;
   private checkpointRunning: Promise<void> | null = null;
+  /** The segment each recorded recovery point lies in: a point into a replaced segment is void. */
+  private readonly pointSegments = new Map<string, LogSegment>();
+  /** Serializes computing and writing recovery points with the cleaner's swaps. */
+  private checkpointLock: Promise<void> = Promise.resolve();
   private flushing = false;
 
   constructor(private readonly options: LogManagerOptions) {
     this.files = new FilePool(options.maxOpenFiles);
     this.cleaner = new LogCleaner({
+      aroundSwap: (log, replaced, swap) => this.aroundSwap(log, replaced, swap),
       dataDir: options.dataDir,
       clock: options.clock,
       logger: options.logger,
@@ -133,7 +139,7 @@ export class LogManager {
 
   /** Called once every log of the metadata is loaded: later crashes are unclean again. */
   async startupComplete(): Promise<void> {
-    await this.writeCheckpoints();
+    await this.withCheckpointLock(() => this.writeCheckpoints());
     await removeIfExists(join(this.options.dataDir, CLEAN_SHUTDOWN_FILE));
     this.cleanShutdown = false;
     this.flushTimer = setInterval(() => void this.flushAll(), this.options.flushIntervalMs);
@@ -183,6 +189,7 @@ export class LogManager {
       const log = this.logs.get(name);
       this.logs.delete(name);
       delete this.checkpoints[name];
+      this.pointSegments.delete(name);
       if (log) {
         this.cleaner.forget(log);
         await log.deleteFiles();
@@ -197,7 +204,7 @@ export class LogManager {
       }
     }
     this.resizeTailCaches();
-    await this.writeCheckpoints();
+    await this.withCheckpointLock(() => this.writeCheckpoints());
   }
 
   /** fsyncs every log with unsynced data. */
@@ -215,24 +222,66 @@ export class LogManager {
     }
   }
 
+  /** Runs `fn` with no other recovery-point computation or write in between. */
+  private withCheckpointLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.checkpointLock.then(fn);
+    this.checkpointLock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async recordPoint(name: string, log: Log): Promise<void> {
+    const point = await log.checkpoint();
+    this.checkpoints[name] = point;
+    const segment = log.segments.find((s) => s.baseOffset === point.segment);
+    if (segment) this.pointSegments.set(name, segment);
+  }
+
   /** Makes every log durable up to now and records the recovery points. */
   checkpointAll(): Promise<void> {
-    this.checkpointRunning ??= (async () => {
+    this.checkpointRunning ??= this.withCheckpointLock(async () => {
       try {
-        for (const [name, log] of this.logs) this.checkpoints[name] = await log.checkpoint();
+        for (const [name, log] of this.logs) await this.recordPoint(name, log);
         await this.writeCheckpoints();
       } catch (e) {
         this.options.logger.error({ err: e }, 'recovery checkpoint failed');
-      } finally {
-        this.checkpointRunning = null;
       }
-    })();
+    }).finally(() => (this.checkpointRunning = null));
     return this.checkpointRunning;
+  }
+
+  /**
+   * The cleaner is about to replace segments of `log`. A recovery point inside one of them would
+   * point at a byte position of a file about to change: move the point to the active segment
+   * (never cleaned) and write it before the swap, and let no other checkpoint write interleave.
+   */
+  private aroundSwap(log: Log, replaced: readonly number[], swap: () => Promise<void>): Promise<void> {
+    return this.withCheckpointLock(async () => {
+      const point = this.checkpoints[log.name];
+      if (point && replaced.includes(point.segment)) {
+        await this.recordPoint(log.name, log);
+        await this.writeCheckpoints();
+      }
+      await swap();
+    });
   }
 
   private async writeCheckpoints(): Promise<void> {
     const logs: Record<string, RecoveryPoint> = {};
-    for (const name of this.logs.keys()) if (this.checkpoints[name]) logs[name] = this.checkpoints[name]!;
+    for (const [name, log] of this.logs) {
+      const point = this.checkpoints[name];
+      if (!point) continue;
+      // A point whose segment was replaced or deleted since is void: recover that log in full.
+      const segment = this.pointSegments.get(name);
+      if (segment && !log.segments.includes(segment)) {
+        delete this.checkpoints[name];
+        this.pointSegments.delete(name);
+        continue;
+      }
+      logs[name] = point;
+    }
     await writeFileAtomic(join(this.options.dataDir, CHECKPOINT_FILE), JSON.stringify({ version: 1, logs }) + '\n');
   }
 
@@ -250,12 +299,13 @@ export class LogManager {
       try {
         await log.close();
         this.checkpoints[name] = { offset: log.logEndOffset, segment: log.active.baseOffset, position: log.active.writtenSize };
+        this.pointSegments.set(name, log.active);
       } catch (e) {
         clean = false;
         this.options.logger.error({ err: e, log: name }, 'closing log failed');
       }
     }
-    await this.writeCheckpoints();
+    await this.withCheckpointLock(() => this.writeCheckpoints());
     if (clean) await writeFileAtomic(join(this.options.dataDir, CLEAN_SHUTDOWN_FILE), `${new Date().toISOString()}\n`);
   }
 }

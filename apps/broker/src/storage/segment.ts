@@ -324,6 +324,28 @@ export class LogSegment {
   }
 
   /**
+   * True when a whole valid batch starts at `position`, or nothing follows it: a recovery
+   * checkpoint's position must be a batch boundary of this very file.
+   */
+  async batchBoundaryAt(position: number, maxBatchBytes: number): Promise<boolean> {
+    return this.use(async (fd) => {
+      const size = await fstatSize(fd);
+      if (position >= size) return position === size;
+      const head = await readAt(fd, Math.min(BATCH_HEADER_SIZE, size - position), position);
+      if (head.length < BATCH_HEADER_SIZE) return false;
+      const length = head.readInt32BE(BatchField.BATCH_LENGTH) + 12;
+      if (length < BATCH_HEADER_SIZE || length > maxBatchBytes || position + length > size) return false;
+      const whole = await readAt(fd, length, position);
+      try {
+        validateBatch(whole, 0, length, maxBatchBytes);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /**
    * Validates every batch from `fromPosition` (whose first batch must start at `fromOffset` or
    * later), rebuilding index entries from there, and truncates the file at the first invalid
    * batch. Returns the offset after the last valid batch. `maxBatchBytes` bounds a believable
@@ -459,7 +481,9 @@ export class LogSegment {
     this.deleted = true;
     this.pool?.remove(this);
     const paths = [this.logPath, this.offsetIndex.path, this.timeIndex.path];
-    const renamed = Promise.all(paths.map((p) => fs.promises.rename(p, `${p}.deleted`).catch(() => undefined))).then(() => undefined);
+    const renamed = Promise.all([this.offsetIndex.abandon(), this.timeIndex.abandon()])
+      .then(() => Promise.all(paths.map((p) => fs.promises.rename(p, `${p}.deleted`).catch(() => undefined))))
+      .then(() => undefined);
     const timer = setTimeout(() => {
       void renamed.then(async () => {
         await this.close().catch(() => undefined);
