@@ -26,6 +26,8 @@ export interface FaultOptions {
   maxRunMs: number;
   dataDir?: string;
   log?: (line: string) => void;
+  /** Stop at the first round with an anomaly and keep the data folder for inspection. */
+  stopOnAnomaly?: boolean;
 }
 
 export interface FaultReport {
@@ -130,6 +132,7 @@ export async function runFaultHarness(options: FaultOptions): Promise<FaultRepor
   // Keeps the process alive while the harness awaits SDK calls against a dead broker: a stuck
   // await must show up as a hang (and a test timeout), never as a silent early exit.
   const keepAlive = setInterval(() => undefined, 1000);
+  let keepData = false;
   try {
     await broker.start();
     {
@@ -223,14 +226,20 @@ export async function runFaultHarness(options: FaultOptions): Promise<FaultRepor
         if (line.includes('truncated invalid tail')) report.recoveriesWithTruncation++;
         if (line.includes('an interrupted log clean')) report.interruptedCleansResolved++;
       }
+      const before = report.anomalies.length;
       await verify(broker.url, round);
       report.rounds = round;
+      if (options.stopOnAnomaly && report.anomalies.length > before) {
+        log(`stopping after round ${round}; data kept in ${dataDir}; broker output at the last start:\n${broker.lastOutput}`);
+        keepData = true;
+        break;
+      }
       log(`round ${round}/${options.rounds}: ran ${runMs} ms, ${report.recordsAcknowledged} acknowledged so far, ${report.anomalies.length} anomalies`);
     }
   } finally {
     clearInterval(keepAlive);
     await broker.kill();
-    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (!options.dataDir && !keepData) rmSync(dataDir, { recursive: true, force: true });
   }
   return report;
 

@@ -13,6 +13,7 @@ const { values } = parseArgs({
     'min-run-ms': { type: 'string', default: '100' },
     'max-run-ms': { type: 'string', default: '800' },
     json: { type: 'boolean', default: false },
+    'stop-on-anomaly': { type: 'boolean', default: false },
   },
 });
 
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     minRunMs: Number(values['min-run-ms']),
     maxRunMs: Number(values['max-run-ms']),
     log: (line) => process.stderr.write(line + '\n'),
+    stopOnAnomaly: values['stop-on-anomaly'],
   });
   const summary = { ...report, seed, seconds: Math.round((Date.now() - started) / 1000) };
   if (values.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
