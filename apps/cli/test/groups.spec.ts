@@ -85,7 +85,8 @@ describe('strata groups', () => {
     expect(json.groups).toContainEqual({ groupId: 'listed-group', state: 'empty', members: 0 });
     const stable = JSON.parse(await ok(['groups', 'list', '--json', '--state', 'stable'])) as { groups: unknown[] };
     expect(stable.groups).toEqual([]);
-    expect((await cli(['groups', 'list', '--state', 'sleepy'])).code).toBe(2);
+    const bad = await cli(['groups', 'list', '--state', 'sleepy']);
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/'sleepy' is invalid. expected one of empty, reconciling/) });
   });
 
   it('describes a group with a live member: members, partitions, committed offsets and lag', async () => {
