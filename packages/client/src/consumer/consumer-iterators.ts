@@ -25,7 +25,12 @@ export interface IteratorContext {
   onEnd: () => Promise<void>;
 }
 
-/** What the application holds between two next() calls. */
+/**
+ * What the application holds between two next() calls: the partition of the last message or batch
+ * handed out, kept `processing` (a revocation waits for it), and the position it becomes
+ * committable at once the application asks for more. A seek meanwhile (epoch changed) wins.
+ * One per iterator; single-threaded.
+ */
 class InHand {
   private state: PartitionState | null = null;
   private epoch = 0;
