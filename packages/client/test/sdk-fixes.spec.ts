@@ -8,6 +8,7 @@ import { ConsumerMessage, Strata, type Logger } from '../src';
 import { rejectionOf } from './helpers/connections';
 import { until } from './helpers/collect';
 import { startFrameServer } from './helpers/frame-server';
+import { ManualClock } from './helpers/manual-clock';
 import { makeConnection } from './helpers/connections';
 import { startTestBroker, testClient, uniqueTopic, type TestBroker } from './helpers/test-broker';
 
@@ -44,10 +45,20 @@ describe('timers a caller awaits keep the process alive', () => {
     expect(backoff).toHaveLength(1);
     // Before the fix this timer was unref'd: a script awaiting connect() exited 0 right here.
     expect(backoff[0]!.hasRef()).toBe(true);
-    const started = Date.now();
     await admin.disconnect();
     expect(await failure).toMatchObject({ code: 'CLIENT_CLOSED' });
-    expect(Date.now() - started).toBeLessThan(4_321); // not after the backoff: at once
+  });
+
+  it('disconnect() ends a connect() that waits in a retry backoff, without waiting for the backoff', async () => {
+    const warnings: string[] = [];
+    const logger: Logger = { debug: () => undefined, info: () => undefined, warn: (m) => void warnings.push(m), error: () => undefined };
+    const clock = new ManualClock(); // time never moves: only disconnect() can end the backoff
+    const admin = new Strata({ brokers: [`ws://127.0.0.1:${await refusedPort()}`], logger, clock, retry: { retries: 3 } }).admin();
+    const failure = rejectionOf(admin.connect());
+    await until(() => warnings.some((w) => w.includes('retrying in')), 'the first retry backoff');
+    await admin.disconnect();
+    expect(await failure).toMatchObject({ code: 'CLIENT_CLOSED', message: expect.stringMatching(/disconnected while connecting/) });
+    expect(clock.pending).toBe(0);
   });
 
   it('a pending request holds a referenced timeout timer', async () => {
