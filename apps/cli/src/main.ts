@@ -75,7 +75,8 @@ function cliVersion(): string {
   return 'unknown';
 }
 
-if (require.main === module) {
+/** Runs the `strata` command with this process's arguments and streams, then exits. */
+export function main(): void {
   const runtime = new CliRuntime({
     stdin: process.stdin,
     stdout: process.stdout,
@@ -92,3 +93,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) main();

@@ -31,7 +31,39 @@ async function main(): Promise<void> {
   const flags: ConfigInput = {};
   for (const def of BROKER_SETTINGS) if (opts[def.key] !== undefined) flags[def.key] = opts[def.key]!;
 
-  let broker: Broker;
+  // Signals are handled from the start: one that arrives while the broker is still starting
+  // stops it as soon as it has started (never a half-started broker killed by the default action).
+  let broker: Broker | null = null;
+  let stopSignal: string | null = null;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (!broker) {
+      stopSignal ??= signal;
+      return;
+    }
+    const b = broker;
+    if (stopping) {
+      b.logger.warn({ signal }, 'second signal: exiting without finishing shutdown');
+      process.exit(EXIT_FAILURE);
+    }
+    stopping = true;
+    b.logger.info({ signal }, 'signal received');
+    b.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        b.logger.error({ err }, 'shutdown failed');
+        process.exit(EXIT_FAILURE);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('uncaughtException', (err) => {
+    if (broker) broker.logger.fatal({ err }, 'uncaught exception; exiting (the log recovers on restart)');
+    else process.stderr.write(`strata-broker: uncaught exception: ${err.stack ?? String(err)}\n`);
+    process.exit(EXIT_FAILURE);
+  });
+
   try {
     const config = resolveBrokerConfig({
       file: opts['config'] ? readConfigFile(opts['config']) : undefined,
@@ -47,29 +79,7 @@ async function main(): Promise<void> {
     process.stderr.write(`strata-broker: failed to start: ${(e as Error).message}\n`);
     process.exit(EXIT_FAILURE);
   }
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      broker.logger.warn({ signal }, 'second signal: exiting without finishing shutdown');
-      process.exit(EXIT_FAILURE);
-    }
-    stopping = true;
-    broker.logger.info({ signal }, 'signal received');
-    broker.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        broker.logger.error({ err }, 'shutdown failed');
-        process.exit(EXIT_FAILURE);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('uncaughtException', (err) => {
-    broker.logger.fatal({ err }, 'uncaught exception; exiting (the log recovers on restart)');
-    process.exit(EXIT_FAILURE);
-  });
+  if (stopSignal) stop(stopSignal);
 }
 
 void main();
