@@ -102,6 +102,7 @@ export class Broker implements RunningBroker {
       cleanerDedupeBufferSize: config.cleanerDedupeBufferSize,
       maxOpenFiles: config.maxOpenFiles,
       tailCacheBytes: config.tailCacheBytes,
+      inlineWriteMaxBytes: config.inlineWriteMaxBytes,
     });
     this.producerIds = new ProducerIdManager(this.dataDir);
     this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);

@@ -23,6 +23,7 @@ import type { Clock } from '../util/clock';
 import { BATCH_HEADER_SIZE, readBatchHeader } from '@strata/protocol';
 import { listDir, readAt } from '../util/fs-io';
 import type { FilePool } from './file-pool';
+import type { InlineWrites } from './inline-writes';
 import { CorruptIndexError } from './index-file';
 import { Log, type LogConfig } from './log';
 import { CLEANED_SUFFIX } from './cleaner-core';
@@ -53,6 +54,8 @@ export interface LoadLogOptions {
   logStartOffset?: number;
   /** Bounds open segment files across logs. */
   pool?: FilePool;
+  /** When small appends are written synchronously (default: never). */
+  inline?: InlineWrites;
 }
 
 export interface LoadLogStats {
@@ -180,7 +183,7 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
   }
   const logStartOffset = Math.max(options.logStartOffset ?? 0, segments[0]!.baseOffset);
   segments.forEach((s, i) => (s.writable = i === segments.length - 1));
-  const log = new Log(dir, options.topic, options.partition, config, options.clock, segments, nextOffset, logStartOffset, options.pool ?? null);
+  const log = new Log(dir, options.topic, options.partition, config, options.clock, segments, nextOffset, logStartOffset, options.pool ?? null, options.inline);
   await log.loadProducerState();
   return { log, stats };
 }

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../util/clock';
 import { listDir, readFileIfExists, removeIfExists, writeFileAtomic } from '../util/fs-io';
 import { FilePool } from './file-pool';
+import { InlineWrites } from './inline-writes';
 import type { LogSegment } from './segment';
 import type { Log, LogConfig } from './log';
 import { loadLog, type RecoveryPoint } from './log-loader';
@@ -37,6 +38,8 @@ export interface LogManagerOptions {
   maxOpenFiles: number;
   /** Memory for the tail caches of all logs together. */
   tailCacheBytes: number;
+  /** Largest append written synchronously on the event loop (InlineWrites); 0: never. */
+  inlineWriteMaxBytes: number;
 }
 
 /** No single log's tail cache grows past this, however few logs there are. */
@@ -56,6 +59,7 @@ export class LogManager {
   private cleanerTimer: NodeJS.Timeout | null = null;
   readonly cleaner: LogCleaner;
   readonly files: FilePool;
+  readonly inlineWrites: InlineWrites;
   private checkpointRunning: Promise<void> | null = null;
   /** The segment each recorded recovery point lies in: a point into a replaced segment is void. */
   private readonly pointSegments = new Map<string, LogSegment>();
@@ -65,6 +69,7 @@ export class LogManager {
 
   constructor(private readonly options: LogManagerOptions) {
     this.files = new FilePool(options.maxOpenFiles);
+    this.inlineWrites = new InlineWrites({ maxBytes: options.inlineWriteMaxBytes });
     this.cleaner = new LogCleaner({
       aroundSwap: (log, replaced, swap) => this.aroundSwap(log, replaced, swap),
       dataDir: options.dataDir,
@@ -111,6 +116,7 @@ export class LogManager {
       cleanShutdown: this.cleanShutdown,
       maxBatchBytes: this.options.maxBatchBytes,
       pool: this.files,
+      inline: this.inlineWrites,
     });
     if (stats.recoveredSegments > 0 || stats.truncatedBytes > 0 || stats.rebuiltIndexes > 0) {
       this.options.logger.info({ log: name, ...stats, logEndOffset: log.logEndOffset, ms: Date.now() - started }, 'recovered log');

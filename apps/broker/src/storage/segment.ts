@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { BATCH_HEADER_SIZE, BatchField, batchSize, decodeRecords, readBatchHeader, validateBatch, type RecordBatchHeader } from '@strata/protocol';
-import { closeFile, fdatasync, fstatSize, ftruncate, openFile, readAt, writevAll } from '../util/fs-io';
+import { closeFile, fdatasync, fstatSize, ftruncate, openFile, readAt, writevAll, writevAllSync } from '../util/fs-io';
 import type { FilePool } from './file-pool';
 import { OffsetIndex } from './offset-index';
 import { TimeIndex } from './time-index';
@@ -182,6 +182,19 @@ export class LogSegment {
       await writevAll(fd, buffers, position);
       this.writtenSize = position + bytes;
     });
+  }
+
+  /**
+   * Writes buffers at `position` (which must equal writtenSize) synchronously, if the file is
+   * open; returns false, writing nothing, when it is not (the caller then writes asynchronously,
+   * which opens it). Throws what the write throws.
+   */
+  writeSync(buffers: Uint8Array[], position: number, bytes: number): boolean {
+    const fd = this.fd;
+    if (fd === null) return false;
+    writevAllSync(fd, buffers, position);
+    this.writtenSize = position + bytes;
+    return true;
   }
 
   /** fsyncs the log file (and flushes the indexes' pending entries, without fsyncing them). */

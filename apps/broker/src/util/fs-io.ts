@@ -42,6 +42,32 @@ export async function writevAll(fd: number, buffers: Uint8Array[], position: num
   return written;
 }
 
+/**
+ * Writes all of `buffers` at `position` synchronously, looping over short writes: only for small
+ * appends under the InlineWrites policy (storage/inline-writes.ts).
+ */
+export function writevAllSync(fd: number, buffers: Uint8Array[], position: number): number {
+  let total = 0;
+  for (const b of buffers) total += b.length;
+  let written = fs.writevSync(fd, buffers as NodeJS.ArrayBufferView[], position);
+  while (written < total) {
+    let skip = written;
+    const rest: Uint8Array[] = [];
+    for (const b of buffers) {
+      if (skip >= b.length) {
+        skip -= b.length;
+        continue;
+      }
+      rest.push(skip > 0 ? b.subarray(skip) : b);
+      skip = 0;
+    }
+    const n = fs.writevSync(fd, rest as NodeJS.ArrayBufferView[], position + written);
+    if (n === 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    written += n;
+  }
+  return written;
+}
+
 /** Reads up to `length` bytes at `position` into a new buffer; returns the bytes actually read. */
 export function readAt(fd: number, length: number, position: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
