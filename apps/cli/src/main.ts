@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerConsumeCommand } from './commands/consume';
 import { registerGroupsCommand } from './commands/groups';
+import { registerPerfCommand } from './commands/perf';
 import { registerProduceCommand } from './commands/produce';
 import { registerTopicsCommand } from './commands/topics';
 import { ExitCode } from './core/exit-codes';
@@ -47,6 +48,7 @@ Environment:
   registerProduceCommand(program, runtime);
   registerConsumeCommand(program, runtime);
   registerGroupsCommand(program, runtime);
+  registerPerfCommand(program, runtime);
   return program;
 }
 

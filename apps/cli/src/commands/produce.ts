@@ -3,10 +3,10 @@
  * an optional key separator, fixed partition and headers. SIGINT/SIGTERM end the input like EOF:
  * lines already read are sent, the summary printed, exit code 0.
  */
-import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import type { Acks, ProducerMessage } from '@strata/client';
 import { readChunks } from '../core/read-chunks';
-import { collect, integer, keyValue, separator, topicName } from '../core/parsers';
+import { collect, integer, keyValue, parseAcks, separator, topicName } from '../core/parsers';
 import type { CliRuntime, CommandContext } from '../core/runtime';
 import { BatchSender, type PartitionSummary } from '../produce/batch-sender';
 import { LineSplitter } from '../produce/line-splitter';
@@ -46,12 +46,6 @@ Examples:
   printf 'user-1:login\\nuser-2:logout\\n' | strata produce events --key-separator :`,
     )
     .action(runtime.action((ctx, topic: string, options: ProduceOptions) => produce(ctx, topic, options), { interruptible: true }));
-}
-
-function parseAcks(value: string): Acks {
-  if (value === 'all' || value === '-1') return 'all';
-  if (value === '0' || value === '1') return value === '0' ? 0 : 1;
-  throw new InvalidArgumentError('expected 0, 1 or all.');
 }
 
 async function produce(ctx: CommandContext, topic: string, options: ProduceOptions): Promise<void> {

@@ -3,6 +3,7 @@
  * commander reports as a usage error (exit code 2) naming the option.
  */
 import { InvalidArgumentError } from 'commander';
+import type { Acks } from '@strata/client';
 import { topicNameProblem } from '@strata/protocol';
 
 /** A parser of integers in [min, max]. */
@@ -74,4 +75,19 @@ export function separator(value: string): string {
   const sep = value.replace(/\\(t|n|\\)/g, (_m, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : '\\'));
   if (sep.length === 0) throw new InvalidArgumentError('the separator cannot be empty.');
   return sep;
+}
+
+/** A finite number > 0 (decimals allowed). */
+export function positiveNumber(value: string): number {
+  const trimmed = value.trim();
+  const n = Number(trimmed);
+  if (trimmed.length === 0 || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}".`);
+  return n;
+}
+
+/** Acknowledgements: 0, 1, or all (also -1). */
+export function parseAcks(value: string): Acks {
+  if (value === 'all' || value === '-1') return 'all';
+  if (value === '0' || value === '1') return value === '0' ? 0 : 1;
+  throw new InvalidArgumentError('expected 0, 1 or all.');
 }
