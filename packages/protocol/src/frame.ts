@@ -19,11 +19,11 @@
  * from the error table: MALFORMED_FRAME, FRAME_TOO_LARGE, UNKNOWN_API_KEY, UNSUPPORTED_VERSION,
  * INVALID_REQUEST (a request body that is not valid protobuf) or CORRUPT_MESSAGE (same, response).
  */
-import { Writer } from 'protobufjs/minimal';
 import { apiByKey, type ApiDefinition } from './apis';
 import { dataView, decodeUtf8, encodeUtf8 } from './bytes';
 import { ERRORS, StrataProtocolError, type ErrorDefinition } from './errors';
 import { strata, type ErrorResponse, type MessageCodec } from './generated/messages';
+import { encodeSized } from './sized-writer';
 
 export const REQUEST_HEADER_MIN_SIZE = 10;
 export const RESPONSE_HEADER_SIZE = 6;
@@ -66,15 +66,16 @@ function encodeRequestHeader(header: RequestHeader): Uint8Array {
   return out;
 }
 
-/** Encodes a request frame: header then the body message, in one buffer. */
+/**
+ * Encodes a request frame: header then the body message, in one exactly-sized buffer (record
+ * bytes are copied once: see sized-writer.ts).
+ */
 export function encodeRequestFrame<Req, ReqInit>(
   api: ApiDefinition<Req, ReqInit, unknown, unknown>,
   header: Omit<RequestHeader, 'apiKey'>,
   body: ReqInit,
 ): Uint8Array {
-  const writer = Writer.create();
-  writer.raw(encodeRequestHeader({ ...header, apiKey: api.key }));
-  return api.request.encode(body, writer).finish();
+  return encodeSized((writer) => api.request.encode(body, writer), encodeRequestHeader({ ...header, apiKey: api.key }));
 }
 
 /** Decodes a request frame's header; the body stays encoded. */
@@ -142,22 +143,18 @@ function responseHeader(correlationId: number, errorCode: number): Uint8Array {
   return out;
 }
 
-/** Encodes a successful response frame. */
+/** Encodes a successful response frame (one exactly-sized buffer, as requests). */
 export function encodeResponseFrame<Res, ResInit>(
   api: ApiDefinition<unknown, unknown, Res, ResInit>,
   correlationId: number,
   body: ResInit,
 ): Uint8Array {
-  const writer = Writer.create();
-  writer.raw(responseHeader(correlationId, 0));
-  return api.response.encode(body, writer).finish();
+  return encodeSized((writer) => api.response.encode(body, writer), responseHeader(correlationId, 0));
 }
 
 /** Encodes a response frame for a request that failed as a whole. */
 export function encodeErrorResponseFrame(correlationId: number, errorCode: number, message: string): Uint8Array {
-  const writer = Writer.create();
-  writer.raw(responseHeader(correlationId, errorCode));
-  return strata.v1.ErrorResponse.encode({ errorCode, message }, writer).finish();
+  return encodeSized((writer) => strata.v1.ErrorResponse.encode({ errorCode, message }, writer), responseHeader(correlationId, errorCode));
 }
 
 export function decodeResponseFrame(frame: Uint8Array): DecodedResponseFrame {
