@@ -57,11 +57,14 @@ describe('platform neutrality', () => {
     expect([...reached.keys()].map((f) => relative(SRC, f))).not.toContain(join('transport', 'ws-transport.ts'));
   });
 
-  it('uses Node globals only in the Node transport', () => {
+  it('uses Node globals only in the Node transport and the native CRC loader (both Node-entry only)', () => {
     const offending: string[] = [];
+    // native-crc.ts requires an optional native module; the test above keeps both out of browsers.
+    const nodeOnly = [join('transport', 'ws-transport.ts'), join('codecs', 'native-crc.ts')];
+    expect([...closure(join(SRC, 'browser.ts')).keys()].map((f) => relative(SRC, f)).filter((f) => nodeOnly.includes(f))).toEqual([]);
     for (const file of sourceFiles(SRC)) {
       const rel = relative(SRC, file);
-      if (rel === join('transport', 'ws-transport.ts')) continue;
+      if (nodeOnly.includes(rel)) continue;
       const code = readFileSync(file, 'utf8')
         .replace(/\/\*[\s\S]*?\*\//g, '')
         .replace(/\/\/.*$/gm, '')
