@@ -12,6 +12,7 @@ import type { ConsumerMessage, ConsumerOptions, MessageBatch } from '@strata/cli
 import type { CommandContext } from '../core/runtime';
 import { LatencyHistogram } from './latency-histogram';
 import { Progress, cpuSeconds, latencySummary, type PerfSummary } from './perf-report';
+import { WireCounter } from './wire-bytes';
 
 export type ConsumeMode = 'batches' | 'each-batch' | 'each-message';
 
@@ -35,6 +36,8 @@ export async function consumePerf(ctx: CommandContext, topic: string, o: Consume
   const options: ConsumerOptions = { maxBytesPerPartition: o.maxBytesPerPartition, maxBytes: 64 * 1024 * 1024, autoOffsetReset: 'earliest' };
   if (o.group !== null) options.groupId = o.group;
   const consumer = await ctx.consumer(options);
+  const wire = new WireCounter('Fetch', 'response');
+  consumer.on('connection.request', wire.listener);
   if (o.group !== null) consumer.subscribe({ topics: [topic], fromBeginning: true });
   else consumer.assign(observed.map((p) => ({ topic, partition: p.partition, offset: p.low })));
 
@@ -131,5 +134,10 @@ export async function consumePerf(ctx: CommandContext, topic: string, o: Consume
     clientCpuSeconds: cpu,
     clientCpuPercent: (100 * cpu) / seconds,
     settings: { partitions: observed.length, group: o.group, mode: o.mode, maxBytesPerPartition: o.maxBytesPerPartition, records: o.records, durationMs: o.durationMs },
+    extra: {
+      fetchMessages: wire.messages,
+      wireBytesPerRecord: records > 0 ? Math.round((wire.bytes / records) * 100) / 100 : 0,
+      wireFramingBytesPerRecord: records > 0 ? Math.round(((wire.bytes - bytes) / records) * 100) / 100 : 0,
+    },
   };
 }

@@ -64,7 +64,7 @@ export function formatSummary(s: PerfSummary): string {
     ['latency (ms)', `p50 ${num(l.p50, 3)}  p99 ${num(l.p99, 3)}  p99.9 ${num(l.p999, 3)}  max ${num(l.max, 3)}  (${l.measures}, ${num(l.count)} samples)`],
     ['client CPU', `${num(s.clientCpuSeconds, 2)} s (${num(s.clientCpuPercent)}% of one core)`],
   ];
-  for (const [k, v] of Object.entries(s.extra ?? {})) rows.push([k, num(v)]);
+  for (const [k, v] of Object.entries(s.extra ?? {})) rows.push([k, num(v, Number.isInteger(v) ? 0 : 2)]);
   const settings = Object.entries(s.settings)
     .map(([k, v]) => `${k}=${v === null ? 'default' : String(v)}`)
     .join(' ');

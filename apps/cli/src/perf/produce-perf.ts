@@ -2,7 +2,9 @@
  * `strata perf produce`: sends records as fast as the producer takes them (or at `rate`), with
  * `inFlight` send() calls of `messagesPerSend` records each outstanding, like Kafka's
  * producer-perf-test. Latency is per send() call, from the call to its acknowledgement (so it
- * includes lingering, batching and queueing behind the calls ahead of it).
+ * includes lingering, batching and queueing behind the calls ahead of it). It also reports the
+ * framing: bytes of Produce messages on the wire (WebSocket headers included) and bytes the log grew
+ * by, per record, and what they add to the record's own bytes.
  */
 import type { CommandContext } from '../core/runtime';
 import type { Acks, CompressionName, ProducerMessage, ProducerOptions } from '@strata/client';
@@ -10,6 +12,7 @@ import { LatencyHistogram } from './latency-histogram';
 import { Progress, cpuSeconds, latencySummary, type PerfSummary } from './perf-report';
 import { sampleValues } from './payload';
 import { ensureTopic, sleep } from './perf-topic';
+import { WireCounter } from './wire-bytes';
 
 export interface ProducePerfOptions {
   /** Records to send; null: until `durationMs` passes. */
@@ -47,6 +50,13 @@ export async function producePerf(ctx: CommandContext, topic: string, o: Produce
   if (o.maxInFlightRequests !== undefined) producerOptions.maxInFlightRequests = o.maxInFlightRequests;
   if (o.idempotent !== undefined) producerOptions.idempotent = o.idempotent;
   const producer = await ctx.producer(producerOptions);
+  const wire = new WireCounter('Produce', 'request');
+  producer.on('connection.request', wire.listener);
+  const logBytes = async (): Promise<number> => {
+    const [t] = (await admin.describeTopics({ topics: [topic] })).topics;
+    return (t?.partitions ?? []).reduce((n, p) => n + p.size, 0);
+  };
+  const logBytesBefore = await logBytes();
 
   const values = sampleValues(o.recordSize);
   const mask = values.length - 1;
@@ -92,6 +102,8 @@ export async function producePerf(ctx: CommandContext, topic: string, o: Produce
   const cpu = cpuSeconds() - cpu0;
   progress.stop();
   if (firstError !== null) throw firstError;
+  const logBytesPerRecord = acked > 0 ? ((await logBytes()) - logBytesBefore) / acked : 0;
+  const wireBytesPerRecord = acked > 0 ? wire.bytes / acked : 0;
   return {
     command: 'produce',
     topic,
@@ -116,5 +128,16 @@ export async function producePerf(ctx: CommandContext, topic: string, o: Produce
       messagesPerSend: o.messagesPerSend,
       rate: o.rate,
     },
+    extra: {
+      produceMessages: wire.messages,
+      wireBytesPerRecord: round2(wireBytesPerRecord),
+      wireFramingBytesPerRecord: round2(wireBytesPerRecord - o.recordSize),
+      logBytesPerRecord: round2(logBytesPerRecord),
+      logFramingBytesPerRecord: round2(logBytesPerRecord - o.recordSize),
+    },
   };
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }
