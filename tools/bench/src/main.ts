@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { Strata, silentLogger } from '@strata/client';
 import type { CompressionName } from '@strata/client';
 import { BenchBroker } from './broker-process';
+import { runCompare } from './compare/run-compare';
 import { producerMatrix } from './producer-matrix';
 import { fmt, median } from './stats';
 
@@ -39,6 +40,14 @@ const { values: args } = parseArgs({
     linger: { type: 'string', default: '0,5' },
     'batch-size': { type: 'string', default: '65536,1048576' },
     compression: { type: 'string', default: 'none,snappy,gzip' },
+    suite: { type: 'boolean', default: false },
+    peers: { type: 'string' },
+    all: { type: 'boolean', default: false },
+    'suite-partitions': { type: 'string', default: '1,6' },
+    'e2e-rate': { type: 'string', default: '1000' },
+    'e2e-seconds': { type: 'string', default: '10' },
+    'warmup-seconds': { type: 'string', default: '5' },
+    out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -47,6 +56,9 @@ const HELP = `Strata benchmarks (the broker binary must be built: npm run bench 
 
   npm run bench -- [flags]                    produce then consume N records per run (table per size x acks)
   npm run bench -- --producer-matrix [flags]  producer throughput over linger x batch size x compression x acks x size
+  npm run bench -- --suite [flags]            the comparison suite for Strata alone; writes docs/benchmarks.md + .svg
+  npm run bench -- --peers redis,nats,rabbitmq [flags]   the suite with peers (Debian packages installed if missing)
+  npm run bench -- --all [flags]              the suite with every peer
 
   --records N           records per run (default 1000000)
   --sizes A,B           value sizes in bytes (default 100,1000)
@@ -59,6 +71,11 @@ const HELP = `Strata benchmarks (the broker binary must be built: npm run bench 
   --batch-size A,B      producer batchSize values in bytes (matrix; default 65536,1048576)
   --compression A,B     none, gzip, snappy (matrix; default none,snappy,gzip)
   --json                print JSON instead of a table
+  --suite-partitions A,B  partition counts of the suite (default 1,6)
+  --e2e-rate N          suite: end-to-end records per second (default 1000)
+  --e2e-seconds N       suite: measured end-to-end seconds (default 10)
+  --warmup-seconds N    suite: end-to-end warm-up seconds, not counted (default 5)
+  --out FILE            suite: the page to write (default docs/benchmarks.md; the chart goes beside it)
 `;
 
 if (args.help) {
@@ -193,7 +210,23 @@ async function main(): Promise<void> {
 
 const list = (v: string | undefined): string[] => (v ?? '').split(',').filter((x) => x.length > 0);
 
-(args['producer-matrix']
+const peers = args.all ? ['redis', 'nats', 'rabbitmq'] : list(args.peers);
+const suite = args.suite || args.all || args.peers !== undefined;
+
+(suite
+  ? runCompare({
+      records: RECORDS,
+      runs: RUNS,
+      sizes: SIZES,
+      partitions: list(args['suite-partitions']).map(Number),
+      rate: Number(args['e2e-rate']),
+      warmupMs: Number(args['warmup-seconds']) * 1000,
+      durationMs: Number(args['e2e-seconds']) * 1000,
+      peers: peers.filter((p) => p !== 'none'),
+      out: args.out ?? join(__dirname, '..', '..', '..', 'docs', 'benchmarks.md'),
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    })
+  : args['producer-matrix']
   ? producerMatrix({
       records: RECORDS,
       runs: RUNS,

@@ -62,7 +62,7 @@ const WORDS = 'order customer item price quantity shipped pending paid refund wa
  * 1,024 distinct values of `size` bytes: JSON-like text of words and numbers from a seeded
  * generator, so that codecs see what log data looks like (compressible, not repetitive).
  */
-function sampleValues(size: number): Uint8Array[] {
+export function sampleValues(size: number): Uint8Array[] {
   let seed = 42;
   const random = (): number => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;

@@ -1,0 +1,47 @@
+/**
+ * `npm run bench -- --suite` / `--peers redis,nats,rabbitmq` / `--all`: runs the comparison suite
+ * (Strata acks=1, Strata durable, and the peers asked for) and writes docs/benchmarks.md and
+ * docs/benchmarks.svg.
+ */
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { ensurePeerPackages, PEER_PACKAGES } from './debian';
+import { renderChart } from './chart';
+import { NatsSystem } from './nats-system';
+import { RabbitMqSystem } from './rabbitmq-system';
+import { RedisSystem } from './redis-system';
+import { machineInfo, renderReport } from './report';
+import { StrataSystem } from './strata-system';
+import { runSuite, type SuiteOptions } from './suite';
+import type { SystemUnderTest } from './types';
+
+export interface CompareArgs extends SuiteOptions {
+  peers: string[];
+  out: string;
+  command: string;
+}
+
+export async function runCompare(a: CompareArgs): Promise<void> {
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const unknown = a.peers.filter((p) => !(p in PEER_PACKAGES));
+  if (unknown.length > 0) throw new Error(`unknown peer(s): ${unknown.join(', ')} (known: ${Object.keys(PEER_PACKAGES).join(', ')})`);
+  ensurePeerPackages(a.peers, log);
+  const systems: SystemUnderTest[] = [
+    new StrataSystem({ acks: '1', lingerMs: 5, batchSize: 1_048_576, e2eWarmupSeconds: a.warmupMs / 1000, e2eSeconds: a.durationMs / 1000 }),
+    new StrataSystem({ acks: 'all', lingerMs: 5, batchSize: 1_048_576, e2eWarmupSeconds: a.warmupMs / 1000, e2eSeconds: a.durationMs / 1000 }),
+  ];
+  if (a.peers.includes('redis')) systems.push(new RedisSystem());
+  if (a.peers.includes('nats')) systems.push(new NatsSystem());
+  if (a.peers.includes('rabbitmq')) systems.push(new RabbitMqSystem());
+  const versions = [];
+  for (const s of systems) versions.push({ system: s.name, versions: await s.versions(), settings: s.settings() });
+  const started = new Date();
+  const loadBefore = loadavg();
+  const result = await runSuite(systems, a, log);
+  const loadAfter = loadavg();
+  const chartPath = join(dirname(a.out), `${basename(a.out, '.md')}.svg`);
+  writeFileSync(chartPath, renderChart(result.throughput, result.latency, `Strata and peers on ${machineInfo().nproc} cores, loopback (median of ${a.runs} runs)`, a.rate));
+  writeFileSync(a.out, renderReport({ command: a.command, options: a, result, machine: machineInfo(), versions, loadBefore, loadAfter, started, chartFile: basename(chartPath) }));
+  log(`wrote ${a.out} and ${chartPath}`);
+}
