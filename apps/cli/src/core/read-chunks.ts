@@ -7,21 +7,19 @@
  * stream is what ends a read parked on an open, silent stdin.
  */
 import type { Readable } from 'node:stream';
+import { ABORTED, settle } from './settle';
 
 export async function* readChunks(stream: Readable, signal: AbortSignal): AsyncGenerator<Buffer, void, undefined> {
   if (signal.aborted) return;
   const iterator: AsyncIterator<unknown> = stream[Symbol.asyncIterator]();
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<'aborted'>((resolve) => {
-    onAbort = () => resolve('aborted');
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
   let finished = false;
   try {
     for (;;) {
       const next = iterator.next();
-      const result = await Promise.race([next, aborted]);
-      if (result === 'aborted') {
+      // A fresh wait per chunk (settle): racing every read against one long-lived promise would
+      // attach a reaction to it per chunk, each keeping its chunk alive until the stream ends.
+      const result = await settle(next, signal, null);
+      if (result === ABORTED) {
         next.catch(() => undefined); // settles (done or premature close) once the stream is destroyed
         return;
       }
@@ -32,7 +30,6 @@ export async function* readChunks(stream: Readable, signal: AbortSignal): AsyncG
       yield toBuffer(result.value);
     }
   } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
     if (!finished) stream.destroy();
   }
 }

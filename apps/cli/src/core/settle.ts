@@ -10,6 +10,8 @@ export const TICK: unique symbol = Symbol('tick');
  * `promise`'s value; or ABORTED as soon as `signal` aborts; or TICK after `tickMs` (when not null)
  * if the promise is still pending. The caller keeps the promise and may wait on it again.
  */
+export function settle<T>(promise: Promise<T>, signal: AbortSignal, tickMs: null): Promise<T | typeof ABORTED>;
+export function settle<T>(promise: Promise<T>, signal: AbortSignal, tickMs: number | null): Promise<T | typeof ABORTED | typeof TICK>;
 export async function settle<T>(promise: Promise<T>, signal: AbortSignal, tickMs: number | null): Promise<T | typeof ABORTED | typeof TICK> {
   if (signal.aborted) return ABORTED;
   let onAbort: (() => void) | undefined;

@@ -13,6 +13,7 @@ import type { CommandContext } from '../core/runtime';
 import { LatencyHistogram } from './latency-histogram';
 import { Progress, cpuSeconds, latencySummary, type PerfSummary } from './perf-report';
 import { WireCounter } from './wire-bytes';
+import { ABORTED, settle } from '../core/settle';
 
 export type ConsumeMode = 'batches' | 'each-batch' | 'each-message';
 
@@ -45,8 +46,11 @@ export async function consumePerf(ctx: CommandContext, topic: string, o: Consume
   const window = new LatencyHistogram();
   let records = 0;
   let bytes = 0;
-  let finished!: () => void;
-  const done = new Promise<void>((resolve) => (finished = resolve));
+  // Ends the run (limit, duration, SIGINT). An AbortSignal, not a promise raced in the loop: each
+  // Promise.race on one long-lived promise leaves a reaction on it that keeps the raced batch
+  // alive, so every record read stayed in memory until the end (and GC took half the CPU).
+  const stop = new AbortController();
+  const finished = (): void => stop.abort();
   let over = false;
   const started = performance.now();
   const deadline = o.durationMs === null ? Number.POSITIVE_INFINITY : started + o.durationMs;
@@ -85,8 +89,8 @@ export async function consumePerf(ctx: CommandContext, topic: string, o: Consume
       const iterator = consumer.batches();
       for (;;) {
         handedBack = performance.now();
-        const next = await Promise.race([iterator.next(), done.then(() => null)]);
-        if (next === null || next.done) break;
+        const next = await settle(iterator.next(), stop.signal, null);
+        if (next === ABORTED || next.done) break;
         delivered();
         for (const m of next.value.messages) count(m);
         if (check(next.value)) break;
@@ -112,7 +116,7 @@ export async function consumePerf(ctx: CommandContext, topic: string, o: Consume
               },
             },
       );
-      await done;
+      if (!stop.signal.aborted) await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
       await consumer.stop(); // ends run(); with a group, commits what was read
     }
   } finally {
