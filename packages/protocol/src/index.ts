@@ -6,6 +6,7 @@ export * from './errors';
 export * from './bytes';
 export * from './crc32c';
 export * from './record-batch';
+export * from './record-batch-builder';
 export * from './apis';
 export * from './frame';
 export * from './limits';
