@@ -28,7 +28,9 @@ import type { Clock } from '../util/clock';
 import type { FilePool } from './file-pool';
 import { ProducerStateManager, isIdempotent } from './producer-state';
 import { NO_INLINE_WRITES, type InlineWrites } from './inline-writes';
+import { OffsetWaiters } from './offset-waiters';
 import { TailCache } from './tail-cache';
+import { WriteQueue, type PendingWrite } from './write-queue';
 import { LogSegment, type SegmentReadResult } from './segment';
 
 /** The settings a log works with: its topic's effective configuration. */
@@ -54,22 +56,6 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
-interface PendingWrite {
-  segment: LogSegment;
-  buffers: Uint8Array[];
-  position: number;
-  bytes: number;
-  endOffset: number;
-}
-
-interface Waiter {
-  endOffset: number;
-  resolve: () => void;
-  reject: (e: Error) => void;
-}
-
-const MAX_BUFFERS_PER_WRITE = 1024;
-const MAX_BYTES_PER_WRITE = 16 * 1024 * 1024;
 /** Relative offsets in the index are uint32; roll well before they could overflow. */
 const MAX_OFFSETS_PER_SEGMENT = 2 ** 31 - 1;
 
@@ -88,11 +74,11 @@ export class Log {
   readonly tail = new TailCache(0);
   /** Clock time the active segment got its first batch (segment.ms counts from here). */
   private activeSince: number;
-  private readonly pending: PendingWrite[] = [];
+  private readonly pending = new WriteQueue();
   private writing = false;
   private syncing = false;
-  private readonly writeWaiters: Waiter[] = [];
-  private readonly syncWaiters: Waiter[] = [];
+  private readonly writeWaiters = new OffsetWaiters();
+  private readonly syncWaiters = new OffsetWaiters();
   private readonly watchers = new Set<() => void>();
   private closed = false;
   /** Incremented by each failed write, which takes back the offsets queued behind it. */
@@ -172,7 +158,7 @@ export class Log {
       this.logEndOffset = offset + batch.header.lastOffsetDelta + 1;
       if (isIdempotent(batch.header)) this.producerState.record(batch.header, offset, this.generation, now);
       this.tail.add(offset, this.logEndOffset, batch.bytes);
-      this.enqueue(segment, batch.bytes, position, this.logEndOffset);
+      this.pending.enqueue(segment, batch.bytes, position, this.logEndOffset);
     }
     const endOffset = this.logEndOffset;
     this.drain();
@@ -203,26 +189,10 @@ export class Log {
     return segment;
   }
 
-  private enqueue(segment: LogSegment, bytes: Uint8Array, position: number, endOffset: number): void {
-    const last = this.pending[this.pending.length - 1];
-    if (
-      last &&
-      last.segment === segment &&
-      last.buffers.length < MAX_BUFFERS_PER_WRITE &&
-      last.bytes + bytes.length <= MAX_BYTES_PER_WRITE &&
-      last.position + last.bytes === position
-    ) {
-      last.buffers.push(bytes);
-      last.bytes += bytes.length;
-      last.endOffset = endOffset;
-      return;
-    }
-    this.pending.push({ segment, buffers: [bytes], position, bytes: bytes.length, endOffset });
-  }
-
   private drain(): void {
     if (this.writing || this.pending.length === 0) return;
-    if (this.pending.length === 1 && this.inline.allows(this.pending[0]!.bytes) && this.writeInline(this.pending[0]!)) return;
+    const only = this.pending.length === 1 ? this.pending.peek()! : null;
+    if (only && this.inline.allows(only.bytes) && this.writeInline(only)) return;
     this.writing = true;
     void this.writeLoop();
   }
@@ -252,7 +222,7 @@ export class Log {
   /** Everything below `endOffset` is written: readers and acks=1 waiters may proceed. */
   private written(endOffset: number): void {
     this.highWatermark = endOffset;
-    settle(this.writeWaiters, endOffset);
+    this.writeWaiters.settle(endOffset);
     if (this.syncWaiters.length > 0) void this.syncLoop();
     for (const watcher of this.watchers) watcher();
   }
@@ -280,12 +250,12 @@ export class Log {
   /** A write failed: fail it and everything queued behind it, and roll back to the written end. */
   private async failWrites(failed: PendingWrite, cause: unknown): Promise<void> {
     const error = storageError(`write to ${failed.segment.logPath} failed: ${(cause as Error).message}`, cause);
-    this.pending.length = 0;
+    this.pending.clear();
     this.generation++;
     this.lastFailure = error;
     const writtenEnd = this.highWatermark;
-    rejectAbove(this.writeWaiters, writtenEnd, error);
-    rejectAbove(this.syncWaiters, writtenEnd, error);
+    this.writeWaiters.rejectAbove(writtenEnd, error);
+    this.syncWaiters.rejectAbove(writtenEnd, error);
     // Drop segments created after the failed one (they hold nothing written).
     const idx = this.segments.indexOf(failed.segment);
     const dropped = this.segments.splice(idx + 1);
@@ -315,7 +285,7 @@ export class Log {
     if (this.highWatermark >= endOffset) return Promise.resolve();
     const stale = this.staleAppend(generation);
     if (stale) return stale;
-    return new Promise((resolve, reject) => this.writeWaiters.push({ endOffset, resolve, reject }));
+    return this.writeWaiters.wait(endOffset);
   }
 
   /** Resolves once every offset below `endOffset` is fsynced (durable acks). */
@@ -323,7 +293,7 @@ export class Log {
     if (this.syncedEndOffset >= endOffset) return Promise.resolve();
     const stale = this.staleAppend(generation);
     if (stale) return stale;
-    const p = new Promise<void>((resolve, reject) => this.syncWaiters.push({ endOffset, resolve, reject }));
+    const p = this.syncWaiters.wait(endOffset);
     void this.syncLoop();
     return p;
   }
@@ -332,12 +302,12 @@ export class Log {
     if (this.syncing) return;
     this.syncing = true;
     try {
-      while (this.syncWaiters.length > 0 && this.syncWaiters[0]!.endOffset <= this.highWatermark) {
+      while (this.syncWaiters.firstEndOffset <= this.highWatermark) {
         await this.syncWritten();
-        settle(this.syncWaiters, this.syncedEndOffset);
+        this.syncWaiters.settle(this.syncedEndOffset);
       }
     } catch (cause) {
-      rejectAbove(this.syncWaiters, this.syncedEndOffset, storageError(`fsync of ${this.name} failed: ${(cause as Error).message}`, cause));
+      this.syncWaiters.rejectAbove(this.syncedEndOffset, storageError(`fsync of ${this.name} failed: ${(cause as Error).message}`, cause));
     } finally {
       this.syncing = false;
     }
@@ -354,7 +324,7 @@ export class Log {
   /** fsyncs all written data now (background flush and shutdown). */
   async flush(): Promise<void> {
     await this.syncWritten();
-    settle(this.syncWaiters, this.syncedEndOffset);
+    this.syncWaiters.settle(this.syncedEndOffset);
   }
 
   /**
@@ -368,7 +338,7 @@ export class Log {
     // because recovery truncates index entries at or past `point.position`.
     await Promise.all(this.segments.map((s) => s.syncAll()));
     if (point.offset > this.syncedEndOffset) this.syncedEndOffset = point.offset;
-    settle(this.syncWaiters, this.syncedEndOffset);
+    this.syncWaiters.settle(this.syncedEndOffset);
     this.producerState.expire(this.clock.now(), this.config.producerIdExpirationMs);
     await this.producerState.snapshot(point.offset);
     return point;
@@ -536,8 +506,8 @@ export class Log {
     await this.checkpoint();
     for (const s of this.segments) await s.close();
     const error = storageError(`log ${this.name} closed`);
-    rejectAbove(this.writeWaiters, -1, error);
-    rejectAbove(this.syncWaiters, -1, error);
+    this.writeWaiters.rejectAbove(-1, error);
+    this.syncWaiters.rejectAbove(-1, error);
   }
 
   /** Closes without flushing and deletes every file (topic deletion). */
@@ -545,32 +515,13 @@ export class Log {
     this.closed = true;
     await this.whenIdle();
     const error = storageError(`log ${this.name} was deleted`);
-    rejectAbove(this.writeWaiters, -1, error);
-    rejectAbove(this.syncWaiters, -1, error);
+    this.writeWaiters.rejectAbove(-1, error);
+    this.syncWaiters.rejectAbove(-1, error);
     for (const s of this.segments) await s.deleteFiles();
   }
 }
 
 const EMPTY = new Uint8Array(0);
-
-/** Resolves waiters whose endOffset <= `upTo` (waiters are in increasing endOffset order). */
-function settle(waiters: Waiter[], upTo: number): void {
-  let n = 0;
-  while (n < waiters.length && waiters[n]!.endOffset <= upTo) n++;
-  if (n === 0) return;
-  const done = waiters.splice(0, n);
-  for (const w of done) w.resolve();
-}
-
-function rejectAbove(waiters: Waiter[], upTo: number, error: Error): void {
-  const keep: Waiter[] = [];
-  for (const w of waiters) {
-    if (w.endOffset > upTo) w.reject(error);
-    else keep.push(w);
-  }
-  waiters.length = 0;
-  waiters.push(...keep);
-}
 
 async function firstOffsetAt(segment: LogSegment, position: number): Promise<number> {
   const head = await segment.use((fd) => readAt(fd, 8, position));
