@@ -3,7 +3,7 @@
  * server defaults otherwise: no fsync per message) on a loopback port; the `nats` client. One
  * stream (one subject) per partition. Produce: `js.publish` with up to 2,000 publishes awaiting
  * their acknowledgement at once, round-robin over the streams. Read back: an ordered consumer per
- * stream (`consume({ max_messages: 10000 })`). End-to-end: `js.publish` per record; an ordered
+ * stream (`consume({ max_bytes: 4 MiB })`). End-to-end: `js.publish` per record; an ordered
  * consumer delivering new messages.
  */
 import { execFileSync } from 'node:child_process';
@@ -18,7 +18,13 @@ import { clientVersion } from './redis-system';
 import { latencyOf, now, ownCpuSeconds, paced, stampOf, stampedValue, type Latency, type LatencyWorkload, type SystemUnderTest, type Throughput, type ThroughputWorkload } from './types';
 
 const PUBLISH_WINDOW = 2000;
-const CONSUME_BATCH = 10_000;
+/**
+ * Pulls bounded in bytes, not messages: six streams' pulls of 10,000 1,000-byte messages (60 MB)
+ * pass nats-server's 64 MB pending limit per connection ("Slow Consumer Detected: MaxPending of
+ * 67108864 Exceeded" in its log), it cuts the client off, and the ordered consumers crawl through
+ * resets (about 12,000 msgs/s).
+ */
+const CONSUME_BYTES = 4 * 1024 * 1024;
 
 export class NatsSystem implements SystemUnderTest {
   readonly name = 'NATS JetStream';
@@ -35,7 +41,7 @@ export class NatsSystem implements SystemUnderTest {
     return [
       'server: `nats-server -js -sd <fresh temporary folder> -a 127.0.0.1 -p <free port>` (JetStream file storage, server defaults: acknowledged once written, not fsynced per message)',
       `produce: one stream per partition (file storage, limits retention, 1 replica); \`js.publish(subject, value)\` with up to ${PUBLISH_WINDOW} publishes awaiting acknowledgement, round-robin over the streams`,
-      `read back: an ordered consumer per stream, \`consume({ max_messages: ${CONSUME_BATCH} })\`, until every record is read`,
+      `read back: an ordered consumer per stream, \`consume({ max_bytes: ${CONSUME_BYTES} })\`, until every record is read`,
       'end-to-end: `js.publish` per record; an ordered consumer with `deliver_policy: new` on the same connection',
     ];
   }
@@ -115,7 +121,7 @@ export class NatsSystem implements SystemUnderTest {
           // No deliver_policy: an ordered consumer then starts at sequence 1, i.e. everything (an
           // explicit DeliverPolicy.All clashes with the start sequence the client sets itself).
           const consumer = await js.consumers.get(stream);
-          const messages = await consumer.consume({ max_messages: CONSUME_BATCH });
+          const messages = await consumer.consume({ max_bytes: CONSUME_BYTES });
           let mine = 0;
           for await (const m of messages) {
             bytes += m.data.length;
