@@ -9,7 +9,10 @@ const COLOURS = ['#1f6feb', '#8957e5', '#d1242f', '#2da44e', '#bf8700', '#57606a
 const LABEL_W = 200;
 const PLOT_W = 520;
 const BAR_H = 11;
-const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="11"';
+const FAMILY = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
+const FONT = `${FAMILY} font-size="11"`;
+/** Headings: one font-size attribute only (a repeated attribute makes the SVG invalid XML). */
+const heading = (size: number): string => `font-weight="600" ${FAMILY} font-size="${size}"`;
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -29,7 +32,7 @@ export function renderChart(throughput: readonly ThroughputRow[], latency: reado
   }
   const parts: string[] = [];
   let y = 28;
-  parts.push(`<text x="10" y="18" font-weight="600" ${FONT} font-size="13">${esc(title)}</text>`);
+  parts.push(`<text x="10" y="18" ${heading(13)}>${esc(title)}</text>`);
   // Legend.
   let lx = 10;
   for (const s of systems) {
@@ -37,7 +40,7 @@ export function renderChart(throughput: readonly ThroughputRow[], latency: reado
     lx += 24 + s.length * 6.2;
   }
   y += 26;
-  parts.push(`<text x="10" y="${y}" font-weight="600" ${FONT} font-size="12">Throughput, records per second (higher is better)</text>`);
+  parts.push(`<text x="10" y="${y}" ${heading(12)}>Throughput, records per second (higher is better)</text>`);
   y += 10;
   const maxRate = Math.max(1, ...throughput.map((r) => r.msgsPerSec));
   for (const [label, rows] of groups) {
@@ -52,7 +55,7 @@ export function renderChart(throughput: readonly ThroughputRow[], latency: reado
     y += 8;
   }
   y += 14;
-  parts.push(`<text x="10" y="${y}" font-weight="600" ${FONT} font-size="12">End-to-end latency at ${rate} records/s, milliseconds (lower is better; p50 solid, p99 light)</text>`);
+  parts.push(`<text x="10" y="${y}" ${heading(12)}>End-to-end latency at ${rate} records/s, milliseconds (lower is better; p50 solid, p99 light)</text>`);
   y += 10;
   const maxLat = Math.max(0.001, ...latency.map((r) => r.p99));
   for (const r of latency) {
