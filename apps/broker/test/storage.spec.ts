@@ -284,6 +284,24 @@ describe('Log storage', () => {
 });
 
 describe('tail cache', () => {
+  it('forgets dropped entries, so many small batches hold no more than the live ones (and a few)', () => {
+    const cache = new TailCache(1000);
+    const batch = new Uint8Array(10);
+    for (let i = 0; i < 5000; i++) cache.add(i, i + 1, batch);
+    const live = cache.bytes / batch.length;
+    expect(live).toBe(100);
+    expect(cache.heldEntries).toBeLessThanOrEqual(2 * live + 16);
+    expect([...cache.read(4999, 100, true, 5000)!]).toEqual([...batch]);
+  });
+
+  it('returns what it copies out as a Buffer (pooled, not a fresh allocation per read)', () => {
+    const cache = new TailCache(1000);
+    cache.add(0, 1, Uint8Array.of(1, 2, 3));
+    const out = cache.read(0, 100, true, 1);
+    expect(Buffer.isBuffer(out)).toBe(true);
+    expect([...out!]).toEqual([1, 2, 3]);
+  });
+
   it('keeps the newest batches in its ring, wrapping around, and returns exactly their bytes', () => {
     const cache = new TailCache(1000);
     const batches: Array<{ base: number; end: number; bytes: Uint8Array }> = [];

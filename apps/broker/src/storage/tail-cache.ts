@@ -23,6 +23,9 @@ interface Entry {
   length: number;
 }
 
+/** Dropped entries kept before the list is compacted (amortized: a compaction copies <= head). */
+const DEAD_ENTRIES_MIN = 16;
+
 export class TailCache {
   private ring: Uint8Array | null = null;
   private entries: Entry[] = [];
@@ -52,6 +55,11 @@ export class TailCache {
     return this.size;
   }
 
+  /** Entries held in memory: the cached batches plus dropped ones not yet forgotten. */
+  get heldEntries(): number {
+    return this.entries.length;
+  }
+
   add(baseOffset: number, endOffset: number, bytes: Uint8Array): void {
     const length = bytes.length;
     if (length > this.capacity) {
@@ -70,7 +78,9 @@ export class TailCache {
     this.entries.push({ baseOffset, endOffset, start, length });
     this.size += length;
     this.writePos = start + length;
-    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+    // Forget dropped entries once they are as many as the live ones: with a thousand logs of small
+    // batches, up to 1,024 dead entries per log (the old rule) held more memory than the rings.
+    if (this.head >= DEAD_ENTRIES_MIN && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head);
       this.head = 0;
     }
@@ -115,7 +125,9 @@ export class TailCache {
       total += e.length;
       last = i + 1;
     }
-    const out = new Uint8Array(total); // not written yet, or does not fit: empty
+    // Buffer.allocUnsafe: small responses come from Node's pooled slabs and nothing is zero-filled
+    // (a fresh Uint8Array per fetch was a malloc per response, and the broker's RSS grew with it).
+    const out = Buffer.allocUnsafe(total); // total 0: not written yet, or does not fit
     let pos = 0;
     for (let i = first; i < last; i++) {
       const e = entries[i]!;
