@@ -23,16 +23,7 @@ export async function writevAll(fd: number, buffers: Uint8Array[], position: num
   );
   while (written < total) {
     // Short write (rare: signals, full disk). Continue with what is left.
-    let skip = written;
-    const rest: Uint8Array[] = [];
-    for (const b of buffers) {
-      if (skip >= b.length) {
-        skip -= b.length;
-        continue;
-      }
-      rest.push(skip > 0 ? b.subarray(skip) : b);
-      skip = 0;
-    }
+    const rest = unwritten(buffers, written);
     const n = await new Promise<number>((resolve, reject) =>
       fs.writev(fd, rest as NodeJS.ArrayBufferView[], position + written, (err, k) => (err ? reject(err) : resolve(k))),
     );
@@ -51,16 +42,7 @@ export function writevAllSync(fd: number, buffers: Uint8Array[], position: numbe
   for (const b of buffers) total += b.length;
   let written = fs.writevSync(fd, buffers as NodeJS.ArrayBufferView[], position);
   while (written < total) {
-    let skip = written;
-    const rest: Uint8Array[] = [];
-    for (const b of buffers) {
-      if (skip >= b.length) {
-        skip -= b.length;
-        continue;
-      }
-      rest.push(skip > 0 ? b.subarray(skip) : b);
-      skip = 0;
-    }
+    const rest = unwritten(buffers, written);
     const n = fs.writevSync(fd, rest as NodeJS.ArrayBufferView[], position + written);
     if (n === 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
     written += n;
@@ -140,4 +122,19 @@ export async function readFileIfExists(path: string): Promise<Buffer | null> {
 
 export async function removeIfExists(path: string): Promise<void> {
   await fs.promises.rm(path, { force: true, recursive: true });
+}
+
+/** What is left of `buffers` after the first `written` bytes went out (views, no copies). */
+export function unwritten(buffers: readonly Uint8Array[], written: number): Uint8Array[] {
+  let skip = written;
+  const rest: Uint8Array[] = [];
+  for (const b of buffers) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    rest.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return rest;
 }
