@@ -3,6 +3,7 @@
  * connection.max.buffered.bytes of responses wait for it, the broker stops reading that
  * client's requests; when the client reads again, every request is answered.
  */
+import type { Socket } from 'node:net';
 import { Broker } from '../src';
 import { tempDir } from './helpers/tmp';
 import { WireClient, createTopic, produce } from './helpers/wire-client';
@@ -25,9 +26,15 @@ describe('slow consumers', () => {
       slow.ws.pause();
       const answered: Array<Promise<unknown>> = [];
       const sent = 200;
+      // All requests in one TCP write, so the broker reads them in one chunk (as a loaded machine
+      // does by chance): pausing the socket alone would not stop it handling them all.
+      // ws keeps its net.Socket in the untyped `_socket` field.
+      const socket = (slow.ws as unknown as { _socket: Socket })._socket;
+      socket.cork();
       for (let i = 0; i < sent; i++) {
         answered.push(slow.request('Fetch', { maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, topics: [{ name: 'big', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] }));
       }
+      socket.uncork();
       // Let the broker do all it is willing to do (its count stops growing).
       let last = -1;
       let handled = await fetchesHandled(broker);

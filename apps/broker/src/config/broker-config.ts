@@ -133,7 +133,7 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
   intSetting('producer.id.expiration.ms', 86_400_000, 1, INT32_MAX, 'How long a partition remembers an idle idempotent producer\'s sequences; after that its next batch must start a new sequence.'),
   intSetting('fetch.max.wait.ms', 30000, 0, INT32_MAX, 'Upper bound on the max wait of a fetch parked at the end of the log.'),
   intSetting('connection.max.inflight.requests', 1024, 1, 1_000_000, 'Requests one connection may have in progress before the broker stops reading from it.'),
-  intSetting('connection.max.buffered.bytes', 64 * 1024 * 1024, 1024, INT32_MAX, 'Response bytes queued for a slow client before the broker stops reading its requests.'),
+  intSetting('connection.max.buffered.bytes', 64 * 1024 * 1024, 1024, INT32_MAX, 'Response bytes queued for a slow client, plus the maxBytes of its fetches in progress, before the broker stops reading its requests (requests already received wait until it reads again).'),
   intSetting('shutdown.timeout.ms', 30000, 0, INT32_MAX, 'On SIGTERM/SIGINT, how long to let in-flight requests finish before closing connections.'),
   enumSetting('log.level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Level of the structured (JSON) log on stdout.'),
   ...GROUP_SETTINGS,

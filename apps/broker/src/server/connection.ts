@@ -8,9 +8,13 @@
  * connection is closed with code 1002; an unknown API or version gets an error frame and the
  * connection stays open; a handler failure becomes an error frame for that request only.
  *
- * Back-pressure: when too many requests are in progress or too many response bytes wait for a
- * slow client, the connection stops reading (ws.pause) until both drop, so one client cannot
- * make the broker buffer without bound.
+ * Back-pressure: when too many requests are in progress, or the response bytes waiting for a
+ * slow client plus those its in-progress fetches may still return (their maxBytes) reach
+ * connection.max.buffered.bytes, the connection stops reading (ws.pause) until they drop, so one
+ * client cannot make the broker buffer without bound (counting only sent bytes let 200 pipelined
+ * fetches all start before the first response was queued). Frames that ws already parsed from the socket's last read
+ * (a read holds many small requests) are held, not handled, until then: pausing the socket alone
+ * let a client that stopped reading get ~170 pipelined 1 MiB fetches answered.
  */
 import type { WebSocket } from 'ws';
 import {
@@ -43,7 +47,11 @@ export class ClientConnection {
   private state: 'handshake' | 'ready' | 'closing' | 'closed' = 'handshake';
   private inFlight = 0;
   private buffered = 0;
+  /** Bytes the in-progress fetches may still answer with (their maxBytes). */
+  private reserved = 0;
   private paused = false;
+  /** Frames received while paused, handled in order once the connection resumes. */
+  private held: Array<{ data: Buffer; isBinary: boolean }> = [];
   private readonly closeListeners = new Set<() => void>();
   private drained: (() => void) | null = null;
 
@@ -54,13 +62,18 @@ export class ClientConnection {
     private readonly options: ConnectionOptions,
     readonly remoteAddress: string,
   ) {
-    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary)); // binaryType is 'nodebuffer'
+    ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary)); // binaryType is 'nodebuffer'
     ws.on('close', () => this.onClosed());
     ws.on('error', (err) => services.logger.debug({ err, connection: this.id }, 'connection error'));
   }
 
   get isOpen(): boolean {
     return this.state === 'handshake' || this.state === 'ready';
+  }
+
+  private receive(data: Buffer, isBinary: boolean): void {
+    if (this.paused || this.held.length > 0) this.held.push({ data, isBinary });
+    else this.onMessage(data, isBinary);
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
@@ -105,8 +118,17 @@ export class ClientConnection {
     this.dispatch(handler, api, header.correlationId, header.apiVersion, header.clientId, body);
   }
 
+  /** Response bytes a request may produce beyond a small answer: a fetch's maxBytes. */
+  private static reservationOf(api: ApiDefinition, body: unknown): number {
+    if (api.key !== Apis.Fetch.key) return 0;
+    const maxBytes = (body as { maxBytes?: number }).maxBytes ?? 0;
+    return Number.isFinite(maxBytes) && maxBytes > 0 ? maxBytes : 0;
+  }
+
   private dispatch(handler: RequestHandler, api: ApiDefinition, correlationId: number, apiVersion: number, clientId: string | null, body: unknown): void {
+    const reservation = ClientConnection.reservationOf(api, body);
     this.inFlight++;
+    this.reserved += reservation;
     this.updateFlow();
     const started = performance.now();
     const ctx: RequestContext = {
@@ -129,19 +151,20 @@ export class ClientConnection {
       // The handler's request type is the body type of `api`, which decodeMessage produced.
       result = handler.handle(ctx, body as never);
     } catch (e) {
-      this.complete(api, correlationId, started, undefined, e);
+      this.complete(api, correlationId, started, reservation, undefined, e);
       return;
     }
     if (result instanceof Promise) {
       result.then(
-        (r: unknown) => this.complete(api, correlationId, started, r, undefined),
-        (e: unknown) => this.complete(api, correlationId, started, undefined, e),
+        (r: unknown) => this.complete(api, correlationId, started, reservation, r, undefined),
+        (e: unknown) => this.complete(api, correlationId, started, reservation, undefined, e),
       );
-    } else this.complete(api, correlationId, started, result, undefined);
+    } else this.complete(api, correlationId, started, reservation, result, undefined);
   }
 
-  private complete(api: ApiDefinition, correlationId: number, started: number, result: unknown, error: unknown): void {
+  private complete(api: ApiDefinition, correlationId: number, started: number, reservation: number, result: unknown, error: unknown): void {
     this.inFlight--;
+    this.reserved -= reservation;
     const metrics = this.services.metrics;
     metrics.requestSeconds.observe({ api: api.name }, (performance.now() - started) / 1000);
     if (error !== undefined) {
@@ -204,13 +227,18 @@ export class ClientConnection {
 
   private updateFlow(): void {
     if (this.state === 'closed') return;
-    const over = this.inFlight >= this.options.maxInflightRequests || this.buffered >= this.options.maxBufferedBytes;
+    const over = this.inFlight >= this.options.maxInflightRequests || this.buffered + this.reserved >= this.options.maxBufferedBytes;
     if (over && !this.paused) {
       this.paused = true;
       this.ws.pause();
     } else if (!over && this.paused && this.state !== 'closing') {
       this.paused = false;
-      this.ws.resume();
+      // Held frames first, in arrival order; handling one may pause the connection again.
+      while (!this.paused && this.held.length > 0 && this.isOpen) {
+        const { data, isBinary } = this.held.shift()!;
+        this.onMessage(data, isBinary);
+      }
+      if (!this.paused) this.ws.resume();
     }
   }
 
@@ -222,6 +250,7 @@ export class ClientConnection {
 
   private onClosed(): void {
     this.state = 'closed';
+    this.held = [];
     this.fireClose();
     if (this.drained) {
       this.drained();
