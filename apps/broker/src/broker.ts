@@ -23,6 +23,7 @@ import { ProducerIdManager } from './producer-ids';
 import { BrokerMetrics } from './metrics';
 import type { BrokerServices, RequestHandler } from './server/handler';
 import { BrokerServer } from './server/server';
+import { ReplicaManager } from './replication/replica-manager';
 import { LogManager } from './storage/log-manager';
 import { LocalMetadataStore, type MetadataStore } from './topics/metadata-store';
 import { TopicManager } from './topics/topic-manager';
@@ -45,7 +46,7 @@ export interface StartBrokerOptions {
   logger?: Logger;
   /** Time source (tests). */
   clock?: Clock;
-  /** Timers of the group coordinator (session and rebalance timeouts); tests pass a ManualScheduler. Default: real timers. */
+  /** Timers of the broker (group session and rebalance timeouts, background flushes, checkpoints, retention, the cleaner); tests pass a ManualScheduler. Default: real timers. */
   scheduler?: Scheduler;
   /** Topic metadata store; default: a file in data.dir. */
   metadataStore?: MetadataStore;
@@ -74,6 +75,7 @@ export class Broker implements RunningBroker {
   readonly metrics: BrokerMetrics;
   readonly logs: LogManager;
   readonly topics: TopicManager;
+  readonly replicas: ReplicaManager;
   readonly logger: Logger;
   private readonly producerIds: ProducerIdManager;
   readonly groups: GroupCoordinator;
@@ -84,14 +86,18 @@ export class Broker implements RunningBroker {
     options: StartBrokerOptions,
   ) {
     const clock = options.clock ?? systemClock;
+    const scheduler = options.scheduler ?? systemScheduler;
     this.logger = options.logger ?? createLogger(config.logLevel);
     if (!installNativeCrc32c()) this.logger.debug('native CRC-32C not available on this platform; using the portable one');
     this.metrics = new BrokerMetrics({ defaultMetrics: options.processMetrics ?? false });
     this.lockPath = join(this.dataDir, '.lock');
+    const metrics = this.metrics;
     this.logs = new LogManager({
       dataDir: this.dataDir,
       clock,
+      scheduler,
       logger: this.logger,
+      metrics: { offlinePartitions: (n) => metrics.offlinePartitions.set(n), corruptBatch: () => metrics.corruptBatches.inc() },
       maxBatchBytes: config.maxFrameBytes,
       flushIntervalMs: config.flushIntervalMs,
       checkpointIntervalMs: config.checkpointIntervalMs,
@@ -106,10 +112,12 @@ export class Broker implements RunningBroker {
     });
     this.producerIds = new ProducerIdManager(this.dataDir);
     this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);
-    this.groups = this.createGroupCoordinator(options.scheduler ?? systemScheduler, clock);
+    this.replicas = new ReplicaManager(this.topics);
+    this.groups = this.createGroupCoordinator(scheduler, clock);
     this.services = {
       config,
       topics: this.topics,
+      replicas: this.replicas,
       logs: this.logs,
       metrics: this.metrics,
       clock,

@@ -18,6 +18,8 @@ export class BrokerMetrics {
   readonly groupRebalances: Counter<'group'>;
   readonly groupMembersRemoved: Counter<'reason'>;
   readonly offsetCommits: Counter<'group'>;
+  readonly offlinePartitions: Gauge;
+  readonly corruptBatches: Counter;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -48,6 +50,8 @@ export class BrokerMetrics {
       registers,
     });
     this.offsetCommits = new Counter({ name: 'strata_offset_commits_total', help: 'Partition offsets committed, by group', labelNames: ['group'], registers });
+    this.offlinePartitions = new Gauge({ name: 'strata_offline_partitions', help: 'Partitions whose log is offline after an I/O error (until the broker restarts)', registers });
+    this.corruptBatches = new Counter({ name: 'strata_corrupt_batches_total', help: 'Damaged record batches found on disk by reads (each file position counted once)', registers });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'strata_process_' });
   }
 }

@@ -339,13 +339,12 @@ describe('tail cache', () => {
 
   it('answers reads at the end of the log from memory with exactly the bytes on disk', async () => {
     const { log } = await open(dir, { cfg: { ...config, segmentBytes: 1 << 20 } });
-    log.tail.maxBytes = 4096;
+    log.setTailCacheBytes(4096);
     await appendN(log, 0, 60, 3);
     const spy = jest.spyOn(fs, 'read');
     const fromCache = await log.read(55, 1 << 20, true);
     expect(spy).not.toHaveBeenCalled();
-    log.tail.maxBytes = 0;
-    log.tail.clear();
+    log.setTailCacheBytes(0);
     const fromFile = await log.read(55, 1 << 20, true);
     expect(spy).toHaveBeenCalled();
     spy.mockRestore();
@@ -356,7 +355,7 @@ describe('tail cache', () => {
 
   it('never serves what a failed write took back, nor what is not written yet', async () => {
     const { log } = await open(dir, { cfg: { ...config, segmentBytes: 1 << 20 } });
-    log.tail.maxBytes = 1 << 20;
+    log.setTailCacheBytes(1 << 20);
     await appendN(log, 0, 10);
     const spy = jest.spyOn(fs, 'writev').mockImplementationOnce(((_fd: number, _b: unknown, _p: unknown, cb: (e: Error | null) => void) => {
       cb(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));

@@ -31,12 +31,12 @@ export function adminHandlers(b: BrokerServices, supported: () => readonly numbe
     name: topic.record.name,
     isInternal: topic.record.internal,
     partitions: topic.partitions.map((p) => ({
-      errorCode: 0,
+      errorCode: p.log.offline ? ERRORS.KAFKA_STORAGE_ERROR.code : 0,
       partition: p.index,
-      leaderId: b.config.brokerId,
+      leaderId: p.leaderId,
       leaderEpoch: p.leaderEpoch,
-      replicas: [b.config.brokerId],
-      isr: [b.config.brokerId],
+      replicas: [...p.replicas],
+      isr: [...p.isr],
     })),
     maxMessageBytes: topic.config.maxMessageBytes,
   });
@@ -126,8 +126,8 @@ export function adminHandlers(b: BrokerServices, supported: () => readonly numbe
           isInternal: topic.record.internal,
           partitions: topic.partitions.map((p) => ({
             partition: p.index,
-            errorCode: 0,
-            leaderId: b.config.brokerId,
+            errorCode: p.log.offline ? ERRORS.KAFKA_STORAGE_ERROR.code : 0,
+            leaderId: p.leaderId,
             leaderEpoch: p.leaderEpoch,
             logStartOffset: p.log.logStartOffset,
             logEndOffset: p.log.logEndOffset,

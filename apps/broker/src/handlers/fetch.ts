@@ -16,6 +16,11 @@ const DEFAULT_PARTITION_MAX_BYTES = 1024 * 1024;
 /** Room kept in a frame for everything but record bytes. */
 const FRAME_HEADROOM = 64 * 1024;
 
+function errorOf(e: unknown): { errorCode: number; errorMessage: string } {
+  const err = e instanceof StrataError ? e : new StrataError(ERRORS.UNKNOWN_SERVER_ERROR, (e as Error).message);
+  return { errorCode: err.errorCode, errorMessage: err.message };
+}
+
 interface PartitionRead {
   result: FetchPartitionResultInit;
   log: Log | null;
@@ -33,20 +38,20 @@ interface ReadOutcome {
 async function readAll(b: BrokerServices, req: FetchRequest, maxBytes: number): Promise<ReadOutcome> {
   const outcome: ReadOutcome = { topics: [], reads: [], bytes: 0, errors: 0 };
   for (const t of req.topics) {
-    const topic = b.topics.get(t.name);
     const partitions: FetchPartitionResultInit[] = [];
     for (const p of t.partitions) {
       const result: FetchPartitionResultInit = { partition: p.partition, errorCode: 0, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 };
       partitions.push(result);
-      const partition = topic?.partitions[p.partition];
-      if (!partition) {
-        result.errorCode = ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code;
-        result.errorMessage = `unknown topic or partition ${t.name}-${p.partition}`;
+      let log: Log;
+      try {
+        log = b.replicas.leader(t.name, p.partition, p.currentLeaderEpoch).log;
+      } catch (e) {
+        Object.assign(result, errorOf(e));
         outcome.errors++;
         continue;
       }
-      const log = partition.log;
-      const read: PartitionRead = { result, log, endSegment: log.active.baseOffset, endPosition: log.active.writtenSize };
+      const position = log.writtenPosition;
+      const read: PartitionRead = { result, log, endSegment: position.segment, endPosition: position.position };
       outcome.reads.push(read);
       const remaining = maxBytes - outcome.bytes;
       const limit = Math.min(p.partitionMaxBytes > 0 ? p.partitionMaxBytes : DEFAULT_PARTITION_MAX_BYTES, Math.max(remaining, 0));
@@ -65,9 +70,7 @@ async function readAll(b: BrokerServices, req: FetchRequest, maxBytes: number): 
         outcome.bytes += r.records.length;
         if (r.records.length > 0) b.metrics.bytesOut.inc({ topic: t.name }, r.records.length);
       } catch (e) {
-        const err = e instanceof StrataError ? e : new StrataError(ERRORS.UNKNOWN_SERVER_ERROR, (e as Error).message);
-        result.errorCode = err.errorCode;
-        result.errorMessage = err.message;
+        Object.assign(result, errorOf(e));
         result.highWatermark = result.lastStableOffset = log.highWatermark;
         result.logStartOffset = log.logStartOffset;
         outcome.errors++;

@@ -11,12 +11,14 @@ export function listOffsetsHandler(b: BrokerServices): RequestHandler {
   return handler<'ListOffsets'>(Apis.ListOffsets, async (_ctx, req) => ({
     topics: await Promise.all(
       req.topics.map(async (t) => {
-        const topic = b.topics.get(t.name);
         const partitions = await Promise.all(
           t.partitions.map(async (p): Promise<ListOffsetsPartitionResultInit> => {
-            const partition = topic?.partitions[p.partition];
-            if (!partition) {
-              return { partition: p.partition, errorCode: ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code, errorMessage: `unknown topic or partition ${t.name}-${p.partition}`, offset: -1, timestamp: -1 };
+            let partition;
+            try {
+              partition = b.replicas.leader(t.name, p.partition);
+            } catch (e) {
+              const err = e instanceof StrataError ? e : new StrataError(ERRORS.UNKNOWN_SERVER_ERROR, (e as Error).message);
+              return { partition: p.partition, errorCode: err.errorCode, errorMessage: err.message, offset: -1, timestamp: -1 };
             }
             const log = partition.log;
             const base = { partition: p.partition, errorCode: 0, leaderEpoch: partition.leaderEpoch };

@@ -94,20 +94,16 @@ export function produceHandler(b: BrokerServices): RequestHandler {
         name: t.name,
         partitions: t.partitions.map((p) => {
           const result: ProducePartitionResultInit = { partition: p.partition, errorCode: 0, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 };
-          const partition = topic?.partitions[p.partition];
-          if (!topic || !partition) {
-            result.errorCode = ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code;
-            result.errorMessage = topic ? `topic "${t.name}" has no partition ${p.partition}` : `topic "${t.name}" does not exist`;
-            return result;
-          }
-          if (topic.record.internal) {
+          if (topic?.record.internal) {
             result.errorCode = ERRORS.INVALID_TOPIC_EXCEPTION.code;
             result.errorMessage = `topic "${t.name}" is internal: only the broker writes to it`;
             return result;
           }
           try {
-            const batches = validateProducedRecords(p.records, topic.config.maxMessageBytes);
-            if (topic.config.compact) requireKeys(batches);
+            const partition = b.replicas.leader(t.name, p.partition);
+            const config = partition.log.config;
+            const batches = validateProducedRecords(p.records, config.maxMessageBytes);
+            if (config.compact) requireKeys(batches);
             const appended = partition.log.append(batches, partition.leaderEpoch);
             result.baseOffset = appended.baseOffset;
             result.logStartOffset = partition.log.logStartOffset;

@@ -9,6 +9,7 @@ import type { ApiDefinition, ApiName, RequestOf, ResponseInitOf } from '@strata/
 import type { BrokerConfig } from '../config/broker-config';
 import type { BrokerMetrics } from '../metrics';
 import type { LogManager } from '../storage/log-manager';
+import type { ReplicaManager } from '../replication/replica-manager';
 import type { TopicManager } from '../topics/topic-manager';
 import type { Clock } from '../util/clock';
 
@@ -30,6 +31,8 @@ export interface RequestContext {
 export interface BrokerServices {
   readonly config: BrokerConfig;
   readonly topics: TopicManager;
+  /** Partition lookups that check leadership, leader epochs and offline logs in one place. */
+  readonly replicas: ReplicaManager;
   readonly logs: LogManager;
   readonly metrics: BrokerMetrics;
   readonly clock: Clock;

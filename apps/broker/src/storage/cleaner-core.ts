@@ -22,18 +22,17 @@ import {
   BATCH_HEADER_SIZE,
   CompressionCodec,
   RecordBatchBuilder,
-  batchSize,
   compressionOf,
   decodeRecords,
   readBatchHeader,
   stampBatch,
-  validateBatch,
   type CompressionCodecId,
   type DecodedRecord,
   type RecordBatchHeader,
 } from '@strata/protocol';
 import { compressSection, decompressSection } from '../compression';
-import { closeFile, openFile, readAt } from '../util/fs-io';
+import { closeFile, openFile } from '../util/fs-io';
+import { BatchScanner } from './file-records';
 import { OffsetMap } from './offset-map';
 import { LOG_SUFFIX, LogSegment, segmentFileName } from './segment';
 
@@ -78,32 +77,14 @@ function records(header: RecordBatchHeader, bytes: Uint8Array): DecodedRecord[] 
   return section === null ? null : decodeRecords(section, header);
 }
 
-/** Calls `fn` for every batch of a segment file, in order, validating each. */
+/** Calls `fn` for every batch of a segment file, in order, validating each (CRC included). */
 async function forEachBatch(path: string, size: number, maxBatchBytes: number, fn: (s: Section) => boolean | void): Promise<void> {
   const fd = await openFile(path, 'r');
   try {
-    let position = 0;
-    while (position < size) {
-      const chunk = await readAt(fd, Math.min(8 * 1024 * 1024, size - position), position);
-      let p = 0;
-      while (p + BATCH_HEADER_SIZE <= chunk.length) {
-        const header = readBatchHeader(chunk, p);
-        const n = batchSize(header);
-        if (p + n > chunk.length) break;
-        validateBatch(chunk, p, p + n, maxBatchBytes);
-        const bytes = chunk.subarray(p, p + n);
-        if (fn({ header, bytes, records: records(header, bytes) }) === false) return;
-        p += n;
-      }
-      if (p === 0) {
-        // A batch larger than the chunk.
-        const header = readBatchHeader(chunk, 0);
-        const whole = await readAt(fd, batchSize(header), position);
-        validateBatch(whole, 0, whole.length, maxBatchBytes);
-        if (fn({ header, bytes: whole, records: records(header, whole) }) === false) return;
-        p = whole.length;
-      }
-      position += p;
+    const scanner = new BatchScanner(fd, { path, start: 0, end: size, maxBatchBytes, verify: true, chunkBytes: 8 * 1024 * 1024 });
+    for (let batch = await scanner.next(); batch; batch = await scanner.next()) {
+      const bytes = await scanner.bytes(batch);
+      if (fn({ header: batch.header, bytes, records: records(batch.header, bytes) }) === false) return;
     }
   } finally {
     await closeFile(fd);
@@ -170,7 +151,7 @@ export async function clean(task: CleanTask): Promise<CleanResult> {
   const result: CleanResult = { groups: [], nextDirtyOffset: mapEnd, mapEntries: map.size, recordsKept: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
   for (const group of groupSegments(task, mapEnd)) {
     const base = group[0]!.baseOffset;
-    const out = new LogSegment({ dir: task.dir, baseOffset: base, fresh: true, indexIntervalBytes: task.indexIntervalBytes, fileSuffix: CLEANED_SUFFIX });
+    const out = new LogSegment({ dir: task.dir, baseOffset: base, fresh: true, indexIntervalBytes: task.indexIntervalBytes, maxBatchBytes: task.maxBatchBytes, fileSuffix: CLEANED_SUFFIX });
     await out.create(); // even if no record survives: the base offset stays
     const pending: Uint8Array[] = [];
     let pendingBytes = 0;

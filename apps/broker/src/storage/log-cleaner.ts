@@ -201,13 +201,19 @@ export class LogCleaner {
     await writeFileAtomic(name(base, SWAPINFO_SUFFIX), JSON.stringify({ replaces: group.replaces }) + '\n');
     for (const sfx of SUFFIXES) await fsp.rename(name(base, sfx) + CLEANED_SUFFIX, name(base, sfx) + SWAP_SUFFIX);
     await fsyncDir(dir);
-    for (const old of olds) await old!.scheduleDeletion(this.options.fileDeleteDelayMs);
+    for (const old of olds) await log.retire(old!, this.options.fileDeleteDelayMs);
     for (const sfx of SUFFIXES) await fsp.rename(name(base, sfx) + SWAP_SUFFIX, name(base, sfx));
     await fsyncDir(dir);
-    const cleaned = new LogSegment({ dir, baseOffset: base, size: group.size, fresh: false, indexIntervalBytes: log.config.indexIntervalBytes, ...(log.pool ? { pool: log.pool } : {}) });
-    cleaned.writable = false;
-    cleaned.maxTimestamp = group.maxTimestamp;
-    cleaned.firstBatchTimestamp = group.firstBatchTimestamp;
+    const cleaned = new LogSegment({
+      dir,
+      baseOffset: base,
+      size: group.size,
+      fresh: false,
+      indexIntervalBytes: log.config.indexIntervalBytes,
+      maxBatchBytes: this.options.maxBatchBytes,
+      ...(log.pool ? { pool: log.pool } : {}),
+    });
+    cleaned.setTimestamps(group.maxTimestamp, group.firstBatchTimestamp);
     log.replaceSegments(olds as LogSegment[], cleaned);
     await fsp.rm(name(base, SWAPINFO_SUFFIX), { force: true });
   }

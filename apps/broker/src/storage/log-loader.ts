@@ -6,26 +6,31 @@
  *  1. remove leftovers: `*.tmp` files, `*.deleted` files (segments removed by retention or
  *     replaced by the cleaner, waiting for their delay), and index files whose `.log` is gone;
  *  2. list segments by base offset (file name, 20 digits);
- *  3. load segments below the recovery point as they are (file size, index sanity check). A
- *     segment whose index fails the check is recovered whole, which rebuilds its indexes;
+ *  3. load segments below the recovery point: file size, index sanity, and a walk of the batches
+ *     after the last index entry (offsets continuing, within the next segment's base; for the
+ *     last segment CRCs too). A closed segment whose index is damaged gets it rebuilt; a damaged
+ *     batch in a closed segment is reported and kept (its range answers CORRUPT_MESSAGE until an
+ *     operator skips it): acknowledged data is never cut because one bit flipped before it;
  *  4. recover the tail: from the recovery checkpoint's position (or the start of the log when
- *     there is no checkpoint), validate every batch (CRC, lengths, increasing offsets), rebuild
+ *     there is no checkpoint), validate every batch (CRC, lengths, offsets continuing), rebuild
  *     index entries, truncate at the first invalid batch and delete any segment after it.
  *
  * After a clean shutdown (the `.clean-shutdown` marker exists) the recovery point is the log end
- * and pass 4 reads nothing. Recovery therefore reads only what was written after the last
- * checkpoint, however large the log.
+ * and pass 4 reads nothing, unless the active segment's size differs from the recorded point or
+ * its tail fails the walk of pass 3: the marker is not trusted blindly. Recovery therefore reads
+ * only what was written after the last checkpoint, however large the log.
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../util/clock';
-import { BATCH_HEADER_SIZE, readBatchHeader } from '@strata/protocol';
-import { listDir, readAt } from '../util/fs-io';
+import { listDir } from '../util/fs-io';
+import { systemScheduler, type Scheduler } from '../util/scheduler';
+import { CorruptBatchError } from './file-records';
 import type { FilePool } from './file-pool';
 import type { InlineWrites } from './inline-writes';
 import { CorruptIndexError } from './index-file';
-import { Log, type LogConfig } from './log';
+import { Log, type LogConfig, type LogEvents } from './log';
 import { CLEANED_SUFFIX } from './cleaner-core';
 import { SWAPINFO_SUFFIX, SWAP_SUFFIX } from './log-cleaner';
 import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, parseSegmentFileName, segmentFileName } from './segment';
@@ -56,6 +61,9 @@ export interface LoadLogOptions {
   pool?: FilePool;
   /** When small appends are written synchronously (default: never). */
   inline?: InlineWrites;
+  /** Delayed work of the log (default: real timers). */
+  scheduler?: Scheduler;
+  events?: LogEvents;
 }
 
 export interface LoadLogStats {
@@ -64,12 +72,14 @@ export interface LoadLogStats {
   truncatedBytes: number;
   deletedSegments: number;
   rebuiltIndexes: number;
+  /** Closed segments with a damaged batch (kept, reported). */
+  corruptSegments: number;
 }
 
 export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stats: LoadLogStats }> {
   const { dir, config, logger } = options;
   await fs.promises.mkdir(dir, { recursive: true });
-  const stats: LoadLogStats = { recoveredSegments: 0, recoveredBatches: 0, truncatedBytes: 0, deletedSegments: 0, rebuiltIndexes: 0 };
+  const stats: LoadLogStats = { recoveredSegments: 0, recoveredBatches: 0, truncatedBytes: 0, deletedSegments: 0, rebuiltIndexes: 0, corruptSegments: 0 };
 
   // Pass 0: finish or undo a cleaner swap interrupted by a crash.
   await resolveSwaps(dir, logger);
@@ -94,47 +104,55 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
   const sorted = [...bases].sort((a, b) => a - b);
   if (sorted.length === 0) sorted.push(options.logStartOffset ?? 0);
   const pool = options.pool ? { pool: options.pool } : {};
-  const segments = sorted.map((base) => new LogSegment({ dir, baseOffset: base, fresh: !bases.has(base), indexIntervalBytes: config.indexIntervalBytes, ...pool }));
+  const segments = sorted.map(
+    (base) => new LogSegment({ dir, baseOffset: base, fresh: !bases.has(base), indexIntervalBytes: config.indexIntervalBytes, maxBatchBytes: options.maxBatchBytes, ...pool }),
+  );
+  const limitOf = (i: number) => segments[i + 1]?.baseOffset ?? Number.MAX_SAFE_INTEGER;
 
-  // Which segment recovery starts in, and where.
-  let recoverFrom: { index: number; position: number; offset: number };
-  const rp = options.cleanShutdown ? null : options.recoveryPoint;
-  if (options.cleanShutdown) {
-    recoverFrom = { index: segments.length, position: 0, offset: 0 };
-  } else if (rp && segments.some((s) => s.baseOffset === rp.segment)) {
-    recoverFrom = { index: segments.findIndex((s) => s.baseOffset === rp.segment), position: rp.position, offset: rp.offset };
-  } else {
-    recoverFrom = { index: 0, position: 0, offset: segments[0]!.baseOffset };
-  }
+  // Which segment recovery starts in, and where. A clean shutdown's point is the log end, so
+  // nothing is recovered unless the active segment's file does not end where the point says.
+  let recoverFrom = await recoveryStart(segments, options, logger);
 
-  // Pass 3: segments before the recovery point.
+  // Pass 3: segments before the recovery point are trusted, but not blindly: each one's indexes
+  // are checked and the batches after its last index entry walked (CRC included for the last
+  // segment, whose tail a clean-shutdown marker does not prove whole).
   let nextOffset = segments[0]!.baseOffset;
   for (let i = 0; i < Math.min(recoverFrom.index, segments.length); i++) {
     const segment = segments[i]!;
+    const last = i === segments.length - 1;
     try {
-      nextOffset = await segment.loadClean();
+      nextOffset = await segment.loadClean(limitOf(i), last);
     } catch (e) {
-      if (!(e instanceof CorruptIndexError) && !isCorruptBatch(e)) throw e;
-      logger.warn({ segment: segment.logPath, reason: (e as Error).message }, 'rebuilding damaged segment index');
-      stats.rebuiltIndexes++;
-      const r = await segment.recover(0, segment.baseOffset, options.maxBatchBytes);
-      stats.truncatedBytes += r.truncatedBytes;
-      nextOffset = r.nextOffset;
-      if (r.truncatedBytes > 0) {
-        // A damaged segment below the recovery point: everything after it is suspect.
-        recoverFrom = { index: i + 1, position: 0, offset: nextOffset };
-        stats.deletedSegments += await deleteFrom(segments, i + 1);
+      if (e instanceof CorruptBatchError && last) {
+        // The active segment's tail is torn or damaged: recover it from its start.
+        logger.warn({ segment: segment.logPath, position: e.position, reason: e.reason }, 'the log tail is damaged although the broker stopped cleanly; recovering it');
+        recoverFrom = { index: i, position: 0, offset: segment.baseOffset };
         break;
       }
+      if (!(e instanceof CorruptIndexError) && !(e instanceof CorruptBatchError)) throw e;
+      // A closed segment: rebuild its indexes up to any damage, but never cut acknowledged data.
+      // Reads of a damaged range fail with CORRUPT_MESSAGE until an operator skips it.
+      const r = await segment.recover(0, segment.baseOffset, { offsetLimit: limitOf(i), truncate: false });
+      stats.rebuiltIndexes++;
+      if (r.invalid) {
+        stats.corruptSegments++;
+        logger.error(
+          { segment: segment.logPath, position: r.invalid.position, reason: r.invalid.reason, validUpToOffset: r.nextOffset },
+          'damaged batch in a closed segment: reads from here fail with CORRUPT_MESSAGE until "strata partitions skip-corrupt" moves past it',
+        );
+      } else {
+        logger.warn({ segment: segment.logPath, reason: (e as Error).message }, 'rebuilt a damaged segment index');
+      }
+      nextOffset = r.invalid ? limitOf(i) : r.nextOffset;
     }
   }
 
-  // Pass 4: the unflushed tail.
+  // Pass 4: the unflushed tail, truncated at the first invalid batch.
   for (let i = recoverFrom.index; i < segments.length; i++) {
     const segment = segments[i]!;
     let position = i === recoverFrom.index ? recoverFrom.position : 0;
     let from = i === recoverFrom.index && position > 0 ? recoverFrom.offset : segment.baseOffset;
-    if (position > 0 && !(await segment.batchBoundaryAt(position, options.maxBatchBytes))) {
+    if (position > 0 && !(await segment.batchBoundaryAt(position))) {
       // The checkpoint's position is not a batch boundary of this file (e.g. the cleaner replaced
       // the segment since): scan the whole segment rather than truncate valid data there.
       logger.warn({ segment: segment.logPath, position }, 'recovery point is not a batch boundary; scanning the whole segment');
@@ -143,35 +161,24 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
     }
     if (position > 0) {
       try {
-        await segment.offsetIndex.ensureLoaded();
-        await segment.timeIndex.ensureLoaded();
+        await segment.restoreBefore(position);
       } catch (e) {
         if (!(e instanceof CorruptIndexError)) throw e;
         stats.rebuiltIndexes++;
-        segment.offsetIndex.reset();
-        segment.timeIndex.reset();
         position = 0;
         from = segment.baseOffset;
       }
     }
-    if (position === 0) {
-      segment.offsetIndex.reset();
-      segment.timeIndex.reset();
-    } else {
-      await restoreSegmentState(segment, position);
-    }
-    const r = await segment.recover(position, from, options.maxBatchBytes);
+    const r = await segment.recover(position, from, { offsetLimit: limitOf(i), truncate: true });
     stats.recoveredSegments++;
     stats.recoveredBatches += r.batches;
     stats.truncatedBytes += r.truncatedBytes;
     nextOffset = r.nextOffset;
     if (r.truncatedBytes > 0) {
-      logger.warn({ segment: segment.logPath, truncatedBytes: r.truncatedBytes, nextOffset }, 'truncated invalid tail of the log');
-      stats.deletedSegments += await deleteFrom(segments, i + 1);
-      break;
-    }
-    if (i + 1 < segments.length && segments[i + 1]!.baseOffset < nextOffset) {
-      logger.warn({ segment: segments[i + 1]!.logPath }, 'segment overlaps its predecessor; deleting it and what follows');
+      logger.warn(
+        { segment: segment.logPath, position: r.invalid?.position, reason: r.invalid?.reason, truncatedBytes: r.truncatedBytes, nextOffset },
+        'truncated invalid tail of the log',
+      );
       stats.deletedSegments += await deleteFrom(segments, i + 1);
       break;
     }
@@ -182,10 +189,58 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
     for (const s of segments) await s.syncAll();
   }
   const logStartOffset = Math.max(options.logStartOffset ?? 0, segments[0]!.baseOffset);
-  segments.forEach((s, i) => (s.writable = i === segments.length - 1));
-  const log = new Log(dir, options.topic, options.partition, config, options.clock, segments, nextOffset, logStartOffset, options.pool ?? null, options.inline);
+  segments.forEach((s, i) => (i === segments.length - 1 ? s.unseal() : s.seal()));
+  const log = new Log({
+    dir,
+    topic: options.topic,
+    partition: options.partition,
+    config,
+    clock: options.clock,
+    scheduler: options.scheduler ?? systemScheduler,
+    logger,
+    segments,
+    logEndOffset: nextOffset,
+    logStartOffset,
+    maxBatchBytes: options.maxBatchBytes,
+    pool: options.pool ?? null,
+    ...(options.inline ? { inline: options.inline } : {}),
+    ...(options.events ? { events: options.events } : {}),
+  });
   await log.loadProducerState();
   return { log, stats };
+}
+
+/**
+ * Where recovery starts: after a clean shutdown, nowhere (the whole log was flushed) unless the
+ * active segment's file size differs from the recorded point; else at the recovery checkpoint,
+ * or at the start of the log without one.
+ */
+async function recoveryStart(segments: LogSegment[], options: LoadLogOptions, logger: Logger): Promise<{ index: number; position: number; offset: number }> {
+  const rp = options.recoveryPoint;
+  const lastIndex = segments.length - 1;
+  const active = segments[lastIndex]!;
+  if (options.cleanShutdown) {
+    if (rp && rp.segment === active.baseOffset) {
+      const size = await fileSize(active.logPath);
+      if (size === rp.position) return { index: segments.length, position: 0, offset: 0 };
+      logger.warn({ segment: active.logPath, size, recorded: rp.position }, 'the active segment changed size after a clean shutdown; recovering it');
+      return size > rp.position ? { index: lastIndex, position: rp.position, offset: rp.offset } : { index: lastIndex, position: 0, offset: active.baseOffset };
+    }
+    return { index: segments.length, position: 0, offset: 0 };
+  }
+  if (rp && segments.some((s) => s.baseOffset === rp.segment)) {
+    return { index: segments.findIndex((s) => s.baseOffset === rp.segment), position: rp.position, offset: rp.offset };
+  }
+  return { index: 0, position: 0, offset: segments[0]!.baseOffset };
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await fs.promises.stat(path)).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  }
 }
 
 /**
@@ -221,23 +276,8 @@ async function resolveSwaps(dir: string, logger: Logger): Promise<void> {
   }
 }
 
-function isCorruptBatch(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'CORRUPT_MESSAGE';
-}
-
 async function deleteFrom(segments: LogSegment[], index: number): Promise<number> {
   const removed = segments.splice(index);
   for (const s of removed) await s.deleteFiles();
   return removed.length;
-}
-
-/**
- * Before recovering a segment from the middle, restore what recover() needs about the part
- * before `position` from its (checkpointed, hence fsynced) indexes.
- */
-async function restoreSegmentState(segment: LogSegment, position: number): Promise<void> {
-  segment.offsetIndex.truncateToPosition(position);
-  segment.maxTimestamp = segment.timeIndex.lastEntry()?.timestamp ?? -1;
-  const head = await segment.use((fd) => readAt(fd, BATCH_HEADER_SIZE, 0));
-  segment.firstBatchTimestamp = head.length === BATCH_HEADER_SIZE ? readBatchHeader(head).maxTimestamp : -1;
 }

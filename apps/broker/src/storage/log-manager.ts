@@ -4,18 +4,27 @@
  *
  * Files in data.dir: `recovery-checkpoint.json` ({ version, logs: { "<topic>-<p>": RecoveryPoint } },
  * replaced atomically), `.clean-shutdown` (present only between a clean shutdown and the next
- * start-up), one folder `<topic>-<partition>` per log, and `<folder>.<id>.deleted` folders of
- * deleted topics waiting for removal.
+ * start-up), one folder `<topic>-<partition>` per log, and `<random id>.deleted` folders of
+ * deleted topics waiting for removal (named without the topic, so the longest topic name still
+ * fits the file system's 255-byte name limit).
+ *
+ * Storage problems of every log come here (LogEvents): each is logged once with its file and
+ * reason and counted in the metrics. Background work (flushes, checkpoints, retention, the
+ * cleaner, removing deleted files) runs on the injected scheduler.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { StrataError } from '@strata/protocol';
 import type { Clock } from '../util/clock';
 import { listDir, readFileIfExists, removeIfExists, writeFileAtomic } from '../util/fs-io';
+import { repeat, type Cancel, type Scheduler } from '../util/scheduler';
 import { FilePool } from './file-pool';
+import type { CorruptBatchError } from './file-records';
 import { InlineWrites } from './inline-writes';
 import type { LogSegment } from './segment';
-import type { Log, LogConfig } from './log';
+import { isNoSpace, type Log, type LogConfig, type LogEvents } from './log';
 import { loadLog, type RecoveryPoint } from './log-loader';
 import { LogCleaner, type CleanStats } from './log-cleaner';
 import { segmentsToDelete } from './retention';
@@ -23,10 +32,18 @@ import { segmentsToDelete } from './retention';
 const CHECKPOINT_FILE = 'recovery-checkpoint.json';
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 
+/** Counters the LogManager keeps up to date (the broker's metrics registry). */
+export interface StorageMetrics {
+  offlinePartitions(count: number): void;
+  corruptBatch(): void;
+}
+
 export interface LogManagerOptions {
   dataDir: string;
   clock: Clock;
+  scheduler: Scheduler;
   logger: Logger;
+  metrics?: StorageMetrics;
   maxBatchBytes: number;
   flushIntervalMs: number;
   checkpointIntervalMs: number;
@@ -49,14 +66,14 @@ export function logDirName(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
 
-export class LogManager {
+export class LogManager implements LogEvents {
   private readonly logs = new Map<string, Log>();
   private checkpoints: Record<string, RecoveryPoint> = {};
   private cleanShutdown = false;
-  private flushTimer: NodeJS.Timeout | null = null;
-  private checkpointTimer: NodeJS.Timeout | null = null;
-  private retentionTimer: NodeJS.Timeout | null = null;
-  private cleanerTimer: NodeJS.Timeout | null = null;
+  private readonly timers: Cancel[] = [];
+  private readonly offlineLogs = new Set<Log>();
+  /** Tail-cache bytes each log gets now (changes only when the log count crosses a power of two). */
+  private tailShare = -1;
   readonly cleaner: LogCleaner;
   readonly files: FilePool;
   readonly inlineWrites: InlineWrites;
@@ -117,22 +134,47 @@ export class LogManager {
       maxBatchBytes: this.options.maxBatchBytes,
       pool: this.files,
       inline: this.inlineWrites,
+      scheduler: this.options.scheduler,
+      events: this,
     });
     if (stats.recoveredSegments > 0 || stats.truncatedBytes > 0 || stats.rebuiltIndexes > 0) {
       this.options.logger.info({ log: name, ...stats, logEndOffset: log.logEndOffset, ms: Date.now() - started }, 'recovered log');
     }
     this.logs.set(name, log);
-    this.resizeTailCaches();
+    this.resizeTailCaches(log);
     return log;
   }
 
-  /** Splits the broker-wide tail-cache budget evenly across the logs. */
-  private resizeTailCaches(): void {
-    const perLog = Math.min(MAX_TAIL_CACHE_PER_LOG, Math.floor(this.options.tailCacheBytes / Math.max(1, this.logs.size)));
-    for (const log of this.logs.values()) {
-      log.tail.maxBytes = perLog;
-      if (log.tail.bytes > perLog) log.tail.clear();
+  /**
+   * Splits the broker-wide tail-cache budget across the logs: each gets the budget divided by the
+   * log count rounded up to a power of two, so creating n logs resizes the others log2(n) times,
+   * not n times, and the total stays within the budget.
+   */
+  private resizeTailCaches(added?: Log): void {
+    const slots = 2 ** Math.ceil(Math.log2(Math.max(1, this.logs.size)));
+    const share = Math.min(MAX_TAIL_CACHE_PER_LOG, Math.floor(this.options.tailCacheBytes / slots));
+    if (share === this.tailShare) {
+      added?.setTailCacheBytes(share);
+      return;
     }
+    this.tailShare = share;
+    for (const log of this.logs.values()) log.setTailCacheBytes(share);
+  }
+
+  /** LogEvents: a log went offline after an I/O error. */
+  offline(log: Log, error: StrataError): void {
+    this.offlineLogs.add(log);
+    this.options.metrics?.offlinePartitions(this.offlineLogs.size);
+    this.options.logger.error({ log: log.name, err: error.cause ?? error }, `partition ${log.name} is offline: ${error.message}`);
+  }
+
+  /** LogEvents: a read found a damaged batch. */
+  corrupt(log: Log, error: CorruptBatchError): void {
+    this.options.metrics?.corruptBatch();
+    this.options.logger.error(
+      { log: log.name, file: error.path, position: error.position, reason: error.reason },
+      `damaged record batch in ${log.name}: reads there fail with CORRUPT_MESSAGE until "strata partitions skip-corrupt ${log.topic} ${log.partition}" moves past it`,
+    );
   }
 
   getLog(topic: string, partition: number): Log | undefined {
@@ -148,16 +190,11 @@ export class LogManager {
     await this.withCheckpointLock(() => this.writeCheckpoints());
     await removeIfExists(join(this.options.dataDir, CLEAN_SHUTDOWN_FILE));
     this.cleanShutdown = false;
-    this.flushTimer = setInterval(() => void this.flushAll(), this.options.flushIntervalMs);
-    this.flushTimer.unref();
-    this.checkpointTimer = setInterval(() => void this.checkpointAll(), this.options.checkpointIntervalMs);
-    this.checkpointTimer.unref();
-    this.retentionTimer = setInterval(() => this.runRetention(), this.options.retentionCheckIntervalMs);
-    this.retentionTimer.unref();
-    if (this.options.cleanerEnable) {
-      this.cleanerTimer = setInterval(() => void this.runCleaner(), this.options.cleanerBackoffMs);
-      this.cleanerTimer.unref();
-    }
+    const scheduler = this.options.scheduler;
+    this.timers.push(repeat(scheduler, this.options.flushIntervalMs, () => this.flushAll()));
+    this.timers.push(repeat(scheduler, this.options.checkpointIntervalMs, () => this.checkpointAll()));
+    this.timers.push(repeat(scheduler, this.options.retentionCheckIntervalMs, () => void this.runRetention()));
+    if (this.options.cleanerEnable) this.timers.push(repeat(scheduler, this.options.cleanerBackoffMs, async () => void (await this.runCleaner())));
   }
 
   /** Compacts the dirtiest compacted log, if one is dirty enough. */
@@ -178,7 +215,7 @@ export class LogManager {
     const now = this.options.clock.now();
     let deleted = 0;
     for (const log of this.logs.values()) {
-      if (!log.config.delete || this.cleaner.busy.has(log)) continue;
+      if (!log.config.delete || this.cleaner.busy.has(log) || log.offline) continue;
       const n = segmentsToDelete(log, log.config.retentionMs, log.config.retentionBytes, now);
       if (n === 0) continue;
       const bytes = log.deleteOldestSegments(n, this.options.fileDeleteDelayMs);
@@ -201,7 +238,7 @@ export class LogManager {
         await log.deleteFiles();
       }
       const dir = join(this.options.dataDir, name);
-      const aside = `${dir}.${Date.now().toString(36)}.deleted`;
+      const aside = join(this.options.dataDir, `${randomBytes(8).toString('hex')}.deleted`);
       try {
         await fs.promises.rename(dir, aside);
         await removeIfExists(aside);
@@ -219,10 +256,11 @@ export class LogManager {
     this.flushing = true;
     try {
       for (const log of this.logs.values()) {
-        if (log.syncedEndOffset < log.highWatermark) await log.flush();
+        if (log.syncedEndOffset < log.writtenEndOffset && !log.offline) await log.flush();
       }
     } catch (e) {
-      this.options.logger.error({ err: e }, 'background flush failed');
+      // An I/O error took that log offline (and was reported); a full disk is reported here.
+      if (isNoSpace((e as Error).cause)) this.options.logger.warn({ err: e }, 'background flush failed: disk full');
     } finally {
       this.flushing = false;
     }
@@ -245,14 +283,25 @@ export class LogManager {
     if (segment) this.pointSegments.set(name, segment);
   }
 
-  /** Makes every log durable up to now and records the recovery points. */
+  /**
+   * Makes every log durable up to now and records the recovery points. A log that cannot be
+   * checkpointed (offline, disk full) keeps its previous point; the others still move.
+   */
   checkpointAll(): Promise<void> {
     this.checkpointRunning ??= this.withCheckpointLock(async () => {
+      let failures = 0;
+      for (const [name, log] of this.logs) {
+        if (log.offline) continue;
+        try {
+          await this.recordPoint(name, log);
+        } catch (e) {
+          if (failures++ === 0) this.options.logger.warn({ log: name, err: e }, 'recovery checkpoint of a log failed; it keeps its previous recovery point');
+        }
+      }
       try {
-        for (const [name, log] of this.logs) await this.recordPoint(name, log);
         await this.writeCheckpoints();
       } catch (e) {
-        this.options.logger.error({ err: e }, 'recovery checkpoint failed');
+        this.options.logger.warn({ err: e }, 'writing the recovery checkpoint file failed; the previous one stays');
       }
     }).finally(() => (this.checkpointRunning = null));
     return this.checkpointRunning;
@@ -291,27 +340,47 @@ export class LogManager {
     await writeFileAtomic(join(this.options.dataDir, CHECKPOINT_FILE), JSON.stringify({ version: 1, logs }) + '\n');
   }
 
-  /** Stops timers, closes every log (fsync), writes the checkpoint and the clean-shutdown marker. */
+  /**
+   * Stops timers, closes every log (fsync), writes the checkpoint and the clean-shutdown marker.
+   * Never throws: what cannot be written (a full disk, a failed log) is logged, the marker is then
+   * left out, and the next start recovers from the last good checkpoint. Acknowledged data was
+   * already durable before its acknowledgement.
+   */
   async shutdown(): Promise<void> {
-    if (this.flushTimer) clearInterval(this.flushTimer);
-    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
-    if (this.cleanerTimer) clearInterval(this.cleanerTimer);
-    this.flushTimer = this.checkpointTimer = this.retentionTimer = this.cleanerTimer = null;
-    await this.cleaner.close();
+    for (const cancel of this.timers.splice(0)) cancel();
+    await this.cleaner.close().catch((e: unknown) => this.options.logger.warn({ err: e }, 'stopping the log cleaner failed'));
     if (this.checkpointRunning) await this.checkpointRunning;
     let clean = true;
-    for (const [name, log] of this.logs) {
-      try {
-        await log.close();
-        this.checkpoints[name] = { offset: log.logEndOffset, segment: log.active.baseOffset, position: log.active.writtenSize };
-        this.pointSegments.set(name, log.active);
-      } catch (e) {
-        clean = false;
-        this.options.logger.error({ err: e, log: name }, 'closing log failed');
-      }
+    await runLimited(
+      [...this.logs].map(([name, log]) => async () => {
+        try {
+          await log.close();
+          this.checkpoints[name] = { offset: log.logEndOffset, segment: log.active.baseOffset, position: log.active.writtenSize };
+          this.pointSegments.set(name, log.active);
+        } catch (e) {
+          clean = false;
+          this.options.logger.warn({ err: e, log: name }, 'closing log failed; it will be recovered at the next start');
+        }
+      }),
+      SHUTDOWN_PARALLELISM,
+    );
+    try {
+      await this.withCheckpointLock(() => this.writeCheckpoints());
+      if (clean) await writeFileAtomic(join(this.options.dataDir, CLEAN_SHUTDOWN_FILE), `${new Date().toISOString()}\n`);
+    } catch (e) {
+      this.options.logger.warn({ err: e }, 'could not write the recovery checkpoint at shutdown; the next start recovers the logs');
     }
-    await this.withCheckpointLock(() => this.writeCheckpoints());
-    if (clean) await writeFileAtomic(join(this.options.dataDir, CLEAN_SHUTDOWN_FILE), `${new Date().toISOString()}\n`);
   }
+}
+
+/** Logs closed at once at shutdown (each close is a few fsyncs on the thread pool). */
+const SHUTDOWN_PARALLELISM = 16;
+
+/** Runs `jobs`, at most `limit` at a time. */
+export async function runLimited(jobs: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) await jobs[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
 }

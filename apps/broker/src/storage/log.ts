@@ -2,11 +2,13 @@
  * Log: the append-only log of one partition, a list of LogSegments ordered by base offset; the
  * last one is active and takes appends.
  *
- * Offsets: `logStartOffset` <= `highWatermark` <= `logEndOffset`.
+ * Offsets: `logStartOffset` <= `highWatermark` <= `writtenEndOffset` <= `logEndOffset`.
  * - logEndOffset (LEO): next offset to assign. Appends assign offsets synchronously, in call
  *   order, so the order in which produce requests arrive is the order in the log.
- * - highWatermark (HW): end of what the OS has accepted; consumers read below it. On a single
- *   broker it is the written end; with replication it will become the replicated end.
+ * - writtenEndOffset: end of what the OS has accepted; followers replicate up to it.
+ * - highWatermark (HW): end of what consumers may read. A log that is not replicated moves it
+ *   with every write; a replicated one (setReplicated) only when its Partition says so (the lowest
+ *   log end offset of the in-sync replicas).
  * - syncedEndOffset: end of what has been fsynced. Durable produces wait for it.
  *
  * Writes: one writer per log drains a queue of pending batches with `writev`, coalescing
@@ -19,13 +21,21 @@
  * state rolls back to the written end and the file is truncated there: nothing acknowledged is
  * touched and the failed offsets, never visible or acknowledged, are assigned again later.
  *
+ * Storage errors: a read that finds a damaged batch fails with CORRUPT_MESSAGE for that range
+ * (reported once to `events.corrupt`) and other ranges stay readable; an I/O error other than a
+ * full disk takes the log offline (reported once to `events.offline`): every later append and
+ * read fails with KAFKA_STORAGE_ERROR until the broker restarts. A full disk only fails the
+ * writes concerned; appends work again once space returns.
+ *
  * Not thread-safe: event loop only. Reads may overlap writes (they stay below writtenSize).
  */
+import type { Logger } from 'pino';
 import { ERRORS, StrataError, stampBatch, type BatchView } from '@strata/protocol';
-import { readAt } from '../util/fs-io';
 import type { TopicConfig } from '../config/topic-config';
 import type { Clock } from '../util/clock';
+import type { Scheduler } from '../util/scheduler';
 import type { FilePool } from './file-pool';
+import { CorruptBatchError } from './file-records';
 import { ProducerStateManager, isIdempotent } from './producer-state';
 import { NO_INLINE_WRITES, type InlineWrites } from './inline-writes';
 import { OffsetWaiters } from './offset-waiters';
@@ -56,6 +66,41 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+/** Where reads may go: consumers below the high watermark, followers up to the written end. */
+export type ReadLimit = 'high-watermark' | 'written';
+
+/** Storage problems a log reports once each, so the broker logs and counts them in one place. */
+export interface LogEvents {
+  /** The log went offline after an I/O error. */
+  offline(log: Log, error: StrataError): void;
+  /** A read found a damaged batch (reported once per file position). */
+  corrupt(log: Log, error: CorruptBatchError): void;
+}
+
+const NO_EVENTS: LogEvents = { offline: () => undefined, corrupt: () => undefined };
+
+export interface LogOptions {
+  dir: string;
+  topic: string;
+  partition: number;
+  config: LogConfig;
+  clock: Clock;
+  /** Delayed work (removing deleted segments' files); tests drive it by hand. */
+  scheduler: Scheduler;
+  logger: Logger;
+  /** At least one segment, ordered by base offset; the last is active. */
+  segments: LogSegment[];
+  logEndOffset: number;
+  logStartOffset: number;
+  /** Largest believable batch (the frame limit). */
+  maxBatchBytes: number;
+  /** Bounds open segment files across logs; null: files stay open. */
+  pool?: FilePool | null;
+  /** When small appends may be written synchronously (default: never). */
+  inline?: InlineWrites;
+  events?: LogEvents;
+}
+
 /** Relative offsets in the index are uint32; roll well before they could overflow. */
 const MAX_OFFSETS_PER_SEGMENT = 2 ** 31 - 1;
 
@@ -63,15 +108,30 @@ export function storageError(message: string, cause?: unknown): StrataError {
   return new StrataError(ERRORS.KAFKA_STORAGE_ERROR, message, { cause });
 }
 
+/** errno codes that mean "no space": the disk is fine, writes may work again later. */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+
+export function isNoSpace(cause: unknown): boolean {
+  return NO_SPACE.has((cause as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
+
 export class Log {
-  segments: LogSegment[];
-  logStartOffset: number;
-  logEndOffset: number;
-  highWatermark: number;
-  syncedEndOffset: number;
+  readonly dir: string;
+  readonly topic: string;
+  readonly partition: number;
   readonly producerState: ProducerStateManager;
+  readonly pool: FilePool | null;
+  private segs: LogSegment[];
+  private cfg: LogConfig;
+  private startOffset: number;
+  private endOffset: number;
+  private writtenEnd: number;
+  private hw: number;
+  private syncedEnd: number;
+  /** True when a Partition moves the high watermark (replicated); false: it follows writes. */
+  private replicated = false;
   /** Recent batches in memory for reads at the end of the log (sized by the LogManager). */
-  readonly tail = new TailCache(0);
+  private readonly tail = new TailCache(0);
   /** Clock time the active segment got its first batch (segment.ms counts from here). */
   private activeSince: number;
   private readonly pending = new WriteQueue();
@@ -81,50 +141,124 @@ export class Log {
   private readonly syncWaiters = new OffsetWaiters();
   private readonly watchers = new Set<() => void>();
   private closed = false;
+  /** Set when an I/O error took the log offline. */
+  private offlineError: StrataError | null = null;
   /** Incremented by each failed write, which takes back the offsets queued behind it. */
   private generation = 0;
   private lastFailure: StrataError | null = null;
   private idle: Promise<void> | null = null;
   private idleResolve: (() => void) | null = null;
+  /** The last recovery point taken, and the producer-state version snapshotted with it. */
+  private lastCheckpoint: { offset: number; segment: number; position: number } | null = null;
+  private lastSnapshotVersion = -1;
+  /** File positions already reported as corrupt. */
+  private readonly reportedCorrupt = new Set<string>();
+  private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
+  private readonly logger: Logger;
+  private readonly inline: InlineWrites;
+  private readonly events: LogEvents;
+  private readonly maxBatchBytes: number;
 
-  constructor(
-    readonly dir: string,
-    readonly topic: string,
-    readonly partition: number,
-    public config: LogConfig,
-    private readonly clock: Clock,
-    segments: LogSegment[],
-    logEndOffset: number,
-    logStartOffset: number,
-    /** Bounds open segment files across logs; null: files stay open. */
-    readonly pool: FilePool | null = null,
-    /** When small appends may be written synchronously (default: never). */
-    private readonly inline: InlineWrites = NO_INLINE_WRITES,
-  ) {
-    if (segments.length === 0) throw new Error('a log needs at least one segment');
-    this.segments = segments;
-    this.logEndOffset = logEndOffset;
-    this.highWatermark = logEndOffset;
-    this.syncedEndOffset = logEndOffset;
-    this.logStartOffset = logStartOffset;
-    this.producerState = new ProducerStateManager(dir);
+  constructor(options: LogOptions) {
+    if (options.segments.length === 0) throw new Error('a log needs at least one segment');
+    this.dir = options.dir;
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.cfg = options.config;
+    this.clock = options.clock;
+    this.scheduler = options.scheduler;
+    this.logger = options.logger;
+    this.pool = options.pool ?? null;
+    this.inline = options.inline ?? NO_INLINE_WRITES;
+    this.events = options.events ?? NO_EVENTS;
+    this.maxBatchBytes = options.maxBatchBytes;
+    this.segs = options.segments;
+    this.endOffset = this.writtenEnd = this.hw = this.syncedEnd = options.logEndOffset;
+    this.startOffset = options.logStartOffset;
+    this.producerState = new ProducerStateManager(options.dir);
     const active = this.active;
-    this.activeSince = active.size > 0 && active.firstBatchTimestamp >= 0 ? Math.min(active.firstBatchTimestamp, clock.now()) : clock.now();
+    this.activeSince = active.size > 0 && active.firstBatchTimestamp >= 0 ? Math.min(active.firstBatchTimestamp, this.clock.now()) : this.clock.now();
   }
 
   get name(): string {
     return `${this.topic}-${this.partition}`;
   }
 
+  get config(): LogConfig {
+    return this.cfg;
+  }
+
+  /** New topic settings apply to the next append, roll and retention check. */
+  setConfig(config: LogConfig): void {
+    this.cfg = config;
+  }
+
+  get segments(): readonly LogSegment[] {
+    return this.segs;
+  }
+
   get active(): LogSegment {
-    return this.segments[this.segments.length - 1]!;
+    return this.segs[this.segs.length - 1]!;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.endOffset;
+  }
+
+  get writtenEndOffset(): number {
+    return this.writtenEnd;
+  }
+
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  get syncedEndOffset(): number {
+    return this.syncedEnd;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The error that took the log offline, or null. */
+  get offline(): StrataError | null {
+    return this.offlineError;
   }
 
   /** Total bytes of all segments. */
   get size(): number {
     let n = 0;
-    for (const s of this.segments) n += s.size;
+    for (const s of this.segs) n += s.size;
     return n;
+  }
+
+  /** Bytes the tail cache may hold (the LogManager shares a broker-wide budget). */
+  setTailCacheBytes(bytes: number): void {
+    this.tail.maxBytes = bytes;
+    if (this.tail.bytes > bytes) this.tail.clear();
+  }
+
+  /**
+   * Replicated logs move the high watermark only through setHighWatermark (their Partition knows
+   * the followers); others move it with every write.
+   */
+  setReplicated(replicated: boolean): void {
+    this.replicated = replicated;
+    if (!replicated && this.hw < this.writtenEnd) this.setHighWatermark(this.writtenEnd);
+  }
+
+  /** Moves the high watermark forward (never past the written end, never back). */
+  setHighWatermark(offset: number): void {
+    const hw = Math.min(offset, this.writtenEnd);
+    if (hw <= this.hw) return;
+    this.hw = hw;
+    for (const watcher of this.watchers) watcher();
   }
 
   /**
@@ -133,7 +267,7 @@ export class Log {
    * `endOffset` for the acknowledgement the producer asked for.
    */
   append(batches: readonly BatchView[], leaderEpoch: number): AppendResult {
-    if (this.closed) throw storageError(`log ${this.name} is closed`);
+    this.assertWritable();
     const first = batches[0];
     if (first && isIdempotent(first.header)) {
       if (batches.length !== 1) throw new StrataError(ERRORS.INVALID_RECORD, 'an idempotent produce carries exactly one batch per partition');
@@ -143,26 +277,36 @@ export class Log {
         return { baseOffset: b.baseOffset, lastOffset: b.lastOffset, endOffset: b.lastOffset + 1, generation: b.generation, duplicate: true };
       }
     }
-    const baseOffset = this.logEndOffset;
+    const baseOffset = this.endOffset;
     // Taken before drain(): an inline write that fails there moves to the next generation, and
     // the caller's waits must then reject, not wait for offsets that will be assigned again.
     const generation = this.generation;
     const now = this.clock.now();
     for (const batch of batches) {
-      const offset = this.logEndOffset;
-      const size = batch.bytes.length;
-      this.maybeRoll(size, offset + batch.header.lastOffsetDelta);
+      const offset = this.endOffset;
       stampBatch(batch.bytes, 0, offset, leaderEpoch);
-      const segment = this.active;
-      const position = segment.track(offset, size, batch.header.maxTimestamp);
-      this.logEndOffset = offset + batch.header.lastOffsetDelta + 1;
-      if (isIdempotent(batch.header)) this.producerState.record(batch.header, offset, this.generation, now);
-      this.tail.add(offset, this.logEndOffset, batch.bytes);
-      this.pending.enqueue(segment, batch.bytes, position, this.logEndOffset);
+      this.enqueue(batch, offset, now);
     }
-    const endOffset = this.logEndOffset;
+    const endOffset = this.endOffset;
     this.drain();
     return { baseOffset, lastOffset: endOffset - 1, endOffset, generation, duplicate: false };
+  }
+
+  /** Queues one stamped batch at `offset` (the log end offset). */
+  private enqueue(batch: BatchView, offset: number, now: number): void {
+    const size = batch.bytes.length;
+    this.maybeRoll(size, offset + batch.header.lastOffsetDelta);
+    const segment = this.active;
+    const position = segment.track(offset, size, batch.header.maxTimestamp);
+    this.endOffset = offset + batch.header.lastOffsetDelta + 1;
+    if (isIdempotent(batch.header)) this.producerState.record(batch.header, offset, this.generation, now);
+    this.tail.add(offset, this.endOffset, batch.bytes);
+    this.pending.enqueue(segment, batch.bytes, position, this.endOffset);
+  }
+
+  private assertWritable(): void {
+    if (this.offlineError) throw this.offlineError;
+    if (this.closed) throw storageError(`log ${this.name} is closed`);
   }
 
   private maybeRoll(bytes: number, lastOffset: number): void {
@@ -171,20 +315,27 @@ export class Log {
       this.activeSince = this.clock.now();
       return;
     }
-    const full = active.size + bytes > this.config.segmentBytes;
-    const old = this.clock.now() - this.activeSince >= this.config.segmentMs;
+    const full = active.size + bytes > this.cfg.segmentBytes;
+    const old = this.clock.now() - this.activeSince >= this.cfg.segmentMs;
     const offsetsExhausted = lastOffset - active.baseOffset > MAX_OFFSETS_PER_SEGMENT;
     if (full || old || offsetsExhausted) this.roll();
   }
 
   /** Starts a new active segment at the log end offset. */
   roll(): LogSegment {
-    const segment = new LogSegment({ dir: this.dir, baseOffset: this.logEndOffset, fresh: true, indexIntervalBytes: this.config.indexIntervalBytes, ...(this.pool ? { pool: this.pool } : {}) });
+    const segment = new LogSegment({
+      dir: this.dir,
+      baseOffset: this.endOffset,
+      fresh: true,
+      indexIntervalBytes: this.cfg.indexIntervalBytes,
+      maxBatchBytes: this.maxBatchBytes,
+      ...(this.pool ? { pool: this.pool } : {}),
+    });
     const previous = this.active;
-    previous.writable = false;
+    previous.seal();
     // The closed segment's indexes are complete now: write them out in the background.
-    void Promise.all([previous.offsetIndex.flush(), previous.timeIndex.flush()]).catch(() => undefined);
-    this.segments.push(segment);
+    void Promise.all([previous.offsetIndex.flush(), previous.timeIndex.flush()]).catch((e: unknown) => this.ioFailed('index flush', previous.offsetIndex.path, e));
+    this.segs.push(segment);
     this.activeSince = this.clock.now();
     return segment;
   }
@@ -219,9 +370,10 @@ export class Log {
     return true;
   }
 
-  /** Everything below `endOffset` is written: readers and acks=1 waiters may proceed. */
+  /** Everything below `endOffset` is written: followers, acks=1 waiters (and, unreplicated, consumers) may proceed. */
   private written(endOffset: number): void {
-    this.highWatermark = endOffset;
+    this.writtenEnd = endOffset;
+    if (!this.replicated) this.hw = endOffset;
     this.writeWaiters.settle(endOffset);
     if (this.syncWaiters.length > 0) void this.syncLoop();
     for (const watcher of this.watchers) watcher();
@@ -249,29 +401,48 @@ export class Log {
 
   /** A write failed: fail it and everything queued behind it, and roll back to the written end. */
   private async failWrites(failed: PendingWrite, cause: unknown): Promise<void> {
-    const error = storageError(`write to ${failed.segment.logPath} failed: ${(cause as Error).message}`, cause);
+    const error = this.ioFailed('write', failed.segment.logPath, cause);
     this.pending.clear();
     this.generation++;
     this.lastFailure = error;
-    const writtenEnd = this.highWatermark;
+    const writtenEnd = this.writtenEnd;
     this.writeWaiters.rejectAbove(writtenEnd, error);
     this.syncWaiters.rejectAbove(writtenEnd, error);
     // Drop segments created after the failed one (they hold nothing written).
-    const idx = this.segments.indexOf(failed.segment);
-    const dropped = this.segments.splice(idx + 1);
-    failed.segment.writable = true;
-    this.logEndOffset = writtenEnd;
+    const idx = this.segs.indexOf(failed.segment);
+    const dropped = this.segs.splice(idx + 1);
+    failed.segment.unseal();
+    this.endOffset = writtenEnd;
     this.producerState.truncateFrom(writtenEnd);
     this.tail.truncateFrom(writtenEnd);
     const segment = failed.segment;
-    segment.size = segment.writtenSize;
+    segment.discardUnwritten();
     try {
       for (const s of dropped) await s.deleteFiles();
       await segment.truncateTo(segment.writtenSize, writtenEnd);
-    } catch {
-      // The disk may still refuse; the in-memory state is already consistent with the file's
-      // valid prefix, and recovery truncates any torn tail at start-up.
+    } catch (e) {
+      // The in-memory state already matches the file's valid prefix, and recovery truncates any
+      // torn tail at start-up; a disk that refuses even this is reported once.
+      this.ioFailed('truncate after a failed write', segment.logPath, e);
     }
+  }
+
+  /**
+   * An I/O operation failed: a full disk fails only this operation; any other error takes the
+   * log offline (reported once). Returns the error to give the caller.
+   */
+  private ioFailed(operation: string, path: string, cause: unknown): StrataError {
+    const message = (cause as Error)?.message ?? String(cause);
+    if (isNoSpace(cause)) {
+      this.logger.warn({ log: this.name, path, operation, err: cause }, 'disk full');
+      return storageError(`the broker's disk is full: ${operation} of ${path} failed (${message})`, cause);
+    }
+    const error = storageError(`${operation} of ${path} failed: ${message}; partition ${this.name} is offline until the broker restarts`, cause);
+    if (!this.offlineError && !this.closed) {
+      this.offlineError = error;
+      this.events.offline(this, error);
+    }
+    return error;
   }
 
   /** Rejects when the append of `generation` was taken back by a failed write. */
@@ -282,7 +453,7 @@ export class Log {
 
   /** Resolves once every offset below `endOffset` is written to the OS (acks=1). */
   waitWritten(endOffset: number, generation?: number): Promise<void> {
-    if (this.highWatermark >= endOffset) return Promise.resolve();
+    if (this.writtenEnd >= endOffset) return Promise.resolve();
     const stale = this.staleAppend(generation);
     if (stale) return stale;
     return this.writeWaiters.wait(endOffset);
@@ -290,7 +461,7 @@ export class Log {
 
   /** Resolves once every offset below `endOffset` is fsynced (durable acks). */
   waitDurable(endOffset: number, generation?: number): Promise<void> {
-    if (this.syncedEndOffset >= endOffset) return Promise.resolve();
+    if (this.syncedEnd >= endOffset) return Promise.resolve();
     const stale = this.staleAppend(generation);
     if (stale) return stale;
     const p = this.syncWaiters.wait(endOffset);
@@ -302,12 +473,12 @@ export class Log {
     if (this.syncing) return;
     this.syncing = true;
     try {
-      while (this.syncWaiters.firstEndOffset <= this.highWatermark) {
+      while (this.syncWaiters.firstEndOffset <= this.writtenEnd) {
         await this.syncWritten();
-        this.syncWaiters.settle(this.syncedEndOffset);
+        this.syncWaiters.settle(this.syncedEnd);
       }
     } catch (cause) {
-      this.syncWaiters.rejectAbove(this.syncedEndOffset, storageError(`fsync of ${this.name} failed: ${(cause as Error).message}`, cause));
+      this.syncWaiters.rejectAbove(this.syncedEnd, this.ioFailed('fsync', this.dir, cause));
     } finally {
       this.syncing = false;
     }
@@ -315,16 +486,21 @@ export class Log {
 
   /** fsyncs every segment with written but unsynced bytes; advances syncedEndOffset. */
   private async syncWritten(): Promise<void> {
-    const target = this.highWatermark;
-    const dirty = this.segments.filter((s) => s.syncedSize < s.writtenSize);
+    const target = this.writtenEnd;
+    const dirty = this.segs.filter((s) => s.syncedSize < s.writtenSize);
     await Promise.all(dirty.map((s) => s.sync()));
-    if (target > this.syncedEndOffset) this.syncedEndOffset = target;
+    if (target > this.syncedEnd) this.syncedEnd = target;
   }
 
   /** fsyncs all written data now (background flush and shutdown). */
   async flush(): Promise<void> {
-    await this.syncWritten();
-    this.syncWaiters.settle(this.syncedEndOffset);
+    if (this.offlineError) return;
+    try {
+      await this.syncWritten();
+    } catch (cause) {
+      throw this.ioFailed('fsync', this.dir, cause);
+    }
+    this.syncWaiters.settle(this.syncedEnd);
   }
 
   /**
@@ -332,19 +508,38 @@ export class Log {
    * recovery must scan after a crash.
    */
   async checkpoint(): Promise<{ offset: number; segment: number; position: number }> {
+    if (this.offlineError) throw this.offlineError;
     const active = this.active;
-    const point = { offset: this.highWatermark, segment: active.baseOffset, position: active.writtenSize };
+    const point = { offset: this.writtenEnd, segment: active.baseOffset, position: active.writtenSize };
+    this.producerState.expire(this.clock.now(), this.cfg.producerIdExpirationMs);
+    const last = this.lastCheckpoint;
+    // Nothing written since the last checkpoint: nothing to fsync or snapshot (a broker with
+    // thousands of idle partitions checkpoints them for free).
+    if (last && last.offset === point.offset && last.segment === point.segment && last.position === point.position && this.producerState.version === this.lastSnapshotVersion) {
+      return point;
+    }
     // Batches past `point` may be tracked in the index already; flushing them is harmless
     // because recovery truncates index entries at or past `point.position`.
-    await Promise.all(this.segments.map((s) => s.syncAll()));
-    if (point.offset > this.syncedEndOffset) this.syncedEndOffset = point.offset;
-    this.syncWaiters.settle(this.syncedEndOffset);
-    this.producerState.expire(this.clock.now(), this.config.producerIdExpirationMs);
-    await this.producerState.snapshot(point.offset);
+    try {
+      await Promise.all(this.segs.map((s) => s.syncAll()));
+    } catch (cause) {
+      throw this.ioFailed('checkpoint fsync', this.dir, cause);
+    }
+    if (point.offset > this.syncedEnd) this.syncedEnd = point.offset;
+    this.syncWaiters.settle(this.syncedEnd);
+    const version = this.producerState.version;
+    try {
+      await this.producerState.snapshot(point.offset);
+      this.lastSnapshotVersion = version;
+    } catch (e) {
+      // Only a shortcut for the next start (it replays batch headers from an older snapshot).
+      this.logger.warn({ log: this.name, err: e }, 'producer state snapshot failed; the next start replays it from the log');
+    }
+    this.lastCheckpoint = point;
     return point;
   }
 
-  /** Calls `fn` after each completed write (parked fetches use it). Returns an unsubscribe. */
+  /** Calls `fn` after each completed write and high-watermark move (parked fetches use it). Returns an unsubscribe. */
   watch(fn: () => void): () => void {
     this.watchers.add(fn);
     return () => this.watchers.delete(fn);
@@ -353,11 +548,11 @@ export class Log {
   /** Index of the segment holding `offset` (the last with baseOffset <= offset). */
   private segmentIndexFor(offset: number): number {
     let lo = 0;
-    let hi = this.segments.length - 1;
+    let hi = this.segs.length - 1;
     let found = 0;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.segments[mid]!.baseOffset <= offset) {
+      if (this.segs[mid]!.baseOffset <= offset) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
@@ -367,28 +562,31 @@ export class Log {
 
   /**
    * Reads whole stored batches from `offset`, up to `maxBytes` (at least one batch when
-   * `minOneBatch`), never past the high watermark. Throws OFFSET_OUT_OF_RANGE outside
-   * [logStartOffset, highWatermark].
+   * `minOneBatch`), never past the high watermark (or, for followers, the written end). Throws
+   * OFFSET_OUT_OF_RANGE outside [logStartOffset, limit], CORRUPT_MESSAGE when the batches there
+   * are damaged, KAFKA_STORAGE_ERROR when the log is offline.
    */
-  async read(offset: number, maxBytes: number, minOneBatch: boolean): Promise<LogReadResult> {
-    const hw = this.highWatermark;
-    const lso = this.logStartOffset;
-    if (offset < lso || offset > hw) {
-      throw new StrataError(ERRORS.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${lso}, ${hw}] of ${this.name}`);
+  async read(offset: number, maxBytes: number, minOneBatch: boolean, limit: ReadLimit = 'high-watermark'): Promise<LogReadResult> {
+    if (this.offlineError) throw this.offlineError;
+    const hw = this.hw;
+    const end = limit === 'written' ? this.writtenEnd : hw;
+    const lso = this.startOffset;
+    if (offset < lso || offset > end) {
+      throw new StrataError(ERRORS.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${lso}, ${end}] of ${this.name}`);
     }
     const active = this.active;
-    if (offset === hw) return { records: EMPTY, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
-    const cached = this.tail.read(offset, maxBytes, minOneBatch, hw);
+    if (offset === end) return { records: EMPTY, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
+    const cached = this.tail.read(offset, maxBytes, minOneBatch, end);
     if (cached !== null) return { records: cached, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
-    const segments = this.segments;
+    const segments = this.segs;
     for (let i = this.segmentIndexFor(offset); i < segments.length; i++) {
       const segment = segments[i]!;
+      const next = segments[i + 1];
       let result: SegmentReadResult;
       try {
-        result = await segment.read(offset, maxBytes, segment.writtenSize, minOneBatch);
+        result = await segment.read({ offset, maxBytes, minOneBatch, maxPosition: segment.writtenSize, offsetLimit: next ? next.baseOffset : this.writtenEnd, visibleEnd: end });
       } catch (cause) {
-        if (cause instanceof StrataError) throw cause;
-        throw storageError(`read of ${segment.logPath} failed: ${(cause as Error).message}`, cause);
+        throw this.readFailed(segment, offset, cause);
       }
       // Go on to the next segment only when this one has nothing at or after the offset: a batch
       // that did not fit in maxBytes must not be skipped over.
@@ -399,37 +597,69 @@ export class Log {
     return { records: EMPTY, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
   }
 
+  private readFailed(segment: LogSegment, offset: number, cause: unknown): StrataError {
+    if (cause instanceof StrataError) return cause;
+    if (cause instanceof CorruptBatchError) {
+      const key = `${cause.path}:${cause.position}`;
+      if (!this.reportedCorrupt.has(key)) {
+        this.reportedCorrupt.add(key);
+        this.events.corrupt(this, cause);
+      }
+      return new StrataError(
+        ERRORS.CORRUPT_MESSAGE,
+        `partition ${this.name} has a damaged batch at or after offset ${offset} (${cause.message}); an operator can move consumers past it with "strata partitions skip-corrupt ${this.topic} ${this.partition}"`,
+        { cause },
+      );
+    }
+    return this.ioFailed('read', segment.logPath, cause);
+  }
+
   /**
    * Removes the `count` oldest segments (never the active one) and advances the log start offset
    * past them. Their files are renamed `*.deleted` at once and removed after `delayMs`, so a fetch
    * already reading one finishes. Returns the bytes removed.
    */
   deleteOldestSegments(count: number, delayMs: number): number {
-    const n = Math.min(count, this.segments.length - 1);
+    const n = Math.min(count, this.segs.length - 1);
     if (n <= 0) return 0;
-    const victims = this.segments.splice(0, n);
-    this.logStartOffset = Math.max(this.logStartOffset, this.segments[0]!.baseOffset);
+    const victims = this.segs.splice(0, n);
+    this.startOffset = Math.max(this.startOffset, this.segs[0]!.baseOffset);
     let bytes = 0;
     for (const v of victims) {
       bytes += v.size;
-      void v.scheduleDeletion(delayMs);
+      this.retire(v, delayMs);
     }
     return bytes;
   }
 
-  /** Replaces consecutive closed segments by one (the cleaner's swap). */
-  replaceSegments(olds: readonly LogSegment[], replacement: LogSegment): void {
-    const at = this.segments.indexOf(olds[0]!);
-    if (at < 0 || olds.some((s, i) => this.segments[at + i] !== s) || at + olds.length >= this.segments.length) {
-      throw new Error(`cannot swap segments of ${this.name}: the log changed`);
-    }
-    this.segments.splice(at, olds.length, replacement);
-    // Cached copies of the replaced batches are the uncleaned versions: never serve them again.
-    this.tail.dropBefore(this.segments[at + 1]!.baseOffset);
+  /** Renames a segment that left the log aside now and removes its files after `delayMs`. */
+  retire(segment: LogSegment, delayMs: number): Promise<void> {
+    const renamed = segment.markDeleted();
+    void renamed.then(
+      () =>
+        this.scheduler.schedule(delayMs, () => {
+          segment.removeDeleted().catch((e: unknown) => this.logger.warn({ log: this.name, segment: segment.logPath, err: e }, 'could not remove a deleted segment (start-up removes it)'));
+        }),
+      (e: unknown) => this.logger.warn({ log: this.name, segment: segment.logPath, err: e }, 'could not rename a deleted segment aside'),
+    );
+    return renamed;
   }
 
-  get isClosed(): boolean {
-    return this.closed;
+  /** Replaces consecutive closed segments by one (the cleaner's swap). */
+  replaceSegments(olds: readonly LogSegment[], replacement: LogSegment): void {
+    const at = this.segs.indexOf(olds[0]!);
+    if (at < 0 || olds.some((s, i) => this.segs[at + i] !== s) || at + olds.length >= this.segs.length) {
+      throw new Error(`cannot swap segments of ${this.name}: the log changed`);
+    }
+    this.segs.splice(at, olds.length, replacement);
+    // Cached copies of the replaced batches are the uncleaned versions: never serve them again.
+    this.tail.dropBefore(this.segs[at + 1]!.baseOffset);
+  }
+
+  /** Where the data written so far ends: (active segment, its written size). */
+  get writtenPosition(): { segment: number; position: number } {
+    const active = this.active;
+    return { segment: active.baseOffset, position: active.writtenSize };
   }
 
   /** Bytes written since a read ended at (`segment`, `position`); large if a segment rolled since. */
@@ -444,10 +674,16 @@ export class Log {
    * record is older.
    */
   async offsetForTimestamp(timestamp: number, decompress: (batch: Uint8Array) => Uint8Array | null): Promise<{ offset: number; timestamp: number } | null> {
-    for (const segment of this.segments) {
+    if (this.offlineError) throw this.offlineError;
+    for (const segment of this.segs) {
       if (segment.maxTimestamp < timestamp) continue;
-      const found = await segment.findOffsetByTimestamp(timestamp, decompress);
-      if (found && found.offset >= this.logStartOffset && found.offset < this.highWatermark) return found;
+      let found: { offset: number; timestamp: number } | null;
+      try {
+        found = await segment.findOffsetByTimestamp(timestamp, decompress);
+      } catch (cause) {
+        throw this.readFailed(segment, segment.baseOffset, cause);
+      }
+      if (found && found.offset >= this.startOffset && found.offset < this.hw) return found;
     }
     return null;
   }
@@ -457,11 +693,11 @@ export class Log {
    * (start-up only).
    */
   async loadProducerState(): Promise<void> {
-    const from = await this.producerState.load(this.logEndOffset);
-    if (from >= this.logEndOffset) return;
+    const from = await this.producerState.load(this.endOffset);
+    if (from >= this.endOffset) return;
     const now = this.clock.now();
-    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
-      await this.segments[i]!.forEachHeaderFrom(from, (header) => {
+    for (let i = this.segmentIndexFor(from); i < this.segs.length; i++) {
+      await this.segs[i]!.forEachHeaderFrom(from, (header) => {
         if (isIdempotent(header)) this.producerState.record(header, header.baseOffset, this.generation, now);
       });
     }
@@ -480,22 +716,23 @@ export class Log {
    */
   async truncateTo(offset: number): Promise<void> {
     await this.whenIdle();
-    if (offset >= this.logEndOffset) return;
-    while (this.segments.length > 1 && this.active.baseOffset >= offset) {
-      await this.segments.pop()!.deleteFiles();
+    if (offset >= this.endOffset) return;
+    while (this.segs.length > 1 && this.active.baseOffset >= offset) {
+      await this.segs.pop()!.deleteFiles();
     }
     const segment = this.active;
-    segment.writable = true;
+    segment.unseal();
     this.tail.clear();
-    // Position of the first batch containing an offset >= `offset`.
-    const { endPosition, bytes } = await segment.read(offset, 1, segment.writtenSize, false);
-    const position = endPosition - bytes.length;
-    const cut = position < segment.writtenSize ? await firstOffsetAt(segment, position) : this.logEndOffset;
+    // The first batch containing an offset >= `offset` goes, with everything after it.
+    const first = await segment.firstBatchFrom(offset);
+    const position = first?.position ?? segment.writtenSize;
+    const cut = first?.header.baseOffset ?? this.endOffset;
     await segment.truncateTo(position, cut);
-    this.logEndOffset = this.highWatermark = Math.min(cut, this.logEndOffset);
-    this.producerState.truncateFrom(this.logEndOffset);
-    this.syncedEndOffset = Math.min(this.syncedEndOffset, this.logEndOffset);
-    if (this.logStartOffset > this.logEndOffset) this.logStartOffset = this.logEndOffset;
+    this.endOffset = this.writtenEnd = Math.min(cut, this.endOffset);
+    if (this.hw > this.endOffset) this.hw = this.endOffset;
+    this.producerState.truncateFrom(this.endOffset);
+    this.syncedEnd = Math.min(this.syncedEnd, this.endOffset);
+    if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
   }
 
   /** Waits for queued writes, fsyncs, closes every file. Appends fail afterwards. */
@@ -503,11 +740,14 @@ export class Log {
     if (this.closed) return;
     await this.whenIdle();
     this.closed = true;
-    await this.checkpoint();
-    for (const s of this.segments) await s.close();
-    const error = storageError(`log ${this.name} closed`);
-    this.writeWaiters.rejectAbove(-1, error);
-    this.syncWaiters.rejectAbove(-1, error);
+    try {
+      if (!this.offlineError) await this.checkpoint();
+    } finally {
+      for (const s of this.segs) await s.close().catch((e: unknown) => this.logger.warn({ log: this.name, segment: s.logPath, err: e }, 'closing a segment failed'));
+      const error = storageError(`log ${this.name} closed`);
+      this.writeWaiters.rejectAbove(-1, error);
+      this.syncWaiters.rejectAbove(-1, error);
+    }
   }
 
   /** Closes without flushing and deletes every file (topic deletion). */
@@ -517,13 +757,8 @@ export class Log {
     const error = storageError(`log ${this.name} was deleted`);
     this.writeWaiters.rejectAbove(-1, error);
     this.syncWaiters.rejectAbove(-1, error);
-    for (const s of this.segments) await s.deleteFiles();
+    for (const s of this.segs) await s.deleteFiles();
   }
 }
 
 const EMPTY = new Uint8Array(0);
-
-async function firstOffsetAt(segment: LogSegment, position: number): Promise<number> {
-  const head = await segment.use((fd) => readAt(fd, 8, position));
-  return head.readInt32BE(0) * 4294967296 + head.readUInt32BE(4);
-}

@@ -41,6 +41,12 @@ export class OffsetIndex extends IndexFile {
     return i < 0 ? 0 : this.positionAt(i);
   }
 
+  /** The last entry at or before `offset`, or null when there is none (scan from position 0). Index must be loaded. */
+  lookupEntry(offset: number): { offset: number; position: number } | null {
+    const i = this.floorIndex(offset - this.baseOffset);
+    return i < 0 ? null : { offset: this.baseOffset + this.keyAt(i), position: this.positionAt(i) };
+  }
+
   /** The last entry, or null. */
   lastEntry(): { offset: number; position: number } | null {
     if (this.count === 0) return null;

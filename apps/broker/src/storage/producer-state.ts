@@ -61,6 +61,12 @@ export function isIdempotent(header: Pick<RecordBatchHeader, 'producerId'>): boo
 
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
+  private changes = 0;
+
+  /** Moves whenever the state changes (checkpoints skip unchanged snapshots). */
+  get version(): number {
+    return this.changes;
+  }
 
   constructor(private readonly dir: string) {}
 
@@ -99,6 +105,7 @@ export class ProducerStateManager {
 
   /** Records an appended (or replayed) idempotent batch. */
   record(header: RecordBatchHeader, baseOffset: number, generation: number, now: number): void {
+    this.changes++;
     let entry = this.producers.get(header.producerId);
     if (!entry || header.producerEpoch > entry.epoch) {
       entry = { producerId: header.producerId, epoch: header.producerEpoch, batches: [], lastTimestamp: now };
@@ -111,6 +118,7 @@ export class ProducerStateManager {
 
   /** Forgets batches at or after `offset` (a failed write or a truncation took them back). */
   truncateFrom(offset: number): void {
+    this.changes++;
     for (const [id, entry] of this.producers) {
       entry.batches = entry.batches.filter((b) => b.baseOffset < offset);
       if (entry.batches.length === 0) this.producers.delete(id);
@@ -122,6 +130,7 @@ export class ProducerStateManager {
     let n = 0;
     for (const [id, entry] of this.producers) {
       if (now - entry.lastTimestamp > maxIdleMs) {
+        this.changes++;
         this.producers.delete(id);
         n++;
       }
@@ -144,6 +153,7 @@ export class ProducerStateManager {
    * its offset, from which the caller replays batch headers; 0 when there is none.
    */
   async load(logEndOffset: number): Promise<number> {
+    this.changes++;
     this.producers.clear();
     const offsets = await this.snapshotOffsets();
     for (const o of offsets.filter((x) => x > logEndOffset)) await removeIfExists(join(this.dir, snapshotName(o)));

@@ -12,8 +12,9 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { BATCH_HEADER_SIZE, BatchField, batchSize, decodeRecords, readBatchHeader, validateBatch, type RecordBatchHeader } from '@strata/protocol';
+import { BATCH_HEADER_SIZE, decodeRecords, iterateBatches, lastOffsetOf, readBatchHeader, type RecordBatchHeader } from '@strata/protocol';
 import { closeFile, fdatasync, fstatSize, ftruncate, openFile, readAt, writevAll, writevAllSync } from '../util/fs-io';
+import { BatchScanner, CorruptBatchError, NEED_READ, batchesFrom, type FileBatch } from './file-records';
 import type { FilePool } from './file-pool';
 import { OffsetIndex } from './offset-index';
 import { TimeIndex } from './time-index';
@@ -47,6 +48,8 @@ export interface SegmentOptions {
   fileSuffix?: string;
   /** Bounds open descriptors across segments; none: the file stays open until close(). */
   pool?: FilePool;
+  /** Largest believable batch (the frame limit): a longer length field is corruption. */
+  maxBatchBytes: number;
 }
 
 export interface SegmentReadResult {
@@ -61,35 +64,63 @@ export interface SegmentReadResult {
   exhausted: boolean;
 }
 
+export interface SegmentReadRequest {
+  offset: number;
+  maxBytes: number;
+  /** Never read at or past this file position (the written size). */
+  maxPosition: number;
+  /** Return the first batch even when it is larger than maxBytes. */
+  minOneBatch: boolean;
+  /** No offset in the segment may reach this (the next segment's base, or the log's written end). */
+  offsetLimit?: number;
+  /** Return only batches that end below this offset (the high watermark for consumers). */
+  visibleEnd?: number;
+}
+
+interface IndexedScan {
+  readonly batches: BatchScanner;
+  /** File position the scan has reached. */
+  readonly position: number;
+  /** Steps to the first batch whose last offset is >= `offset`; null at the end. */
+  find(offset: number): Promise<FileBatch | null>;
+}
+
 /** Result of recovering a segment: what was valid, and how much was cut. */
 export interface RecoveryResult {
   nextOffset: number;
   truncatedBytes: number;
   batches: number;
+  /** The batch recovery stopped at, when it stopped before the end of the file. */
+  invalid: CorruptBatchError | null;
 }
+
+/** Largest single read of a segment (a fetch asks for at most this much from one partition). */
+const MAX_READ_CHUNK = 16 * 1024 * 1024;
+const EMPTY = new Uint8Array(0);
 
 export class LogSegment {
   readonly offsetIndex: OffsetIndex;
   readonly timeIndex: TimeIndex;
   readonly logPath: string;
-  size: number;
-  writtenSize: number;
-  syncedSize: number;
-  /** Largest record timestamp in the segment, -1 when empty. */
-  maxTimestamp = -1;
-  /** maxTimestamp of the first batch: segment.ms counts from it. -1 when empty. */
-  firstBatchTimestamp = -1;
+  readonly dir: string;
+  readonly baseOffset: number;
+  /** Bytes assigned to the segment, some perhaps still queued for writing. */
+  private assigned: number;
+  /** Bytes the OS has accepted. */
+  private written: number;
+  /** Bytes fsynced. */
+  private synced: number;
+  private maxTs = -1;
+  private firstBatchTs = -1;
   /** True once the segment left its log (retention or a cleaner swap). */
-  deleted = false;
+  private removed = false;
+  /** True for the log's active segment: its indexes grow and stay in memory. */
+  private open: boolean;
   private bytesSinceIndexEntry = 0;
   private fd: number | null = null;
   private opening: Promise<number> | null = null;
-
-  readonly dir: string;
-  readonly baseOffset: number;
-  /** True for the log's active segment: its indexes grow and stay in memory. */
-  writable: boolean;
   private readonly indexIntervalBytes: number;
+  private readonly maxBatchBytes: number;
   private readonly pool: FilePool | null;
   private users = 0;
 
@@ -99,12 +130,69 @@ export class LogSegment {
     this.dir = dir;
     this.baseOffset = baseOffset;
     this.indexIntervalBytes = options.indexIntervalBytes;
+    this.maxBatchBytes = options.maxBatchBytes;
     this.pool = options.pool ?? null;
-    this.writable = fresh;
+    this.open = fresh;
     this.logPath = join(dir, segmentFileName(baseOffset, LOG_SUFFIX) + suffix);
     this.offsetIndex = new OffsetIndex(join(dir, segmentFileName(baseOffset, INDEX_SUFFIX) + suffix), baseOffset, fresh);
     this.timeIndex = new TimeIndex(join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX) + suffix), baseOffset, fresh);
-    this.size = this.writtenSize = this.syncedSize = options.size ?? 0;
+    this.assigned = this.written = this.synced = options.size ?? 0;
+  }
+
+  /** Bytes assigned to the segment (some may still be queued for writing). */
+  get size(): number {
+    return this.assigned;
+  }
+
+  /** Bytes the OS has accepted: reads never go past this. */
+  get writtenSize(): number {
+    return this.written;
+  }
+
+  /** Bytes fsynced. */
+  get syncedSize(): number {
+    return this.synced;
+  }
+
+  /** Largest record timestamp in the segment, -1 when empty. */
+  get maxTimestamp(): number {
+    return this.maxTs;
+  }
+
+  /** maxTimestamp of the first batch: segment.ms counts from it. -1 when empty. */
+  get firstBatchTimestamp(): number {
+    return this.firstBatchTs;
+  }
+
+  /** True for the log's active segment, whose indexes grow and stay in memory. */
+  get writable(): boolean {
+    return this.open;
+  }
+
+  /** True once the segment left its log. */
+  get deleted(): boolean {
+    return this.removed;
+  }
+
+  /** The segment stops taking appends (it rolled); its indexes may be unloaded when idle. */
+  seal(): void {
+    this.open = false;
+  }
+
+  /** The segment is the log's active one again (after a failed write or a truncation). */
+  unseal(): void {
+    this.open = true;
+  }
+
+  /** A segment made elsewhere (the cleaner) whose timestamps are known without reading it. */
+  setTimestamps(maxTimestamp: number, firstBatchTimestamp: number): void {
+    this.maxTs = maxTimestamp;
+    this.firstBatchTs = firstBatchTimestamp;
+  }
+
+  /** Forgets bytes assigned but never written (a failed write). */
+  discardUnwritten(): void {
+    this.assigned = this.written;
   }
 
   get busy(): boolean {
@@ -161,18 +249,18 @@ export class LogSegment {
    * and the indexes. Called by the Log synchronously, in offset order.
    */
   track(baseOffset: number, bytes: number, maxTimestamp: number): number {
-    const position = this.size;
-    if (this.firstBatchTimestamp < 0) this.firstBatchTimestamp = maxTimestamp;
-    const newMax = maxTimestamp > this.maxTimestamp ? maxTimestamp : this.maxTimestamp;
+    const position = this.assigned;
+    if (this.firstBatchTs < 0) this.firstBatchTs = maxTimestamp;
+    const newMax = maxTimestamp > this.maxTs ? maxTimestamp : this.maxTs;
     if (this.bytesSinceIndexEntry >= this.indexIntervalBytes || position === 0) {
       this.offsetIndex.append(baseOffset, position);
       // Every record up to and including this batch has a timestamp <= newMax.
       this.timeIndex.append(newMax, baseOffset);
       this.bytesSinceIndexEntry = 0;
     }
-    this.maxTimestamp = newMax;
+    this.maxTs = newMax;
     this.bytesSinceIndexEntry += bytes;
-    this.size += bytes;
+    this.assigned += bytes;
     return position;
   }
 
@@ -180,7 +268,7 @@ export class LogSegment {
   async write(buffers: Uint8Array[], position: number, bytes: number): Promise<void> {
     return this.use(async (fd) => {
       await writevAll(fd, buffers, position);
-      this.writtenSize = position + bytes;
+      this.written = position + bytes;
     });
   }
 
@@ -193,17 +281,17 @@ export class LogSegment {
     const fd = this.fd;
     if (fd === null) return false;
     writevAllSync(fd, buffers, position);
-    this.writtenSize = position + bytes;
+    this.written = position + bytes;
     return true;
   }
 
   /** fsyncs the log file (and flushes the indexes' pending entries, without fsyncing them). */
   async sync(): Promise<void> {
-    const target = this.writtenSize;
-    if (this.syncedSize >= target) return;
+    const target = this.written;
+    if (this.synced >= target) return;
     return this.use(async (fd) => {
       await fdatasync(fd);
-      if (target > this.syncedSize) this.syncedSize = target;
+      if (target > this.synced) this.synced = target;
     });
   }
 
@@ -215,93 +303,83 @@ export class LogSegment {
   }
 
   /**
-   * Reads whole batches starting with the one that contains `offset` (or the first after it),
-   * at most `maxBytes` unless the first batch alone is larger and `minOneBatch` is set. Never
-   * reads at or past `maxPosition`.
+   * Reads whole batches starting with the one that contains `offset` (or the first after it): at
+   * most `maxBytes` unless the first batch alone is larger and `minOneBatch` is set; never at or
+   * past `maxPosition`; only batches that end below `visibleEnd`. Every offset met must lie below
+   * `offsetLimit` (the next segment's base, or the log's written end). Throws CorruptBatchError
+   * when what it finds cannot be right.
    */
-  async read(offset: number, maxBytes: number, maxPosition: number, minOneBatch: boolean): Promise<SegmentReadResult> {
+  async read(request: SegmentReadRequest): Promise<SegmentReadResult> {
+    const { offset, maxBytes, maxPosition, minOneBatch } = request;
+    const visibleEnd = request.visibleEnd ?? Number.MAX_SAFE_INTEGER;
     await this.offsetIndex.ensureLoaded();
     return this.use(async (fd) => {
-      let position = this.offsetIndex.lookup(offset);
-      // Find the first batch whose last offset is >= offset, scanning headers from the index hint.
-      const scanChunk = Math.max(this.indexIntervalBytes * 2, 64 * 1024);
-      for (;;) {
-        if (position + BATCH_HEADER_SIZE > maxPosition) return { bytes: new Uint8Array(0), endPosition: position, exhausted: true };
-        const want = Math.min(maxPosition - position, Math.max(scanChunk, maxBytes));
-        const chunk = await readAt(fd, want, position);
-        let p = 0;
-        let found = -1;
-        while (p + BATCH_HEADER_SIZE <= chunk.length) {
-          const size = chunk.readInt32BE(p + BatchField.BATCH_LENGTH) + 12;
-          const base = readSafeInt64(chunk, p);
-          const last = base + chunk.readInt32BE(p + BatchField.LAST_OFFSET_DELTA);
-          if (size < BATCH_HEADER_SIZE) throw new Error(`corrupt batch length at ${this.logPath}:${position + p}`);
-          if (last >= offset) {
-            found = p;
-            break;
-          }
-          p += size;
-        }
-        if (found < 0) {
-          if (p === 0) throw new Error(`cannot read batch header at ${this.logPath}:${position}`);
-          position += p;
-          continue;
-        }
-        return this.collect(fd, chunk, found, position, maxBytes, maxPosition, minOneBatch);
+      const scanner = this.scanFrom(fd, offset, maxPosition, request.offsetLimit, Math.min(Math.max(this.indexIntervalBytes * 2, 64 * 1024, maxBytes), MAX_READ_CHUNK));
+      const first = await scanner.find(offset);
+      if (!first) return { bytes: EMPTY, endPosition: scanner.position, exhausted: true };
+      if (first.lastOffset >= visibleEnd) return { bytes: EMPTY, endPosition: first.position, exhausted: false };
+      if (first.size > maxBytes) {
+        if (!minOneBatch) return { bytes: EMPTY, endPosition: first.position, exhausted: false };
+        return { bytes: await scanner.batches.range(first.position, first.end), endPosition: first.end, exhausted: false };
       }
+      let end = first.end;
+      for (;;) {
+        let batch = scanner.batches.tryNext();
+        if (batch === NEED_READ) batch = await scanner.batches.next();
+        if (!batch || batch.end - first.position > maxBytes || batch.lastOffset >= visibleEnd) break;
+        end = batch.end;
+      }
+      return { bytes: await scanner.batches.range(first.position, end), endPosition: end, exhausted: false };
     });
   }
 
-  /** From a chunk read at `chunkPos` whose batch at `start` is the first wanted, gathers whole batches. */
-  private async collect(
-    fd: number,
-    chunk: Buffer,
-    start: number,
-    chunkPos: number,
-    maxBytes: number,
-    maxPosition: number,
-    minOneBatch: boolean,
-  ): Promise<SegmentReadResult> {
-    const first = chunk.readInt32BE(start + BatchField.BATCH_LENGTH) + 12;
-    if (first > maxBytes) {
-      if (!minOneBatch) return { bytes: new Uint8Array(0), endPosition: chunkPos + start, exhausted: false };
-      const bytes = start + first <= chunk.length ? chunk.subarray(start, start + first) : await readAt(fd, first, chunkPos + start);
-      return { bytes, endPosition: chunkPos + start + bytes.length, exhausted: false };
-    }
-    let end = start;
-    while (end + 12 <= chunk.length) {
-      const size = chunk.readInt32BE(end + BatchField.BATCH_LENGTH) + 12;
-      if (end + size > chunk.length || end + size - start > maxBytes) break;
-      end += size;
-    }
-    if (end === start) {
-      // The first batch did not fit in the chunk: read it (and what follows, up to maxBytes).
-      const limit = Math.min(maxBytes, maxPosition - (chunkPos + start));
-      const more = await readAt(fd, limit, chunkPos + start);
-      return this.collect(fd, more, 0, chunkPos + start, maxBytes, maxPosition, minOneBatch);
-    }
-    return { bytes: chunk.subarray(start, end), endPosition: chunkPos + end, exhausted: false };
+  /** The first batch whose last offset is >= `offset`, or null when there is none. */
+  async firstBatchFrom(offset: number): Promise<FileBatch | null> {
+    await this.offsetIndex.ensureLoaded();
+    return this.use((fd) => this.scanFrom(fd, offset, this.written, undefined, 64 * 1024).find(offset));
+  }
+
+  /**
+   * A scanner from the index entry at or before `offset`. Its find() checks that the batch at the
+   * entry's position has the entry's base offset: a rewritten base offset there is corruption.
+   */
+  private scanFrom(fd: number, offset: number, end: number, offsetLimit: number | undefined, chunkBytes: number): IndexedScan {
+    const entry = this.offsetIndex.lookupEntry(offset);
+    const batches = new BatchScanner(fd, {
+      path: this.logPath,
+      start: entry?.position ?? 0,
+      end,
+      maxBatchBytes: this.maxBatchBytes,
+      minOffset: entry?.offset ?? this.baseOffset,
+      ...(offsetLimit !== undefined ? { offsetLimit } : {}),
+      chunkBytes,
+    });
+    const path = this.logPath;
+    return {
+      batches,
+      get position() {
+        return batches.nextPosition;
+      },
+      async find(target: number): Promise<FileBatch | null> {
+        for (;;) {
+          const batch = await batches.next();
+          if (!batch) return null;
+          if (entry && batch.position === entry.position && batch.header.baseOffset !== entry.offset) {
+            throw new CorruptBatchError(path, batch.position, `base offset ${batch.header.baseOffset} differs from the index entry (${entry.offset})`);
+          }
+          if (batch.lastOffset >= target) return batch;
+        }
+      },
+    };
   }
 
   /** Calls `fn` with the header of every batch whose last offset is >= `offset`, in order. */
   async forEachHeaderFrom(offset: number, fn: (header: RecordBatchHeader) => void): Promise<void> {
     await this.offsetIndex.ensureLoaded();
     return this.use(async (fd) => {
-      let position = this.offsetIndex.lookup(offset);
-      const end = this.writtenSize;
-      while (position < end) {
-        const chunk = await readAt(fd, Math.min(4 * 1024 * 1024, end - position), position);
-        let p = 0;
-        while (p + BATCH_HEADER_SIZE <= chunk.length) {
-          const header = readBatchHeader(chunk, p);
-          const size = batchSize(header);
-          if (p > 0 && p + size > chunk.length) break; // read it again at the start of the next chunk
-          if (header.baseOffset + header.lastOffsetDelta >= offset) fn(header);
-          p += size; // may pass the chunk's end for one batch larger than the chunk: skip past it
-        }
-        if (p === 0) return; // fewer bytes than a header left: nothing more to read
-        position += p;
-      }
+      const entry = this.offsetIndex.lookupEntry(offset);
+      const options = { path: this.logPath, start: entry?.position ?? 0, end: this.writtenSize, maxBatchBytes: this.maxBatchBytes, minOffset: entry?.offset ?? this.baseOffset, chunkBytes: 4 * 1024 * 1024 };
+      for await (const batch of batchesFrom(fd, options)) if (batch.lastOffset >= offset) fn(batch.header);
     });
   }
 
@@ -311,27 +389,21 @@ export class LogSegment {
    * timestamp (ListOffsets only, never on the produce/fetch path).
    */
   async findOffsetByTimestamp(timestamp: number, decompress: (batch: Uint8Array) => Uint8Array | null): Promise<{ offset: number; timestamp: number } | null> {
-    if (this.maxTimestamp < timestamp) return null;
+    if (this.maxTs < timestamp) return null;
     await this.timeIndex.ensureLoaded();
-    const startOffset = this.timeIndex.lookup(timestamp);
-    let next = startOffset;
+    let next = this.timeIndex.lookup(timestamp);
     for (;;) {
-      const { bytes } = await this.read(next, 1024 * 1024, this.writtenSize, true);
+      const { bytes } = await this.read({ offset: next, maxBytes: 1024 * 1024, maxPosition: this.written, minOneBatch: true });
       if (bytes.length === 0) return null;
-      let p = 0;
-      while (p + BATCH_HEADER_SIZE <= bytes.length) {
-        const header = readBatchHeader(bytes, p);
-        const size = batchSize(header);
-        if (p + size > bytes.length) break;
+      for (const { header, bytes: batch } of iterateBatches(bytes, { validate: false })) {
         if (header.maxTimestamp >= timestamp) {
-          const section = decompress(bytes.subarray(p, p + size));
+          const section = decompress(batch);
           if (section === null) return { offset: header.baseOffset, timestamp: header.maxTimestamp };
           for (const r of decodeRecords(section, header)) {
             if (r.timestamp >= timestamp) return { offset: r.offset, timestamp: r.timestamp };
           }
         }
-        next = header.baseOffset + header.lastOffsetDelta + 1;
-        p += size;
+        next = lastOffsetOf(header) + 1;
       }
     }
   }
@@ -340,31 +412,27 @@ export class LogSegment {
    * True when a whole valid batch starts at `position`, or nothing follows it: a recovery
    * checkpoint's position must be a batch boundary of this very file.
    */
-  async batchBoundaryAt(position: number, maxBatchBytes: number): Promise<boolean> {
+  async batchBoundaryAt(position: number): Promise<boolean> {
     return this.use(async (fd) => {
       const size = await fstatSize(fd);
       if (position >= size) return position === size;
-      const head = await readAt(fd, Math.min(BATCH_HEADER_SIZE, size - position), position);
-      if (head.length < BATCH_HEADER_SIZE) return false;
-      const length = head.readInt32BE(BatchField.BATCH_LENGTH) + 12;
-      if (length < BATCH_HEADER_SIZE || length > maxBatchBytes || position + length > size) return false;
-      const whole = await readAt(fd, length, position);
       try {
-        validateBatch(whole, 0, length, maxBatchBytes);
-        return true;
-      } catch {
-        return false;
+        return (await new BatchScanner(fd, { path: this.logPath, start: position, end: size, maxBatchBytes: this.maxBatchBytes, verify: true }).next()) !== null;
+      } catch (e) {
+        if (e instanceof CorruptBatchError) return false;
+        throw e;
       }
     });
   }
 
   /**
    * Validates every batch from `fromPosition` (whose first batch must start at `fromOffset` or
-   * later), rebuilding index entries from there, and truncates the file at the first invalid
-   * batch. Returns the offset after the last valid batch. `maxBatchBytes` bounds a believable
-   * batch length (the frame limit: no batch can be larger than the frame that carried it).
+   * later), rebuilding index entries from there; with `truncate`, cuts the file at the first
+   * invalid batch. Returns the offset after the last valid batch and why it stopped early, if it
+   * did.
    */
-  async recover(fromPosition: number, fromOffset: number, maxBatchBytes: number): Promise<RecoveryResult> {
+  async recover(fromPosition: number, fromOffset: number, options: { offsetLimit?: number; truncate: boolean }): Promise<RecoveryResult> {
+    const offsetLimit = options.offsetLimit ?? Number.MAX_SAFE_INTEGER;
     return this.use(async (fd) => {
       const fileSize = await fstatSize(fd);
       this.offsetIndex.truncateToPosition(fromPosition);
@@ -372,102 +440,94 @@ export class LogSegment {
       if (fromPosition === 0) {
         this.offsetIndex.reset();
         this.timeIndex.reset();
-        this.maxTimestamp = -1;
-        this.firstBatchTimestamp = -1;
+        this.maxTs = -1;
+        this.firstBatchTs = -1;
       }
-      this.size = fromPosition;
+      this.assigned = fromPosition;
       this.bytesSinceIndexEntry = fromPosition === 0 ? 0 : this.indexIntervalBytes;
-      let nextOffset = fromOffset;
-      let position = fromPosition;
+      const minOffset = Math.max(fromOffset, this.baseOffset);
+      const scanner = new BatchScanner(fd, { path: this.logPath, start: fromPosition, end: fileSize, maxBatchBytes: this.maxBatchBytes, minOffset, offsetLimit, verify: true, chunkBytes: 8 * 1024 * 1024 });
+      let nextOffset = minOffset;
       let batches = 0;
-      const chunkSize = 8 * 1024 * 1024;
-      // `position` always points just after the last accepted batch.
-      outer: while (position < fileSize) {
-        const chunkStart = position;
-        const chunk = await readAt(fd, Math.min(chunkSize, fileSize - position), position);
-        let p = 0;
-        while (p < chunk.length) {
-          if (chunk.length - p < BATCH_HEADER_SIZE) {
-            if (position + BATCH_HEADER_SIZE > fileSize) break outer; // torn tail
-            continue outer; // header straddles the chunk: read on from `position`
-          }
-          const size = chunk.readInt32BE(p + BatchField.BATCH_LENGTH) + 12;
-          if (size < BATCH_HEADER_SIZE || size > maxBatchBytes) break outer;
-          if (position + size > fileSize) break outer; // torn tail
-          if (p + size > chunk.length) {
-            if (p > 0) continue outer; // batch straddles the chunk: read on from `position`
-            // A batch larger than the chunk: read it whole.
-            const whole = await readAt(fd, size, position);
-            if (!this.acceptRecovered(whole, 0, size, nextOffset, maxBatchBytes)) break outer;
-          } else if (!this.acceptRecovered(chunk, p, size, nextOffset, maxBatchBytes)) break outer;
-          nextOffset = this.lastAccepted;
-          p += size;
-          position = chunkStart + p;
+      let invalid: CorruptBatchError | null = null;
+      try {
+        for (let batch = await scanner.next(); batch; batch = await scanner.next()) {
+          this.track(batch.header.baseOffset, batch.size, batch.header.maxTimestamp);
+          nextOffset = batch.lastOffset + 1;
           batches++;
         }
+      } catch (e) {
+        if (!(e instanceof CorruptBatchError)) throw e;
+        invalid = e;
+      }
+      const position = scanner.nextPosition;
+      if (!options.truncate) {
+        // Indexes cover the valid prefix; the file keeps everything (a closed segment's damage).
+        this.assigned = this.written = this.synced = fileSize;
+        return { nextOffset, truncatedBytes: 0, batches, invalid };
       }
       const truncatedBytes = fileSize - position;
       if (truncatedBytes > 0) await ftruncate(fd, position);
-      this.size = position;
-      this.writtenSize = position;
-      this.syncedSize = truncatedBytes > 0 ? 0 : position;
-      return { nextOffset, truncatedBytes, batches };
+      this.assigned = this.written = position;
+      this.synced = truncatedBytes > 0 ? 0 : position;
+      return { nextOffset, truncatedBytes, batches, invalid };
     });
-  }
-
-  private lastAccepted = 0;
-
-  private acceptRecovered(buf: Buffer, p: number, size: number, expectedOffset: number, maxBatchBytes: number): boolean {
-    let header;
-    try {
-      header = validateBatch(buf, p, p + size, maxBatchBytes);
-    } catch {
-      return false;
-    }
-    if (header.baseOffset < expectedOffset || header.baseOffset < this.baseOffset) return false;
-    this.track(header.baseOffset, size, header.maxTimestamp);
-    this.lastAccepted = header.baseOffset + header.lastOffsetDelta + 1;
-    return true;
   }
 
   /**
    * Loads the state of a segment that needs no recovery (it lies below the recovery point): file
-   * size, index sanity, and the max timestamp from the time index and the last batches.
+   * size, index sanity, and the max timestamp and next offset from the batches after the last
+   * index entry. With `verifyTail` (the log's last segment), those batches' CRCs are checked too:
+   * a clean-shutdown marker does not prove the tail was written whole. Throws CorruptIndexError or
+   * CorruptBatchError.
    */
-  async loadClean(): Promise<number> {
+  async loadClean(offsetLimit = Number.MAX_SAFE_INTEGER, verifyTail = false): Promise<number> {
     return this.use(async (fd) => {
       const size = await fstatSize(fd);
-      this.size = this.writtenSize = this.syncedSize = size;
+      this.assigned = this.written = this.synced = size;
       await this.offsetIndex.ensureLoaded();
       await this.timeIndex.ensureLoaded();
       this.offsetIndex.checkAgainstLogSize(size === 0 ? 1 : size);
-      // Walk the batches after the last index entry to find the next offset and max timestamp.
       const last = this.offsetIndex.lastEntry();
-      let position = last?.position ?? 0;
+      this.maxTs = this.timeIndex.lastEntry()?.timestamp ?? -1;
       let nextOffset = this.baseOffset;
-      this.maxTimestamp = this.timeIndex.lastEntry()?.timestamp ?? -1;
+      const scan = { path: this.logPath, end: size, maxBatchBytes: this.maxBatchBytes, offsetLimit, verify: verifyTail };
       if (size > 0) {
-        const first = await readAt(fd, BATCH_HEADER_SIZE, 0);
-        this.firstBatchTimestamp = readBatchHeader(first).maxTimestamp;
+        const first = await new BatchScanner(fd, { ...scan, start: 0, minOffset: this.baseOffset, verify: false }).next();
+        this.firstBatchTs = first!.header.maxTimestamp;
       }
-      while (position < size) {
-        const head = await readAt(fd, Math.min(BATCH_HEADER_SIZE, size - position), position);
-        const header = readBatchHeader(head);
-        if (header.maxTimestamp > this.maxTimestamp) this.maxTimestamp = header.maxTimestamp;
-        nextOffset = header.baseOffset + header.lastOffsetDelta + 1;
-        position += batchSize(header);
+      const scanner = new BatchScanner(fd, { ...scan, start: last?.position ?? 0, minOffset: last?.offset ?? this.baseOffset });
+      for (let batch = await scanner.next(); batch; batch = await scanner.next()) {
+        if (last && batch.position === last.position && batch.header.baseOffset !== last.offset) {
+          throw new CorruptBatchError(this.logPath, batch.position, `base offset ${batch.header.baseOffset} differs from the index entry (${last.offset})`);
+        }
+        if (batch.header.maxTimestamp > this.maxTs) this.maxTs = batch.header.maxTimestamp;
+        nextOffset = batch.lastOffset + 1;
       }
       this.bytesSinceIndexEntry = size - (last?.position ?? 0);
       return nextOffset;
     });
   }
 
+  /**
+   * Before recovering from the middle (`position`, a checkpointed batch boundary), restores what
+   * recover() needs about the part before it from the (checkpointed, hence fsynced) indexes.
+   */
+  async restoreBefore(position: number): Promise<void> {
+    await this.offsetIndex.ensureLoaded();
+    await this.timeIndex.ensureLoaded();
+    this.offsetIndex.truncateToPosition(position);
+    this.maxTs = this.timeIndex.lastEntry()?.timestamp ?? -1;
+    const head = await this.use((fd) => readAt(fd, BATCH_HEADER_SIZE, 0));
+    this.firstBatchTs = head.length === BATCH_HEADER_SIZE ? readBatchHeader(head).maxTimestamp : -1;
+  }
+
   /** Truncates to `position` bytes (the first batch at or past an offset); indexes follow. */
   async truncateTo(position: number, offset: number): Promise<void> {
     return this.use(async (fd) => {
       await ftruncate(fd, position);
-      this.size = this.writtenSize = position;
-      this.syncedSize = Math.min(this.syncedSize, position);
+      this.assigned = this.written = position;
+      this.synced = Math.min(this.synced, position);
       this.offsetIndex.truncateToPosition(position);
       this.timeIndex.truncateToOffset(offset);
     });
@@ -486,25 +546,24 @@ export class LogSegment {
   }
 
   /**
-   * Renames the segment's files to `*.deleted` now (so start-up removes them if the broker stops
-   * first) and closes and removes them after `delayMs`; reads through the open descriptor keep
-   * working meanwhile.
+   * The segment leaves its log: its files are renamed `*.deleted` (start-up removes them if the
+   * broker stops first). Reads through the open descriptor keep working until removeDeleted().
    */
-  scheduleDeletion(delayMs: number): Promise<void> {
-    this.deleted = true;
+  async markDeleted(): Promise<void> {
+    this.removed = true;
     this.pool?.remove(this);
-    const paths = [this.logPath, this.offsetIndex.path, this.timeIndex.path];
-    const renamed = Promise.all([this.offsetIndex.abandon(), this.timeIndex.abandon()])
-      .then(() => Promise.all(paths.map((p) => fs.promises.rename(p, `${p}.deleted`).catch(() => undefined))))
-      .then(() => undefined);
-    const timer = setTimeout(() => {
-      void renamed.then(async () => {
-        await this.close().catch(() => undefined);
-        for (const p of paths) await fs.promises.rm(`${p}.deleted`, { force: true });
-      });
-    }, delayMs);
-    timer.unref();
-    return renamed;
+    await Promise.all([this.offsetIndex.abandon(), this.timeIndex.abandon()]);
+    await Promise.all(this.paths().map((p) => renameIfExists(p, `${p}.deleted`)));
+  }
+
+  /** Closes the descriptor and removes the files markDeleted() renamed. */
+  async removeDeleted(): Promise<void> {
+    await this.close();
+    for (const p of this.paths()) await fs.promises.rm(`${p}.deleted`, { force: true });
+  }
+
+  private paths(): string[] {
+    return [this.logPath, this.offsetIndex.path, this.timeIndex.path];
   }
 
   async deleteFiles(): Promise<void> {
@@ -515,6 +574,10 @@ export class LogSegment {
   }
 }
 
-function readSafeInt64(buf: Buffer, p: number): number {
-  return buf.readInt32BE(p) * 4294967296 + buf.readUInt32BE(p + 4);
+async function renameIfExists(from: string, to: string): Promise<void> {
+  try {
+    await fs.promises.rename(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }

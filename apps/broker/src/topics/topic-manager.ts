@@ -12,21 +12,15 @@ import { ERRORS, StrataError, topicNameProblem } from '@strata/protocol';
 import type { BrokerConfig } from '../config/broker-config';
 import { ConfigError, describeProblems } from '../config/settings';
 import { TOPIC_SETTINGS, resolveTopicConfig, validateTopicConfigs, type TopicConfig } from '../config/topic-config';
-import type { Log } from '../storage/log';
-import type { LogManager } from '../storage/log-manager';
+import { Partition } from '../replication/partition';
+import { runLimited, type LogManager } from '../storage/log-manager';
 import type { Clock } from '../util/clock';
 import type { MetadataStore, TopicRecord } from './metadata-store';
 
+export { Partition };
 export const MAX_PARTITIONS = 10000;
 /** Names starting with this are reserved for internal topics such as `__consumer_offsets`. */
 export const INTERNAL_PREFIX = '__';
-
-export interface Partition {
-  topic: string;
-  index: number;
-  log: Log;
-  leaderEpoch: number;
-}
 
 export interface Topic {
   record: TopicRecord;
@@ -66,7 +60,7 @@ export class TopicManager {
       for (let p = 0; p < record.partitions; p++) {
         jobs.push(async () => {
           const log = await this.logs.loadLog(record.name, p, config);
-          topic.partitions[p] = { topic: record.name, index: p, log, leaderEpoch: 0 };
+          topic.partitions[p] = new Partition(record.name, p, log, this.broker.brokerId);
         });
       }
     }
@@ -132,7 +126,7 @@ export class TopicManager {
       const topic: Topic = { record, config, partitions: new Array(record.partitions) };
       for (let p = 0; p < record.partitions; p++) {
         const log = await this.logs.loadLog(record.name, p, config);
-        topic.partitions[p] = { topic: record.name, index: p, log, leaderEpoch: 0 };
+        topic.partitions[p] = new Partition(record.name, p, log, this.broker.brokerId);
       }
       this.topics.set(record.name, topic);
       this.changes++;
@@ -166,7 +160,7 @@ export class TopicManager {
     await this.store.putTopic(record);
     topic.record = record;
     topic.config = resolveTopicConfig(configs, this.broker);
-    for (const p of topic.partitions) p.log.config = topic.config;
+    for (const p of topic.partitions) p.log.setConfig(topic.config);
     this.logger.info({ topic: name, configs }, 'changed topic settings');
   }
 
@@ -190,10 +184,3 @@ export class TopicManager {
   }
 }
 
-async function runLimited(jobs: Array<() => Promise<void>>, limit: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) await jobs[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
-}

@@ -83,3 +83,35 @@ export class ManualScheduler implements Scheduler {
     return best;
   }
 }
+
+/**
+ * Runs `task` every `intervalMs` on `scheduler`, the next run counted from the end of the previous
+ * one (runs never overlap). Tasks catch and report their own failures: one that throws anyway
+ * surfaces as an uncaught error, and the repetition still goes on.
+ */
+export function repeat(scheduler: Scheduler, intervalMs: number, task: () => void | Promise<void>): Cancel {
+  let cancelled = false;
+  let cancelNext: Cancel = () => undefined;
+  const arm = () => {
+    if (cancelled) return;
+    cancelNext = scheduler.schedule(intervalMs, () => {
+      let result: void | Promise<void> = undefined;
+      try {
+        result = task();
+      } finally {
+        if (!(result instanceof Promise)) arm();
+      }
+      if (result instanceof Promise) {
+        void result.then(arm, (e: unknown) => {
+          arm();
+          throw e;
+        });
+      }
+    });
+  };
+  arm();
+  return () => {
+    cancelled = true;
+    cancelNext();
+  };
+}
