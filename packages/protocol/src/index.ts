@@ -7,6 +7,7 @@ export * from './bytes';
 export * from './crc32c';
 export * from './record-batch';
 export * from './record-batch-builder';
+export * from './record-validation';
 export * from './apis';
 export * from './frame';
 export * from './limits';

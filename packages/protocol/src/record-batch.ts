@@ -288,53 +288,6 @@ export function decodeRecords(
 }
 
 /**
- * Walks the records section without building records, checking that it holds exactly
- * `recordCount` well-formed records. The broker uses it to refuse structurally broken batches at
- * produce time at a cost of a few varint reads per record.
- */
-export function checkRecordsStructure(section: Uint8Array, recordCount: number, lastOffsetDelta: number): void {
-  // Inline varint reads: this runs for every record the broker accepts.
-  const end = section.length;
-  let pos = 0;
-  let lastDelta = -1;
-  for (let i = 0; i < recordCount; i++) {
-    // length (uvarint, < 2^31)
-    let length = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      if (pos >= end || shift > 28) throw corrupt('record length varint is truncated or too long', pos);
-      b = section[pos++]!;
-      length += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b >= 0x80);
-    const start = pos;
-    if (length > end - start) throw corrupt(`record length ${length} runs past the end of the batch`, start);
-    // timestamp delta (signed varint, up to 8 bytes): skip it
-    let n = 0;
-    do {
-      if (pos >= end || n++ >= 8) throw corrupt('record timestamp varint is truncated or too long', pos);
-      b = section[pos++]!;
-    } while (b >= 0x80);
-    // offset delta (uvarint)
-    let offsetDelta = 0;
-    shift = 0;
-    do {
-      if (pos >= end || shift > 28) throw corrupt('record offset delta varint is truncated or too long', pos);
-      b = section[pos++]!;
-      offsetDelta += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b >= 0x80);
-    if (offsetDelta <= lastDelta || offsetDelta > lastOffsetDelta || pos > start + length) {
-      throw corrupt(`record offset delta ${offsetDelta} out of order or beyond the batch`, start);
-    }
-    lastDelta = offsetDelta;
-    pos = start + length;
-  }
-  if (pos !== end) throw corrupt(`${end - pos} bytes left after the last record`, pos);
-}
-
-/**
  * Rewrites the producer id, epoch and base sequence of a built batch at `pos` and recomputes its
  * CRC (these fields are covered by it). An idempotent producer uses it when it must renumber
  * batches it already built (a new epoch starts at sequence 0).

@@ -3,7 +3,7 @@ import {
   BatchField,
   RecordBatchBuilder,
   StrataProtocolError,
-  checkRecordsStructure,
+  validateRecords,
   crc32c,
   decodeRecords,
   iterateBatches,
@@ -225,15 +225,15 @@ describe('record batch validation (bad input)', () => {
     const batch = goldenBatch();
     const header = validateBatch(batch);
     const section = batch.subarray(BATCH_HEADER_SIZE).slice();
-    expect(() => checkRecordsStructure(section, header.recordCount, header.lastOffsetDelta)).not.toThrow();
+    expect(() => validateRecords(section, header)).not.toThrow();
     const longer = section.slice();
     longer[0] = 0x7f; // first record claims 127 bytes
     expect(codeOf(() => decodeRecords(longer, header))).toBe('CORRUPT_MESSAGE');
-    expect(codeOf(() => checkRecordsStructure(longer, header.recordCount, header.lastOffsetDelta))).toBe('CORRUPT_MESSAGE');
+    expect(codeOf(() => validateRecords(longer, header))).toBe('CORRUPT_MESSAGE');
     const trailing = new Uint8Array(section.length + 1);
     trailing.set(section);
     expect(codeOf(() => decodeRecords(trailing, header))).toBe('CORRUPT_MESSAGE');
-    expect(codeOf(() => checkRecordsStructure(trailing, header.recordCount, header.lastOffsetDelta))).toBe('CORRUPT_MESSAGE');
+    expect(codeOf(() => validateRecords(trailing, header))).toBe('CORRUPT_MESSAGE');
     expect(codeOf(() => decodeRecords(section, { ...header, recordCount: 5 }))).toBe('CORRUPT_MESSAGE');
   });
 

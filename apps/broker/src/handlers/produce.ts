@@ -1,62 +1,15 @@
 /**
- * Produce: validate each partition's batches (lengths, CRC-32C, sizes, record structure), append
+ * Produce: validate each partition's batches completely (lengths, CRC-32C, sizes, every record,
+ * compressed payloads decompressed within a bound: records/produce-validation.ts), append
  * them (offsets stamped in place, bytes written verbatim; an idempotent producer's retry of a batch
  * already appended is answered with the original offset instead), then answer when the
  * acknowledgement asked for holds: acks=0 never, acks=1 once written to the OS, acks=-1 once durable (fsynced
  * when durability=fsync). Validation and offset assignment run synchronously, in arrival order,
  * so requests on one connection land in the log in the order they were sent.
  */
-import {
-  Apis,
-  BATCH_HEADER_SIZE,
-  BatchAttribute,
-  ERRORS,
-  StrataError,
-  checkRecordsStructure,
-  compressionOf,
-  decodeRecords,
-  iterateBatches,
-  type BatchView,
-  type ProducePartitionResultInit,
-  type ProduceTopicResultInit,
-} from '@strata/protocol';
-import { recordsSection } from '../compression';
+import { Apis, ERRORS, StrataError, type ProducePartitionResultInit, type ProduceTopicResultInit } from '@strata/protocol';
+import { validateProducedRecords } from '../records/produce-validation';
 import { NO_RESPONSE, handler, type BrokerServices, type RequestHandler } from '../server/handler';
-
-const MAX_CODEC = 4;
-
-/** Splits and validates the records of one partition. Throws StrataError. */
-export function validateProducedRecords(records: Uint8Array, maxBatchBytes: number): BatchView[] {
-  if (records.length === 0) throw new StrataError(ERRORS.INVALID_RECORD, 'no record batch for the partition');
-  const batches = [...iterateBatches(records, { validate: true, maxBatchBytes })];
-  for (const { header, bytes } of batches) {
-    if (header.recordCount === 0) throw new StrataError(ERRORS.INVALID_RECORD, 'a produced batch must hold at least one record');
-    if (header.lastOffsetDelta !== header.recordCount - 1) {
-      throw new StrataError(ERRORS.INVALID_RECORD, `last offset delta ${header.lastOffsetDelta} does not match ${header.recordCount} records`);
-    }
-    if (header.attributes & (BatchAttribute.TRANSACTIONAL | BatchAttribute.CONTROL)) {
-      throw new StrataError(ERRORS.INVALID_RECORD, 'transactional and control batches are not supported by this broker');
-    }
-    if (header.attributes & BatchAttribute.LOG_APPEND_TIME) {
-      throw new StrataError(ERRORS.INVALID_RECORD, 'producers must send create-time batches');
-    }
-    const codec = compressionOf(header.attributes);
-    if (codec > MAX_CODEC) throw new StrataError(ERRORS.CORRUPT_MESSAGE, `unknown compression codec ${codec}`);
-    if (codec === 0) checkRecordsStructure(bytes.subarray(BATCH_HEADER_SIZE), header.recordCount, header.lastOffsetDelta);
-  }
-  return batches;
-}
-
-/** Compacted topics keep the latest record per key: a record without a key cannot be kept right. */
-function requireKeys(batches: readonly BatchView[]): void {
-  for (const { header, bytes } of batches) {
-    const section = recordsSection(bytes);
-    if (section === null) continue; // a codec the broker cannot open: the cleaner keeps such batches whole
-    for (const r of decodeRecords(section, header)) {
-      if (r.key === null) throw new StrataError(ERRORS.INVALID_RECORD, 'compacted topics need a key on every record');
-    }
-  }
-}
 
 function failure(e: unknown): { errorCode: number; errorMessage: string } {
   if (e instanceof StrataError) return { errorCode: e.errorCode, errorMessage: e.message };
@@ -102,8 +55,7 @@ export function produceHandler(b: BrokerServices): RequestHandler {
           try {
             const partition = b.replicas.leader(t.name, p.partition);
             const config = partition.log.config;
-            const batches = validateProducedRecords(p.records, config.maxMessageBytes);
-            if (config.compact) requireKeys(batches);
+            const batches = validateProducedRecords(p.records, { maxBatchBytes: config.maxMessageBytes, maxUncompressedBytes: b.config.maxFrameBytes, requireKeys: config.compact });
             const appended = partition.log.append(batches, partition.leaderEpoch);
             result.baseOffset = appended.baseOffset;
             result.logStartOffset = partition.log.logStartOffset;
