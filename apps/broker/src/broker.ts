@@ -17,6 +17,7 @@ import { fetchHandler } from './handlers/fetch';
 import { groupHandlers } from './handlers/groups';
 import { CONSUMER_OFFSETS_TOPIC, GroupCoordinator, OffsetStore, builtInAssignors } from './groups';
 import { listOffsetsHandler } from './handlers/list-offsets';
+import { operationHandlers } from './handlers/operations';
 import { initProducerIdHandler } from './handlers/init-producer-id';
 import { produceHandler } from './handlers/produce';
 import { ProducerIdManager } from './producer-ids';
@@ -222,6 +223,7 @@ export class Broker implements RunningBroker {
         fetchHandler(this.services),
         listOffsetsHandler(this.services),
         initProducerIdHandler(this.producerIds),
+        ...operationHandlers(this.services),
         ...groupHandlers(this.services, this.groups),
       ]) {
         handlers.set(h.api.key, h);

@@ -113,6 +113,26 @@ export const Apis = {
     v1.DeleteGroupsRequest,
     v1.DeleteGroupsResponse,
   ),
+  OffsetForLeaderEpoch: api<M.OffsetForLeaderEpochRequest, M.OffsetForLeaderEpochRequestInit, M.OffsetForLeaderEpochResponse, M.OffsetForLeaderEpochResponseInit>(
+    23,
+    'OffsetForLeaderEpoch',
+    v1.OffsetForLeaderEpochRequest,
+    v1.OffsetForLeaderEpochResponse,
+  ),
+  ControlledShutdown: api<M.ControlledShutdownRequest, M.ControlledShutdownRequestInit, M.ControlledShutdownResponse, M.ControlledShutdownResponseInit>(
+    7,
+    'ControlledShutdown',
+    v1.ControlledShutdownRequest,
+    v1.ControlledShutdownResponse,
+  ),
+  ElectLeaders: api<M.ElectLeadersRequest, M.ElectLeadersRequestInit, M.ElectLeadersResponse, M.ElectLeadersResponseInit>(43, 'ElectLeaders', v1.ElectLeadersRequest, v1.ElectLeadersResponse),
+  DescribeCluster: api<M.DescribeClusterRequest, M.DescribeClusterRequestInit, M.DescribeClusterResponse, M.DescribeClusterResponseInit>(
+    60,
+    'DescribeCluster',
+    v1.DescribeClusterRequest,
+    v1.DescribeClusterResponse,
+  ),
+  SkipCorrupt: api<M.SkipCorruptRequest, M.SkipCorruptRequestInit, M.SkipCorruptResponse, M.SkipCorruptResponseInit>(1100, 'SkipCorrupt', v1.SkipCorruptRequest, v1.SkipCorruptResponse),
 } as const;
 
 export type ApiName = keyof typeof Apis;

@@ -77,6 +77,40 @@ const samples: Array<[string, ApiDefinition, object, object]> = [
   }],
   ['list-groups', Apis.ListGroups, { statesFilter: ['stable'] }, { errorCode: 0, groups: [{ groupId: 'g1', groupState: 'stable', members: 2 }] }],
   ['delete-groups', Apis.DeleteGroups, { groupIds: ['g1'] }, { results: [{ groupId: 'g1', errorCode: 68, errorMessage: 'group has members' }] }],
+  [
+    'offset-for-leader-epoch',
+    Apis.OffsetForLeaderEpoch,
+    { replicaId: 2, topics: [{ name: 'orders', partitions: [{ partition: 0, currentLeaderEpoch: 5, leaderEpoch: 4 }] }] },
+    { topics: [{ name: 'orders', partitions: [{ partition: 0, errorCode: 0, leaderEpoch: 4, endOffset: 1200 }] }] },
+  ],
+  ['controlled-shutdown', Apis.ControlledShutdown, { brokerId: 2, brokerEpoch: 1234 }, { errorCode: 0, remainingLeaderships: 0 }],
+  [
+    'elect-leaders',
+    Apis.ElectLeaders,
+    { electionType: 0, topics: [{ name: 'orders', partitions: [0, 1] }], timeoutMs: 30000 },
+    { errorCode: 0, topics: [{ name: 'orders', partitions: [{ partition: 0, errorCode: 0 }, { partition: 1, errorCode: 84, errorMessage: 'already the preferred leader' }] }] },
+  ],
+  [
+    'describe-cluster',
+    Apis.DescribeCluster,
+    {},
+    {
+      errorCode: 0,
+      clusterId: 'c1',
+      controllerId: 1,
+      controllerEpoch: 7,
+      brokers: [{ nodeId: 1, url: 'ws://127.0.0.1:9092', rack: 'a', epoch: 17 }],
+      underReplicated: [{ topic: 'orders', partition: 0, leaderId: 1, leaderEpoch: 3, replicas: [1, 2, 3], isr: [1, 2] }],
+      offline: [],
+      partitionCount: 4,
+    },
+  ],
+  [
+    'skip-corrupt',
+    Apis.SkipCorrupt,
+    { topics: [{ name: 'orders', partitions: [0] }] },
+    { topics: [{ name: 'orders', partitions: [{ partition: 0, errorCode: 0, scannedSegments: 3, repairedSegments: 1, lost: [{ fromOffset: 100, toOffset: 119 }], bytesDropped: 4096 }] }] },
+  ],
 ];
 
 describe('golden message encodings', () => {

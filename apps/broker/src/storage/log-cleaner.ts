@@ -157,6 +157,16 @@ export class LogCleaner {
     }
   }
 
+  /**
+   * Swaps a segment rewritten outside the cleaner (`<base>.*.cleaned` files, e.g. a repair) in
+   * for the segments it replaces, with the same crash safety as a clean.
+   */
+  async swapIn(log: Log, group: CleanResult['groups'][number]): Promise<void> {
+    const swap = () => this.swap(log, group);
+    if (this.options.aroundSwap) await this.options.aroundSwap(log, group.replaces, swap);
+    else await swap();
+  }
+
   private runInWorker(task: CleanTask): Promise<CleanResult> {
     this.worker ??= new Worker(workerPath());
     const worker = this.worker;

@@ -27,6 +27,7 @@ import type { LogSegment } from './segment';
 import { isNoSpace, type Log, type LogConfig, type LogEvents } from './log';
 import { loadLog, type RecoveryPoint } from './log-loader';
 import { LogCleaner, type CleanStats } from './log-cleaner';
+import { repairLog, type RepairReport } from './log-repair';
 import { segmentsToDelete } from './retention';
 
 const CHECKPOINT_FILE = 'recovery-checkpoint.json';
@@ -195,6 +196,11 @@ export class LogManager implements LogEvents {
     this.timers.push(repeat(scheduler, this.options.checkpointIntervalMs, () => this.checkpointAll()));
     this.timers.push(repeat(scheduler, this.options.retentionCheckIntervalMs, () => void this.runRetention()));
     if (this.options.cleanerEnable) this.timers.push(repeat(scheduler, this.options.cleanerBackoffMs, async () => void (await this.runCleaner())));
+  }
+
+  /** Rewrites the damaged segments of a log without their damaged batches (skip-corrupt). */
+  repair(log: Log): Promise<RepairReport> {
+    return repairLog(log, { cleaner: this.cleaner, logger: this.options.logger, maxBatchBytes: this.options.maxBatchBytes, now: () => this.options.clock.now() });
   }
 
   /** Compacts the dirtiest compacted log, if one is dirty enough. */

@@ -116,6 +116,20 @@ export interface BrokerInfoInit {
   rack?: string | null;
 }
 
+export interface ClusterBroker {
+  nodeId: number;
+  url: string;
+  rack: string;
+  epoch: number;
+}
+
+export interface ClusterBrokerInit {
+  nodeId?: number | null;
+  url?: string | null;
+  rack?: string | null;
+  epoch?: number | null;
+}
+
 export interface ConfigEntry {
   name: string;
   value: string;
@@ -196,6 +210,28 @@ export interface ConsumerGroupHeartbeatResponseInit {
   heartbeatIntervalMs?: number | null;
   hasAssignment?: boolean | null;
   assignment?: TopicPartitionsInit[] | null;
+}
+
+export interface ControlledShutdownRequest {
+  brokerId: number;
+  brokerEpoch: number;
+}
+
+export interface ControlledShutdownRequestInit {
+  brokerId?: number | null;
+  brokerEpoch?: number | null;
+}
+
+export interface ControlledShutdownResponse {
+  errorCode: number;
+  errorMessage: string;
+  remainingLeaderships: number;
+}
+
+export interface ControlledShutdownResponseInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  remainingLeaderships?: number | null;
 }
 
 export interface Coordinator {
@@ -320,6 +356,36 @@ export interface DeleteTopicsResponseInit {
   topics?: DeletableTopicResultInit[] | null;
 }
 
+export interface DescribeClusterRequest {
+}
+
+export interface DescribeClusterRequestInit {
+}
+
+export interface DescribeClusterResponse {
+  errorCode: number;
+  errorMessage: string;
+  clusterId: string;
+  controllerId: number;
+  controllerEpoch: number;
+  brokers: ClusterBroker[];
+  underReplicated: PartitionReplicaState[];
+  offline: PartitionReplicaState[];
+  partitionCount: number;
+}
+
+export interface DescribeClusterResponseInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  clusterId?: string | null;
+  controllerId?: number | null;
+  controllerEpoch?: number | null;
+  brokers?: ClusterBrokerInit[] | null;
+  underReplicated?: PartitionReplicaStateInit[] | null;
+  offline?: PartitionReplicaStateInit[] | null;
+  partitionCount?: number | null;
+}
+
 export interface DescribedConfig {
   name: string;
   value: string;
@@ -348,6 +414,78 @@ export interface DescribeTopicsResponse {
 
 export interface DescribeTopicsResponseInit {
   topics?: TopicDescriptionInit[] | null;
+}
+
+export interface ElectLeadersPartitionResult {
+  partition: number;
+  errorCode: number;
+  errorMessage: string;
+}
+
+export interface ElectLeadersPartitionResultInit {
+  partition?: number | null;
+  errorCode?: number | null;
+  errorMessage?: string | null;
+}
+
+export interface ElectLeadersRequest {
+  electionType: number;
+  topics: ElectLeadersTopic[];
+  timeoutMs: number;
+}
+
+export interface ElectLeadersRequestInit {
+  electionType?: number | null;
+  topics?: ElectLeadersTopicInit[] | null;
+  timeoutMs?: number | null;
+}
+
+export interface ElectLeadersResponse {
+  errorCode: number;
+  errorMessage: string;
+  topics: ElectLeadersTopicResult[];
+}
+
+export interface ElectLeadersResponseInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  topics?: ElectLeadersTopicResultInit[] | null;
+}
+
+export interface ElectLeadersTopic {
+  name: string;
+  partitions: number[];
+}
+
+export interface ElectLeadersTopicInit {
+  name?: string | null;
+  partitions?: number[] | null;
+}
+
+export interface ElectLeadersTopicResult {
+  name: string;
+  partitions: ElectLeadersPartitionResult[];
+}
+
+export interface ElectLeadersTopicResultInit {
+  name?: string | null;
+  partitions?: ElectLeadersPartitionResultInit[] | null;
+}
+
+export interface EpochEndOffset {
+  partition: number;
+  errorCode: number;
+  errorMessage: string;
+  leaderEpoch: number;
+  endOffset: number;
+}
+
+export interface EpochEndOffsetInit {
+  partition?: number | null;
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  leaderEpoch?: number | null;
+  endOffset?: number | null;
 }
 
 export interface ErrorResponse {
@@ -384,6 +522,7 @@ export interface FetchPartitionResult {
   lastStableOffset: number;
   logStartOffset: number;
   records: Uint8Array;
+  currentLeader?: LeaderIdAndEpoch | null;
 }
 
 export interface FetchPartitionResultInit {
@@ -394,6 +533,7 @@ export interface FetchPartitionResultInit {
   lastStableOffset?: number | null;
   logStartOffset?: number | null;
   records?: Uint8Array | null;
+  currentLeader?: LeaderIdAndEpochInit | null;
 }
 
 export interface FetchRequest {
@@ -558,6 +698,16 @@ export interface InitProducerIdResponseInit {
   producerEpoch?: number | null;
 }
 
+export interface LeaderIdAndEpoch {
+  leaderId: number;
+  leaderEpoch: number;
+}
+
+export interface LeaderIdAndEpochInit {
+  leaderId?: number | null;
+  leaderEpoch?: number | null;
+}
+
 export interface ListedGroup {
   groupId: string;
   groupState: string;
@@ -654,6 +804,16 @@ export interface ListOffsetsTopicResult {
 export interface ListOffsetsTopicResultInit {
   name?: string | null;
   partitions?: ListOffsetsPartitionResultInit[] | null;
+}
+
+export interface LostOffsetRange {
+  fromOffset: number;
+  toOffset: number;
+}
+
+export interface LostOffsetRangeInit {
+  fromOffset?: number | null;
+  toOffset?: number | null;
 }
 
 export interface MetadataRequest {
@@ -812,6 +972,56 @@ export interface OffsetFetchTopicResultInit {
   partitions?: OffsetFetchPartitionInit[] | null;
 }
 
+export interface OffsetForLeaderEpochPartition {
+  partition: number;
+  currentLeaderEpoch: number;
+  leaderEpoch: number;
+}
+
+export interface OffsetForLeaderEpochPartitionInit {
+  partition?: number | null;
+  currentLeaderEpoch?: number | null;
+  leaderEpoch?: number | null;
+}
+
+export interface OffsetForLeaderEpochRequest {
+  replicaId: number;
+  topics: OffsetForLeaderEpochTopic[];
+}
+
+export interface OffsetForLeaderEpochRequestInit {
+  replicaId?: number | null;
+  topics?: OffsetForLeaderEpochTopicInit[] | null;
+}
+
+export interface OffsetForLeaderEpochResponse {
+  topics: OffsetForLeaderEpochTopicResult[];
+}
+
+export interface OffsetForLeaderEpochResponseInit {
+  topics?: OffsetForLeaderEpochTopicResultInit[] | null;
+}
+
+export interface OffsetForLeaderEpochTopic {
+  name: string;
+  partitions: OffsetForLeaderEpochPartition[];
+}
+
+export interface OffsetForLeaderEpochTopicInit {
+  name?: string | null;
+  partitions?: OffsetForLeaderEpochPartitionInit[] | null;
+}
+
+export interface OffsetForLeaderEpochTopicResult {
+  name: string;
+  partitions: EpochEndOffset[];
+}
+
+export interface OffsetForLeaderEpochTopicResultInit {
+  name?: string | null;
+  partitions?: EpochEndOffsetInit[] | null;
+}
+
 export interface PartitionDescription {
   partition: number;
   errorCode: number;
@@ -822,6 +1032,8 @@ export interface PartitionDescription {
   highWatermark: number;
   sizeBytes: number;
   segmentCount: number;
+  replicas: number[];
+  isr: number[];
 }
 
 export interface PartitionDescriptionInit {
@@ -834,6 +1046,8 @@ export interface PartitionDescriptionInit {
   highWatermark?: number | null;
   sizeBytes?: number | null;
   segmentCount?: number | null;
+  replicas?: number[] | null;
+  isr?: number[] | null;
 }
 
 export interface PartitionMetadata {
@@ -854,14 +1068,34 @@ export interface PartitionMetadataInit {
   isr?: number[] | null;
 }
 
+export interface PartitionReplicaState {
+  topic: string;
+  partition: number;
+  leaderId: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+}
+
+export interface PartitionReplicaStateInit {
+  topic?: string | null;
+  partition?: number | null;
+  leaderId?: number | null;
+  leaderEpoch?: number | null;
+  replicas?: number[] | null;
+  isr?: number[] | null;
+}
+
 export interface ProducePartition {
   partition: number;
   records: Uint8Array;
+  currentLeaderEpoch?: number | null;
 }
 
 export interface ProducePartitionInit {
   partition?: number | null;
   records?: Uint8Array | null;
+  currentLeaderEpoch?: number | null;
 }
 
 export interface ProducePartitionResult {
@@ -871,6 +1105,7 @@ export interface ProducePartitionResult {
   baseOffset: number;
   logAppendTime: number;
   logStartOffset: number;
+  currentLeader?: LeaderIdAndEpoch | null;
 }
 
 export interface ProducePartitionResultInit {
@@ -880,6 +1115,7 @@ export interface ProducePartitionResultInit {
   baseOffset?: number | null;
   logAppendTime?: number | null;
   logStartOffset?: number | null;
+  currentLeader?: LeaderIdAndEpochInit | null;
 }
 
 export interface ProduceRequest {
@@ -924,6 +1160,62 @@ export interface ProduceTopicResult {
 export interface ProduceTopicResultInit {
   name?: string | null;
   partitions?: ProducePartitionResultInit[] | null;
+}
+
+export interface SkipCorruptPartitionResult {
+  partition: number;
+  errorCode: number;
+  errorMessage: string;
+  scannedSegments: number;
+  repairedSegments: number;
+  lost: LostOffsetRange[];
+  bytesDropped: number;
+}
+
+export interface SkipCorruptPartitionResultInit {
+  partition?: number | null;
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  scannedSegments?: number | null;
+  repairedSegments?: number | null;
+  lost?: LostOffsetRangeInit[] | null;
+  bytesDropped?: number | null;
+}
+
+export interface SkipCorruptRequest {
+  topics: SkipCorruptTopic[];
+}
+
+export interface SkipCorruptRequestInit {
+  topics?: SkipCorruptTopicInit[] | null;
+}
+
+export interface SkipCorruptResponse {
+  topics: SkipCorruptTopicResult[];
+}
+
+export interface SkipCorruptResponseInit {
+  topics?: SkipCorruptTopicResultInit[] | null;
+}
+
+export interface SkipCorruptTopic {
+  name: string;
+  partitions: number[];
+}
+
+export interface SkipCorruptTopicInit {
+  name?: string | null;
+  partitions?: number[] | null;
+}
+
+export interface SkipCorruptTopicResult {
+  name: string;
+  partitions: SkipCorruptPartitionResult[];
+}
+
+export interface SkipCorruptTopicResultInit {
+  name?: string | null;
+  partitions?: SkipCorruptPartitionResultInit[] | null;
 }
 
 export interface TopicDescription {
@@ -981,11 +1273,14 @@ export declare const strata: {
     ApiVersionsRequest: MessageCodec<ApiVersionsRequest, ApiVersionsRequestInit>;
     ApiVersionsResponse: MessageCodec<ApiVersionsResponse, ApiVersionsResponseInit>;
     BrokerInfo: MessageCodec<BrokerInfo, BrokerInfoInit>;
+    ClusterBroker: MessageCodec<ClusterBroker, ClusterBrokerInit>;
     ConfigEntry: MessageCodec<ConfigEntry, ConfigEntryInit>;
     ConsumerGroupDescribeRequest: MessageCodec<ConsumerGroupDescribeRequest, ConsumerGroupDescribeRequestInit>;
     ConsumerGroupDescribeResponse: MessageCodec<ConsumerGroupDescribeResponse, ConsumerGroupDescribeResponseInit>;
     ConsumerGroupHeartbeatRequest: MessageCodec<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatRequestInit>;
     ConsumerGroupHeartbeatResponse: MessageCodec<ConsumerGroupHeartbeatResponse, ConsumerGroupHeartbeatResponseInit>;
+    ControlledShutdownRequest: MessageCodec<ControlledShutdownRequest, ControlledShutdownRequestInit>;
+    ControlledShutdownResponse: MessageCodec<ControlledShutdownResponse, ControlledShutdownResponseInit>;
     Coordinator: MessageCodec<Coordinator, CoordinatorInit>;
     CreatableTopic: MessageCodec<CreatableTopic, CreatableTopicInit>;
     CreatableTopicResult: MessageCodec<CreatableTopicResult, CreatableTopicResultInit>;
@@ -997,9 +1292,17 @@ export declare const strata: {
     DeleteGroupsResponse: MessageCodec<DeleteGroupsResponse, DeleteGroupsResponseInit>;
     DeleteTopicsRequest: MessageCodec<DeleteTopicsRequest, DeleteTopicsRequestInit>;
     DeleteTopicsResponse: MessageCodec<DeleteTopicsResponse, DeleteTopicsResponseInit>;
+    DescribeClusterRequest: MessageCodec<DescribeClusterRequest, DescribeClusterRequestInit>;
+    DescribeClusterResponse: MessageCodec<DescribeClusterResponse, DescribeClusterResponseInit>;
     DescribedConfig: MessageCodec<DescribedConfig, DescribedConfigInit>;
     DescribeTopicsRequest: MessageCodec<DescribeTopicsRequest, DescribeTopicsRequestInit>;
     DescribeTopicsResponse: MessageCodec<DescribeTopicsResponse, DescribeTopicsResponseInit>;
+    ElectLeadersPartitionResult: MessageCodec<ElectLeadersPartitionResult, ElectLeadersPartitionResultInit>;
+    ElectLeadersRequest: MessageCodec<ElectLeadersRequest, ElectLeadersRequestInit>;
+    ElectLeadersResponse: MessageCodec<ElectLeadersResponse, ElectLeadersResponseInit>;
+    ElectLeadersTopic: MessageCodec<ElectLeadersTopic, ElectLeadersTopicInit>;
+    ElectLeadersTopicResult: MessageCodec<ElectLeadersTopicResult, ElectLeadersTopicResultInit>;
+    EpochEndOffset: MessageCodec<EpochEndOffset, EpochEndOffsetInit>;
     ErrorResponse: MessageCodec<ErrorResponse, ErrorResponseInit>;
     FetchPartition: MessageCodec<FetchPartition, FetchPartitionInit>;
     FetchPartitionResult: MessageCodec<FetchPartitionResult, FetchPartitionResultInit>;
@@ -1014,6 +1317,7 @@ export declare const strata: {
     GroupPartitionOffset: MessageCodec<GroupPartitionOffset, GroupPartitionOffsetInit>;
     InitProducerIdRequest: MessageCodec<InitProducerIdRequest, InitProducerIdRequestInit>;
     InitProducerIdResponse: MessageCodec<InitProducerIdResponse, InitProducerIdResponseInit>;
+    LeaderIdAndEpoch: MessageCodec<LeaderIdAndEpoch, LeaderIdAndEpochInit>;
     ListedGroup: MessageCodec<ListedGroup, ListedGroupInit>;
     ListGroupsRequest: MessageCodec<ListGroupsRequest, ListGroupsRequestInit>;
     ListGroupsResponse: MessageCodec<ListGroupsResponse, ListGroupsResponseInit>;
@@ -1023,6 +1327,7 @@ export declare const strata: {
     ListOffsetsResponse: MessageCodec<ListOffsetsResponse, ListOffsetsResponseInit>;
     ListOffsetsTopic: MessageCodec<ListOffsetsTopic, ListOffsetsTopicInit>;
     ListOffsetsTopicResult: MessageCodec<ListOffsetsTopicResult, ListOffsetsTopicResultInit>;
+    LostOffsetRange: MessageCodec<LostOffsetRange, LostOffsetRangeInit>;
     MetadataRequest: MessageCodec<MetadataRequest, MetadataRequestInit>;
     MetadataResponse: MessageCodec<MetadataResponse, MetadataResponseInit>;
     OffsetCommitPartition: MessageCodec<OffsetCommitPartition, OffsetCommitPartitionInit>;
@@ -1036,14 +1341,25 @@ export declare const strata: {
     OffsetFetchResponse: MessageCodec<OffsetFetchResponse, OffsetFetchResponseInit>;
     OffsetFetchTopic: MessageCodec<OffsetFetchTopic, OffsetFetchTopicInit>;
     OffsetFetchTopicResult: MessageCodec<OffsetFetchTopicResult, OffsetFetchTopicResultInit>;
+    OffsetForLeaderEpochPartition: MessageCodec<OffsetForLeaderEpochPartition, OffsetForLeaderEpochPartitionInit>;
+    OffsetForLeaderEpochRequest: MessageCodec<OffsetForLeaderEpochRequest, OffsetForLeaderEpochRequestInit>;
+    OffsetForLeaderEpochResponse: MessageCodec<OffsetForLeaderEpochResponse, OffsetForLeaderEpochResponseInit>;
+    OffsetForLeaderEpochTopic: MessageCodec<OffsetForLeaderEpochTopic, OffsetForLeaderEpochTopicInit>;
+    OffsetForLeaderEpochTopicResult: MessageCodec<OffsetForLeaderEpochTopicResult, OffsetForLeaderEpochTopicResultInit>;
     PartitionDescription: MessageCodec<PartitionDescription, PartitionDescriptionInit>;
     PartitionMetadata: MessageCodec<PartitionMetadata, PartitionMetadataInit>;
+    PartitionReplicaState: MessageCodec<PartitionReplicaState, PartitionReplicaStateInit>;
     ProducePartition: MessageCodec<ProducePartition, ProducePartitionInit>;
     ProducePartitionResult: MessageCodec<ProducePartitionResult, ProducePartitionResultInit>;
     ProduceRequest: MessageCodec<ProduceRequest, ProduceRequestInit>;
     ProduceResponse: MessageCodec<ProduceResponse, ProduceResponseInit>;
     ProduceTopic: MessageCodec<ProduceTopic, ProduceTopicInit>;
     ProduceTopicResult: MessageCodec<ProduceTopicResult, ProduceTopicResultInit>;
+    SkipCorruptPartitionResult: MessageCodec<SkipCorruptPartitionResult, SkipCorruptPartitionResultInit>;
+    SkipCorruptRequest: MessageCodec<SkipCorruptRequest, SkipCorruptRequestInit>;
+    SkipCorruptResponse: MessageCodec<SkipCorruptResponse, SkipCorruptResponseInit>;
+    SkipCorruptTopic: MessageCodec<SkipCorruptTopic, SkipCorruptTopicInit>;
+    SkipCorruptTopicResult: MessageCodec<SkipCorruptTopicResult, SkipCorruptTopicResultInit>;
     TopicDescription: MessageCodec<TopicDescription, TopicDescriptionInit>;
     TopicMetadata: MessageCodec<TopicMetadata, TopicMetadataInit>;
     TopicPartitions: MessageCodec<TopicPartitions, TopicPartitionsInit>;
