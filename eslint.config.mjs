@@ -1,5 +1,6 @@
 // Lint for every project. The module-boundary rule keeps dependencies pointing one way:
-// client -> protocol <- broker; the CLI uses the client; protocol depends on no other project.
+// client -> protocol <- broker; the CLI uses the client (and the broker's offline storage check,
+// `strata storage verify`); protocol depends on no other project.
 // Tests of the client, the CLI and tools start a real broker in-process (never the other way
 // round: the broker and its tests never import the client, so the project graph has no cycle).
 import nx from '@nx/eslint-plugin';
@@ -13,7 +14,7 @@ const boundaries = (extra = {}) => [
       { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [] },
       { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol', ...(extra.client ?? [])] },
       { sourceTag: 'scope:broker', onlyDependOnLibsWithTags: ['scope:protocol', ...(extra.broker ?? [])] },
-      { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:client', 'scope:protocol', ...(extra.cli ?? [])] },
+      { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:client', 'scope:protocol', 'scope:broker', ...(extra.cli ?? [])] },
       { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:client', 'scope:protocol', 'scope:broker', 'scope:tools'] },
       { sourceTag: 'scope:docs', onlyDependOnLibsWithTags: ['scope:client', 'scope:protocol', 'scope:broker'] },
     ],

@@ -25,6 +25,7 @@ import { BrokerMetrics } from './metrics';
 import type { BrokerServices, RequestHandler } from './server/handler';
 import { BrokerServer } from './server/server';
 import { ReplicaManager } from './replication/replica-manager';
+import { isNoSpace } from './storage/log';
 import { LogManager } from './storage/log-manager';
 import { LocalMetadataStore, type MetadataStore } from './topics/metadata-store';
 import { TopicManager } from './topics/topic-manager';
@@ -255,6 +256,12 @@ export class Broker implements RunningBroker {
         await fs.promises.writeFile(this.lockPath, `${process.pid}\n`, { flag: 'wx' });
         return;
       } catch (e) {
+        if (isNoSpace(e) && fs.existsSync(this.lockPath)) {
+          // A full disk: the lock file exists but could not hold our pid. Start anyway (read-only
+          // until space returns); another broker would see a lock without a live pid.
+          this.logger.warn({ path: this.lockPath }, 'disk full: the data.dir lock holds no pid');
+          return;
+        }
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const pid = Number((await fs.promises.readFile(this.lockPath, 'utf8').catch(() => '')).trim());
         if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {

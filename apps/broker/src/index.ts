@@ -15,3 +15,4 @@ export { ManualClock, systemClock, type Clock } from './util/clock';
 export { ManualScheduler, systemScheduler, type Cancel, type Scheduler } from './util/scheduler';
 export { LocalMetadataStore, type MetadataStore, type TopicRecord } from './topics/metadata-store';
 export { BROKER_VERSION } from './version';
+export { verifyDataDir, type VerifyReport, type PartitionVerification, type SegmentProblem } from './storage/verify';

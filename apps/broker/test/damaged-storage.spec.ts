@@ -131,7 +131,7 @@ describe('damaged storage (hardening finding 2)', () => {
     const active = files[files.length - 1]!;
     const last = batchesOf(active).pop()!;
     const bytes = fs.readFileSync(active);
-    bytes[last.position + last.size - 3] ^= 0x55; // inside the last record: the CRC no longer matches
+    bytes[last.position + last.size - 3] = bytes[last.position + last.size - 3]! ^ 0x55; // inside the last record: the CRC no longer matches
     fs.writeFileSync(active, bytes);
     await start();
     expect((await readAll(client)).offsets).toEqual(Array.from({ length: last.baseOffset }, (_, i) => i));
@@ -166,7 +166,7 @@ describe('damaged storage (hardening finding 2)', () => {
     const batches = batchesOf(closed);
     const victim = batches[2]!;
     const bytes = fs.readFileSync(closed);
-    bytes[victim.position + BATCH_HEADER_SIZE + 10] ^= 0x01;
+    bytes[victim.position + BATCH_HEADER_SIZE + 10] = bytes[victim.position + BATCH_HEADER_SIZE + 10]! ^ 0x01;
     fs.writeFileSync(closed, bytes);
     await start();
     const firstTry = await readAll(client);

@@ -10,10 +10,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { registerClusterCommand } from './commands/cluster';
 import { registerConsumeCommand } from './commands/consume';
 import { registerGroupsCommand } from './commands/groups';
+import { registerPartitionsCommand } from './commands/partitions';
 import { registerPerfCommand } from './commands/perf';
 import { registerProduceCommand } from './commands/produce';
+import { registerStorageCommand } from './commands/storage';
 import { registerTopicsCommand } from './commands/topics';
 import { ExitCode } from './core/exit-codes';
 import { addGlobalOptions } from './core/global-options';
@@ -49,6 +52,9 @@ Environment:
   registerConsumeCommand(program, runtime);
   registerGroupsCommand(program, runtime);
   registerPerfCommand(program, runtime);
+  registerClusterCommand(program, runtime);
+  registerPartitionsCommand(program, runtime);
+  registerStorageCommand(program, runtime);
   return program;
 }
 

@@ -11,7 +11,12 @@ export function initProducerIdHandler(ids: ProducerIdManager): RequestHandler {
     if (req.transactionalId) {
       return { errorCode: ERRORS.INVALID_REQUEST.code, errorMessage: 'transactions are not supported by this broker', producerId: -1, producerEpoch: -1 };
     }
-    const r = req.producerId >= 0 ? await ids.bump(req.producerId, req.producerEpoch) : await ids.newProducer();
-    return { errorCode: 0, ...r };
+    try {
+      const r = req.producerId >= 0 ? await ids.bump(req.producerId, req.producerEpoch) : await ids.newProducer();
+      return { errorCode: 0, ...r };
+    } catch (e) {
+      // Reserving a block of ids writes a file (or, in a cluster, talks to etcd): retriable.
+      return { errorCode: ERRORS.KAFKA_STORAGE_ERROR.code, errorMessage: `cannot allocate a producer id: ${(e as Error).message}`, producerId: -1, producerEpoch: -1 };
+    }
   });
 }

@@ -188,7 +188,14 @@ export class LogManager implements LogEvents {
 
   /** Called once every log of the metadata is loaded: later crashes are unclean again. */
   async startupComplete(): Promise<void> {
-    await this.withCheckpointLock(() => this.writeCheckpoints());
+    try {
+      await this.withCheckpointLock(() => this.writeCheckpoints());
+    } catch (e) {
+      // A full disk: start read-only (produce answers KAFKA_STORAGE_ERROR until space returns);
+      // the next checkpoint writes it. Anything else is a real failure.
+      if (!isNoSpace(e)) throw e;
+      this.options.logger.warn({ err: e }, 'disk full at start-up: serving reads; writes fail until space returns');
+    }
     await removeIfExists(join(this.options.dataDir, CLEAN_SHUTDOWN_FILE));
     this.cleanShutdown = false;
     const scheduler = this.options.scheduler;

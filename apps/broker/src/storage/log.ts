@@ -141,6 +141,8 @@ export class Log {
   private readonly syncWaiters = new OffsetWaiters();
   private readonly watchers = new Set<() => void>();
   private closed = false;
+  /** A full disk was reported and no write succeeded since (reported once per episode). */
+  private diskFullReported = false;
   /** Set when an I/O error took the log offline. */
   private offlineError: StrataError | null = null;
   /** Incremented by each failed write, which takes back the offsets queued behind it. */
@@ -373,6 +375,7 @@ export class Log {
   /** Everything below `endOffset` is written: followers, acks=1 waiters (and, unreplicated, consumers) may proceed. */
   private written(endOffset: number): void {
     this.writtenEnd = endOffset;
+    this.diskFullReported = false;
     if (!this.replicated) this.hw = endOffset;
     this.writeWaiters.settle(endOffset);
     if (this.syncWaiters.length > 0) void this.syncLoop();
@@ -434,7 +437,8 @@ export class Log {
   private ioFailed(operation: string, path: string, cause: unknown): StrataError {
     const message = (cause as Error)?.message ?? String(cause);
     if (isNoSpace(cause)) {
-      this.logger.warn({ log: this.name, path, operation, err: cause }, 'disk full');
+      if (!this.diskFullReported) this.logger.warn({ log: this.name, path, operation, err: cause }, 'disk full: writes to this partition fail until space returns');
+      this.diskFullReported = true;
       return storageError(`the broker's disk is full: ${operation} of ${path} failed (${message})`, cause);
     }
     const error = storageError(`${operation} of ${path} failed: ${message}; partition ${this.name} is offline until the broker restarts`, cause);

@@ -47,6 +47,11 @@ export class OffsetIndex extends IndexFile {
     return i < 0 ? null : { offset: this.baseOffset + this.keyAt(i), position: this.positionAt(i) };
   }
 
+  /** Every entry, in order (verification; the index must be loaded). */
+  allEntries(): Array<{ offset: number; position: number }> {
+    return Array.from({ length: this.count }, (_, i) => ({ offset: this.baseOffset + this.keyAt(i), position: this.positionAt(i) }));
+  }
+
   /** The last entry, or null. */
   lastEntry(): { offset: number; position: number } | null {
     if (this.count === 0) return null;

@@ -50,6 +50,10 @@ export interface PartitionDescription {
   /** Bytes on disk. */
   size: number;
   segmentCount: number;
+  /** Broker ids holding a copy, the preferred leader first. */
+  replicas: number[];
+  /** Replicas in sync with the leader. */
+  isr: number[];
 }
 
 export interface TopicConfigDescription {

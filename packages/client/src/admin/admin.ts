@@ -23,6 +23,7 @@ import { InstrumentationEmitter, type EventListener, type Unsubscribe } from '..
 import type { ConnectionEvents } from '../network/connection-events';
 import { Retrier } from '../retry';
 import type { AdminOptions } from './admin-options';
+import { ClusterAdmin, type ClusterDescription, type ElectLeadersArgs, type ElectionResult, type SkipCorruptResult } from './cluster-admin';
 import { GroupAdmin } from './group-admin';
 import type {
   DescribeGroupsOptions,
@@ -57,6 +58,7 @@ export class Admin {
   private readonly cluster: Cluster;
   private readonly retrier: Retrier;
   private readonly groups: GroupAdmin;
+  private readonly clusterOps: ClusterAdmin;
   private connected = false;
 
   /** Use `strata.admin()`. */
@@ -69,6 +71,7 @@ export class Admin {
     this.retrier = new Retrier(resolved.retry, ctx.clock);
     this.cluster = createCluster(ctx, { events: this.events, retry: resolved.retry, allowAutoTopicCreation: false });
     this.groups = new GroupAdmin(this.cluster, this.retrier);
+    this.clusterOps = new ClusterAdmin(this.cluster, this.retrier, ctx.options.requestTimeoutMs);
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
@@ -192,6 +195,8 @@ export class Admin {
             highWatermark: p.highWatermark,
             size: p.sizeBytes,
             segmentCount: p.segmentCount,
+            replicas: [...p.replicas],
+            isr: [...p.isr],
           }))
           .sort((a, b) => a.partition - b.partition),
         configs: t.configs.map((c) => ({ name: c.name, value: c.value, isDefault: c.isDefault })),
@@ -316,6 +321,28 @@ export class Admin {
   async deleteGroups(groupIds: readonly string[]): Promise<void> {
     this.assertConnected();
     return this.groups.deleteGroups(groupIds);
+  }
+
+  /** Brokers, the controller, and partitions that are under-replicated or without a leader. */
+  async describeCluster(): Promise<ClusterDescription> {
+    this.assertConnected();
+    return this.clusterOps.describeCluster();
+  }
+
+  /** Moves leadership to each partition's preferred (first) replica when it is in the ISR. */
+  async electLeaders(args?: ElectLeadersArgs): Promise<ElectionResult[]> {
+    this.assertConnected();
+    return this.clusterOps.electLeaders(args);
+  }
+
+  /**
+   * Rewrites damaged segments of a topic's partitions (all, or those given) without their damaged
+   * batches, so consumers move past them; reports the offsets lost (docs/operations.md).
+   */
+  async skipCorrupt(topic: string, partitions?: readonly number[]): Promise<SkipCorruptResult[]> {
+    this.assertConnected();
+    checkTopicName(topic);
+    return this.clusterOps.skipCorrupt(topic, partitions);
   }
 
   private async partitionsOf(topic: string): Promise<number[]> {

@@ -32,6 +32,8 @@ export class PartitionBatch {
   producerEpoch = -1;
   /** Times sent. */
   attempts = 0;
+  /** Why the last attempt failed (named in a DELIVERY_TIMEOUT, so the cause is not lost). */
+  lastError: Error | null = null;
   /** Not to be sent again before this time (retry backoff). */
   retryAt = 0;
   inFlight = false;

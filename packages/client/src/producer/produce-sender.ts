@@ -181,10 +181,15 @@ export class ProduceSender {
       }
       const deadline = b.createdAt + timeout;
       if (now < deadline) return deadline;
+      const last = b.lastError;
       this.settleFailed(
         q,
         b,
-        new StrataDeliveryTimeoutError(`${b.recordCount} record(s) for ${b.topic}-${b.partition} not acknowledged within deliveryTimeoutMs (${timeout} ms)`, timeout),
+        new StrataDeliveryTimeoutError(
+          `${b.recordCount} record(s) for ${b.topic}-${b.partition} not acknowledged within deliveryTimeoutMs (${timeout} ms)${last ? ` after ${b.attempts} attempt(s): ${last.message}` : ''}`,
+          timeout,
+          last ? { cause: last } : {},
+        ),
         true,
       );
     }
@@ -306,6 +311,7 @@ export class ProduceSender {
   private onBatchError(q: PartitionQueue, b: PartitionBatch, error: StrataError): void {
     b.inFlight = false;
     q.inFlight--;
+    b.lastError = error;
     if (this.fatalError) {
       this.settleFailed(q, b, this.fatalError, false);
       return;
