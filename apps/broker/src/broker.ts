@@ -16,6 +16,7 @@ import { adminHandlers } from './handlers/admin';
 import { fetchHandler } from './handlers/fetch';
 import { groupHandlers } from './handlers/groups';
 import { CONSUMER_OFFSETS_TOPIC, GroupCoordinator, OffsetStore, builtInAssignors } from './groups';
+import { clusterHandlers } from './handlers/cluster';
 import { listOffsetsHandler } from './handlers/list-offsets';
 import { operationHandlers } from './handlers/operations';
 import { initProducerIdHandler } from './handlers/init-producer-id';
@@ -24,6 +25,7 @@ import { ProducerIdManager } from './producer-ids';
 import { BrokerMetrics } from './metrics';
 import type { BrokerServices, RequestHandler } from './server/handler';
 import { BrokerServer } from './server/server';
+import { StandaloneCluster, type ClusterView } from './cluster/cluster-view';
 import { ReplicaManager } from './replication/replica-manager';
 import { isNoSpace } from './storage/log';
 import { LogManager } from './storage/log-manager';
@@ -78,6 +80,7 @@ export class Broker implements RunningBroker {
   readonly logs: LogManager;
   readonly topics: TopicManager;
   readonly replicas: ReplicaManager;
+  private readonly cluster: ClusterView;
   readonly logger: Logger;
   private readonly producerIds: ProducerIdManager;
   readonly groups: GroupCoordinator;
@@ -115,6 +118,7 @@ export class Broker implements RunningBroker {
     this.producerIds = new ProducerIdManager(this.dataDir);
     this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);
     this.replicas = new ReplicaManager(this.topics);
+    this.cluster = new StandaloneCluster(() => ({ nodeId: config.brokerId, url: this.url, rack: '', epoch: 0 }), this.topics);
     this.groups = this.createGroupCoordinator(scheduler, clock);
     this.services = {
       config,
@@ -225,6 +229,7 @@ export class Broker implements RunningBroker {
         listOffsetsHandler(this.services),
         initProducerIdHandler(this.producerIds),
         ...operationHandlers(this.services),
+        ...clusterHandlers(this.services, this.cluster),
         ...groupHandlers(this.services, this.groups),
       ]) {
         handlers.set(h.api.key, h);

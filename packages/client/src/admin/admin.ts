@@ -151,7 +151,7 @@ export class Admin {
       const controller = await this.cluster.controller();
       return controller.request('DeleteTopics', { names: [...args.topics], timeoutMs }, { timeoutMs: this.ctx.options.requestTimeoutMs + timeoutMs });
     });
-    for (const t of args.topics) this.cluster.invalidate(t);
+    for (const t of args.topics) this.cluster.forgetTopic(t);
     throwErrors(
       response.topics.filter((r) => r.errorCode !== 0).map((r) => topicError(r.errorCode, r.name, r.errorMessage)),
       'deleteTopics',

@@ -47,6 +47,8 @@ export class Cluster {
   private readonly nodeUrls = new Map<number, string>();
   private readonly cache: MetadataCache;
   private readonly refreshing = new Map<string, Promise<void>>();
+  /** Topics seen in a Metadata answer (see topicError). */
+  private readonly known = new Set<string>();
   private controllerId = -1;
   private bootstrapIndex = 0;
   private connected = false;
@@ -207,28 +209,38 @@ export class Cluster {
     this.cache.invalidate(topic);
   }
 
-  /** Fetches metadata for `topics` (an empty list refreshes brokers only); one request per batch of topics. */
+  /**
+   * Fetches metadata for `topics` (an empty list refreshes brokers only); one request per batch of
+   * topics. Concurrent refreshes of a topic share one request and its outcome for that topic: its
+   * own error, or the request's (a lost connection stays a retriable connection error; it never
+   * turns into "topic unknown").
+   */
   async refreshMetadata(topics: readonly string[]): Promise<void> {
     const waits: Promise<void>[] = [];
-    const missing: string[] = [];
-    for (const topic of topics) {
-      const inFlight = this.refreshing.get(topic);
-      if (inFlight) waits.push(inFlight);
-      else missing.push(topic);
-    }
+    const missing = topics.filter((t) => !this.refreshing.has(t));
     if (missing.length > 0 || topics.length === 0) {
       const request = this.fetchMetadata(missing);
-      const shared = request.then(
-        () => undefined,
-        () => undefined,
-      );
-      for (const topic of missing) this.refreshing.set(topic, shared);
-      void shared.finally(() => {
-        for (const topic of missing) if (this.refreshing.get(topic) === shared) this.refreshing.delete(topic);
-      });
-      waits.push(request);
+      if (topics.length === 0) waits.push(request.then(() => undefined));
+      for (const topic of missing) {
+        const own = request.then((errors) => {
+          const error = errors.get(topic);
+          if (error) throw error;
+        });
+        this.refreshing.set(topic, own);
+        own.then(
+          () => this.refreshing.delete(topic),
+          () => this.refreshing.delete(topic),
+        );
+      }
     }
+    for (const topic of topics) waits.push(this.refreshing.get(topic) ?? Promise.resolve());
     await Promise.all(waits);
+  }
+
+  /** Forgets that `topic` existed (this client deleted it): an unknown-topic answer is then final. */
+  forgetTopic(topic: string): void {
+    this.known.delete(topic);
+    this.cache.invalidate(topic);
   }
 
   /** All topic names (Metadata with all_topics), internal ones included when asked. */
@@ -238,42 +250,56 @@ export class Cluster {
     return response.topics.filter((t) => t.errorCode === 0 && (includeInternal || !t.isInternal)).map((t) => t.name);
   }
 
-  private async fetchMetadata(topics: readonly string[]): Promise<void> {
+  /** One Metadata request; resolves with each requested topic's error (none: fine). */
+  private async fetchMetadata(topics: readonly string[]): Promise<Map<string, StrataError>> {
     const response = await this.requestAny('Metadata', {
       topics: [...topics],
       allTopics: false,
       allowAutoTopicCreation: this.config.allowAutoTopicCreation,
     });
-    const errors = this.absorb(response, topics);
-    if (errors.length > 0) throw errors[0];
+    return this.absorb(response, topics);
   }
 
   /** Records brokers and topics from a Metadata response; returns the errors of requested topics. */
-  private absorb(response: MetadataResponse, requested: readonly string[]): StrataError[] {
+  private absorb(response: MetadataResponse, requested: readonly string[]): Map<string, StrataError> {
     if (response.brokers.length > 0) {
       this.nodeUrls.clear();
       for (const b of response.brokers) this.nodeUrls.set(b.nodeId, b.url);
     }
     this.controllerId = response.controllerId;
     const now = this.config.clock.now();
-    const errors: StrataError[] = [];
+    const errors = new Map<string, StrataError>();
     const seen = new Set<string>();
     for (const t of response.topics) {
       seen.add(t.name);
       if (t.errorCode !== 0) {
         this.cache.invalidate(t.name);
-        if (requested.includes(t.name)) errors.push(errorFromCode(t.errorCode, `topic "${t.name}": ${errorDefinition(t.errorCode).message}`));
+        if (requested.includes(t.name)) errors.set(t.name, this.topicError(t.name, t.errorCode));
         continue;
       }
       const partitions = t.partitions
         .map((p) => ({ partition: p.partition, leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr, errorCode: p.errorCode }))
         .sort((a, b) => a.partition - b.partition);
       this.cache.set({ topic: t.name, isInternal: t.isInternal, partitions, maxMessageBytes: t.maxMessageBytes, fetchedAt: now });
+      this.known.add(t.name);
     }
     for (const name of requested) {
-      if (!seen.has(name)) errors.push(new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `topic "${name}" is missing from the metadata response`));
+      if (!seen.has(name)) errors.set(name, new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `topic "${name}" is missing from the metadata response`, { retriable: this.known.has(name) }));
     }
     return errors;
+  }
+
+  /**
+   * The error of a topic in a Metadata answer. "Unknown topic" about a topic this client has seen
+   * exist is retriable: a broker that restarts, or one that has not caught up with the cluster
+   * yet, answers it for a while; the caller's deadline (delivery timeout) bounds the retries.
+   */
+  private topicError(topic: string, code: number): StrataError {
+    const message = `topic "${topic}": ${errorDefinition(code).message}`;
+    if (code === ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code && this.known.has(topic)) {
+      return new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `${message} (it existed a moment ago: retrying, the broker may be restarting)`, { retriable: true });
+    }
+    return errorFromCode(code, message);
   }
 
   private candidateUrls(): string[] {
