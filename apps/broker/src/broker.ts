@@ -21,7 +21,7 @@ import { listOffsetsHandler } from './handlers/list-offsets';
 import { operationHandlers } from './handlers/operations';
 import { initProducerIdHandler } from './handlers/init-producer-id';
 import { produceHandler } from './handlers/produce';
-import { ProducerIdManager } from './producer-ids';
+import { FileBlockSource, ProducerIdManager } from './producer-ids';
 import { BrokerMetrics } from './metrics';
 import type { BrokerServices, RequestHandler } from './server/handler';
 import { BrokerServer } from './server/server';
@@ -115,7 +115,7 @@ export class Broker implements RunningBroker {
       tailCacheBytes: config.tailCacheBytes,
       inlineWriteMaxBytes: config.inlineWriteMaxBytes,
     });
-    this.producerIds = new ProducerIdManager(this.dataDir);
+    this.producerIds = new ProducerIdManager(new FileBlockSource(this.dataDir));
     this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);
     this.replicas = new ReplicaManager(this.topics);
     this.cluster = new StandaloneCluster(() => ({ nodeId: config.brokerId, url: this.url, rack: '', epoch: 0 }), this.topics);

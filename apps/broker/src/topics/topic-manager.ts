@@ -145,6 +145,10 @@ export class TopicManager {
   async alterConfigs(name: string, set: Record<string, string>, remove: readonly string[], validateOnly: boolean): Promise<void> {
     const topic = this.topics.get(name);
     if (!topic || this.busy.has(name)) throw new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `topic "${name}" does not exist`);
+    if (topic.record.internal || name.startsWith(INTERNAL_PREFIX)) {
+      // Its settings are the broker's (offsets.topic.*): retention.ms=1 would erase every group's offsets.
+      throw new StrataError(ERRORS.INVALID_TOPIC_EXCEPTION, `"${name}" is an internal topic of the broker: its settings cannot be changed by clients`);
+    }
     const configs = { ...topic.record.configs, ...set };
     for (const key of remove) delete configs[key];
     const unknownRemovals = remove.filter((k) => !TOPIC_SETTINGS.some((d) => d.key === k));
