@@ -116,7 +116,7 @@ export class Broker implements RunningBroker {
       inlineWriteMaxBytes: config.inlineWriteMaxBytes,
     });
     this.producerIds = new ProducerIdManager(new FileBlockSource(this.dataDir));
-    this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);
+    this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir, this.logger), this.logs, config, clock, this.logger);
     this.replicas = new ReplicaManager(this.topics);
     this.cluster = new StandaloneCluster(() => ({ nodeId: config.brokerId, url: this.url, rack: '', epoch: 0 }), this.topics);
     this.groups = this.createGroupCoordinator(scheduler, clock);

@@ -111,13 +111,14 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
 
   // Which segment recovery starts in, and where. A clean shutdown's point is the log end, so
   // nothing is recovered unless the active segment's file does not end where the point says.
-  let recoverFrom = await recoveryStart(segments, options, logger);
+  // A new log (no segment file yet) has nothing to load or recover.
+  let recoverFrom = bases.size === 0 ? { index: segments.length, position: 0, offset: 0 } : await recoveryStart(segments, options, logger);
 
   // Pass 3: segments before the recovery point are trusted, but not blindly: each one's indexes
   // are checked and the batches after its last index entry walked (CRC included for the last
   // segment, whose tail a clean-shutdown marker does not prove whole).
   let nextOffset = segments[0]!.baseOffset;
-  for (let i = 0; i < Math.min(recoverFrom.index, segments.length); i++) {
+  for (let i = 0; i < Math.min(recoverFrom.index, bases.size === 0 ? 0 : segments.length); i++) {
     const segment = segments[i]!;
     const last = i === segments.length - 1;
     try {

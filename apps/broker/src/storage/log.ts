@@ -698,13 +698,20 @@ export class Log {
    */
   async loadProducerState(): Promise<void> {
     const from = await this.producerState.load(this.endOffset);
-    if (from >= this.endOffset) return;
-    const now = this.clock.now();
-    for (let i = this.segmentIndexFor(from); i < this.segs.length; i++) {
-      await this.segs[i]!.forEachHeaderFrom(from, (header) => {
-        if (isIdempotent(header)) this.producerState.record(header, header.baseOffset, this.generation, now);
-      });
+    if (from < this.endOffset) {
+      const now = this.clock.now();
+      for (let i = this.segmentIndexFor(from); i < this.segs.length; i++) {
+        await this.segs[i]!.forEachHeaderFrom(from, (header) => {
+          if (isIdempotent(header)) this.producerState.record(header, header.baseOffset, this.generation, now);
+        });
+      }
     }
+    // A loaded log is durable as it stands (clean, or recovered and fsynced by the loader): the
+    // first checkpoint has nothing to do unless producer state had to be replayed (then a
+    // snapshot at the log end spares the next start the replay).
+    const active = this.active;
+    this.lastCheckpoint = { offset: this.writtenEnd, segment: active.baseOffset, position: active.writtenSize };
+    this.lastSnapshotVersion = from >= this.endOffset ? this.producerState.version : -1;
   }
 
   /** Waits until no write is queued or running. */
