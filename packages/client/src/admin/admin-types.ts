@@ -89,6 +89,34 @@ export interface DescribeTopicsArgs {
   topics?: readonly string[];
 }
 
+export interface BrokerDescription {
+  nodeId: number;
+  /** The URL clients use to reach it. */
+  url: string;
+  /** Its rack, or null when it has none. */
+  rack: string | null;
+}
+
+export interface PartitionPlacement {
+  partition: number;
+  /** Node id of the leader, -1 when none. */
+  leader: number;
+  leaderEpoch: number;
+  /** Node ids holding a replica, the preferred leader first. */
+  replicas: number[];
+  /** Replicas in sync with the leader. */
+  isr: number[];
+}
+
+export interface ClusterDescription {
+  clusterId: string;
+  /** Node id of the controller, -1 when none. */
+  controller: number;
+  brokers: BrokerDescription[];
+  /** Every topic (internal ones included) with the placement of its partitions. */
+  topics: Array<{ name: string; isInternal: boolean; partitions: PartitionPlacement[] }>;
+}
+
 export interface TopicPartitionOffsets {
   partition: number;
   /** Log start offset. */

@@ -36,6 +36,7 @@ import type {
 import { resolveAdminOptions } from './admin-options';
 import type {
   AlterTopicConfigsArgs,
+  ClusterDescription,
   CreatedTopic,
   CreateTopicsArgs,
   DeleteTopicsArgs,
@@ -159,6 +160,26 @@ export class Admin {
   async listTopics(): Promise<string[]> {
     this.assertConnected();
     return this.retrier.run(() => this.cluster.listTopics(false));
+  }
+
+  /** The brokers, the controller and where every partition's replicas are (one Metadata request). */
+  async describeCluster(): Promise<ClusterDescription> {
+    this.assertConnected();
+    const r = await this.retrier.run(() => this.cluster.requestAny('Metadata', { allTopics: true }));
+    return {
+      clusterId: r.clusterId,
+      controller: r.controllerId,
+      brokers: r.brokers.map((b) => ({ nodeId: b.nodeId, url: b.url, rack: b.rack === '' ? null : b.rack })).sort((a, b) => a.nodeId - b.nodeId),
+      topics: r.topics
+        .filter((t) => t.errorCode === 0)
+        .map((t) => ({
+          name: t.name,
+          isInternal: t.isInternal,
+          partitions: t.partitions
+            .map((p) => ({ partition: p.partition, leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: [...p.replicas], isr: [...p.isr] }))
+            .sort((a, b) => a.partition - b.partition),
+        })),
+    };
   }
 
   /** Partitions (offsets, sizes, leaders) and configs of the given topics, or of every topic. */
