@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { registerConsoleCommand } from './commands/console';
 import { registerConsumeCommand } from './commands/consume';
 import { registerGroupsCommand } from './commands/groups';
 import { registerPerfCommand } from './commands/perf';
@@ -49,6 +50,7 @@ Environment:
   registerConsumeCommand(program, runtime);
   registerGroupsCommand(program, runtime);
   registerPerfCommand(program, runtime);
+  registerConsoleCommand(program, runtime);
   return program;
 }
 
