@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerClusterCommand } from './commands/cluster';
+import { registerConsoleCommand } from './commands/console';
 import { registerConsumeCommand } from './commands/consume';
 import { registerGroupsCommand } from './commands/groups';
 import { registerPartitionsCommand } from './commands/partitions';
@@ -55,6 +56,7 @@ Environment:
   registerClusterCommand(program, runtime);
   registerPartitionsCommand(program, runtime);
   registerStorageCommand(program, runtime);
+  registerConsoleCommand(program, runtime);
   return program;
 }
 

@@ -39,7 +39,7 @@ export { Admin, type AdminEvents } from './admin/admin';
 export type { AdminOptions } from './admin/admin-options';
 export type * from './admin/admin-types';
 export type * from './admin/group-types';
-export type { ClusterDescription, ClusterBrokerInfo, PartitionReplicaInfo, ElectLeadersArgs, ElectionResult, SkipCorruptResult } from './admin/cluster-admin';
+export type { ElectLeadersArgs, ElectionResult, SkipCorruptResult } from './admin/cluster-admin';
 
 export { Producer, type ProducerEvents, type ProducerMetrics } from './producer/producer';
 export { PRODUCER_DEFAULTS, type ProducerOptions } from './producer/producer-options';

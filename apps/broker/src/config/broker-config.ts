@@ -4,6 +4,7 @@
  * value, where it came from and what is allowed.
  */
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_FRAME_BYTES } from '@strata/protocol';
 import {
   ConfigError,
@@ -135,6 +136,14 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
   intSetting('connection.max.inflight.requests', 1024, 1, 1_000_000, 'Requests one connection may have in progress before the broker stops reading from it.'),
   intSetting('connection.max.buffered.bytes', 64 * 1024 * 1024, 1024, INT32_MAX, 'Response bytes queued for a slow client, plus the maxBytes of its fetches in progress, before the broker stops reading its requests (requests already received wait until it reads again).'),
   intSetting('shutdown.timeout.ms', 30000, 0, INT32_MAX, 'On SIGTERM/SIGINT, how long to let in-flight requests finish before closing connections.'),
+  {
+    key: 'console.enable',
+    // "true"/"false" from the environment and flags; true/false/"auto" from a file or the embedded API.
+    schema: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.union([z.boolean(), z.literal('auto')])),
+    default: 'auto',
+    allowed: 'true, false or "auto"',
+    doc: 'Serve the web console (docs/console.md) at /console/ on the broker\'s port. "auto": only when `host` is a loopback address (127.x.x.x, ::1, localhost), since anyone who can open the page can administer topics and groups.',
+  },
   enumSetting('log.level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Level of the structured (JSON) log on stdout.'),
   ...GROUP_SETTINGS,
 ];
@@ -169,6 +178,8 @@ export interface BrokerConfig {
   maxBufferedBytes: number;
   shutdownTimeoutMs: number;
   logLevel: string;
+  /** Serve the web console at /console/ (console.enable, "auto" resolved against host). */
+  consoleEnabled: boolean;
   groups: GroupSettings;
   /** Every setting by its dotted key, parsed. */
   raw: Readonly<Record<string, unknown>>;
@@ -288,6 +299,7 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
     maxBufferedBytes: n('connection.max.buffered.bytes'),
     shutdownTimeoutMs: n('shutdown.timeout.ms'),
     logLevel: s('log.level'),
+    consoleEnabled: v['console.enable'] === 'auto' ? isLoopbackHost(s('host')) : (v['console.enable'] as boolean),
     groups: {
       sessionTimeoutMs: n('group.consumer.session.timeout.ms'),
       minSessionTimeoutMs: n('group.consumer.min.session.timeout.ms'),
@@ -303,6 +315,11 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
     },
     raw: Object.freeze({ ...v }),
   };
+}
+
+/** True for a host name or address that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** The group session timeouts must nest: min <= default <= max, and heartbeats come well within a session. */

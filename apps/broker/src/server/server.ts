@@ -1,6 +1,7 @@
 /**
  * BrokerServer: one HTTP server on the broker's port. WebSocket upgrades become client
- * connections; plain HTTP serves GET /metrics (Prometheus text) and GET /healthz.
+ * connections; plain HTTP serves GET /metrics (Prometheus text), GET /healthz and the web console
+ * under /console/ (console-assets.ts).
  *
  * WebSocket settings: binary frames only, no per-message deflate (record batches carry their own
  * compression, and deflate would cost CPU on every frame), maxPayload = max.frame.bytes (larger
@@ -10,12 +11,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { ClientConnection, type ConnectionOptions } from './connection';
+import { ConsoleAssets, findConsoleDir } from './console-assets';
 import type { BrokerServices, RequestHandler } from './handler';
 
 export class BrokerServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<ClientConnection>();
+  private readonly console: ConsoleAssets;
   private closing = false;
 
   constructor(
@@ -23,6 +26,7 @@ export class BrokerServer {
     handlers: ReadonlyMap<number, RequestHandler>,
     options: ConnectionOptions,
   ) {
+    this.console = new ConsoleAssets(findConsoleDir(), services.config.consoleEnabled);
     this.http = createServer((req, res) => void this.onHttp(req, res));
     this.wss = new WebSocketServer({
       server: this.http,
@@ -48,7 +52,7 @@ export class BrokerServer {
   }
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && path === '/metrics') {
       const body = await this.services.metrics.registry.metrics();
       res.writeHead(200, { 'content-type': this.services.metrics.registry.contentType });
@@ -56,9 +60,15 @@ export class BrokerServer {
     } else if (req.method === 'GET' && path === '/healthz') {
       res.writeHead(this.closing ? 503 : 200, { 'content-type': 'text/plain' });
       res.end(this.closing ? 'shutting down\n' : 'ok\n');
+    } else if (this.console.handles(path)) {
+      await this.console.serve(req, res, path).catch((err: unknown) => {
+        this.services.logger.error({ err, path }, 'cannot serve the web console');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end();
+      });
     } else {
       res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
-      res.end('Strata speaks its protocol over WebSocket; HTTP serves only /metrics and /healthz.\n');
+      res.end('Strata speaks its protocol over WebSocket; HTTP serves only /metrics, /healthz and the web console at /console/.\n');
     }
   }
 

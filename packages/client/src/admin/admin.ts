@@ -23,7 +23,7 @@ import { InstrumentationEmitter, type EventListener, type Unsubscribe } from '..
 import type { ConnectionEvents } from '../network/connection-events';
 import { Retrier } from '../retry';
 import type { AdminOptions } from './admin-options';
-import { ClusterAdmin, type ClusterDescription, type ElectLeadersArgs, type ElectionResult, type SkipCorruptResult } from './cluster-admin';
+import { ClusterAdmin, type ElectLeadersArgs, type ElectionResult, type SkipCorruptResult } from './cluster-admin';
 import { GroupAdmin } from './group-admin';
 import type {
   DescribeGroupsOptions,
@@ -37,6 +37,7 @@ import type {
 import { resolveAdminOptions } from './admin-options';
 import type {
   AlterTopicConfigsArgs,
+  ClusterDescription,
   CreatedTopic,
   CreateTopicsArgs,
   DeleteTopicsArgs,

@@ -1,15 +1,14 @@
 /**
- * Options of `new Strata(...)`: one typed interface, one DEFAULTS object, one zod schema, validated
+ * Options of `new Strata(...)`: one typed interface, one DEFAULTS object, one schema, validated
  * once in the constructor.
  */
-import { z } from 'zod';
 import { DEFAULT_MAX_FRAME_BYTES } from '@strata/protocol';
 import type { Clock } from '../clock';
 import { StrataConfigError } from '../errors';
 import { consoleLogger, type Logger, type LogLevel } from '../logger';
 import { RETRY_DEFAULTS, type RetryOptions } from '../retry';
 import type { Transport } from '../transport/transport';
-import { int, num, oneOf, text, withMethods } from './schema';
+import { arrayOf, int, num, oneOf, string, strictObject, text, withMethods } from './schema';
 import { validateOptions } from './validate';
 
 export interface StrataOptions {
@@ -78,18 +77,16 @@ export const CLIENT_DEFAULTS = Object.freeze({
   retry: RETRY_DEFAULTS,
 });
 
-const brokerUrl = z
-  .string({ error: 'expected a ws:// or wss:// URL' })
-  .refine((s) => {
-    try {
-      const url = new URL(s);
-      return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname.length > 0;
-    } catch {
-      return false;
-    }
-  }, { error: 'expected a ws:// or wss:// URL such as "ws://127.0.0.1:9092"' });
+const brokerUrl = string('expected a ws:// or wss:// URL').refine((s) => {
+  try {
+    const url = new URL(s);
+    return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}, 'expected a ws:// or wss:// URL such as "ws://127.0.0.1:9092"');
 
-export const retrySchema = z.strictObject({
+export const retrySchema = strictObject({
   retries: int(0).optional(),
   initialRetryTimeMs: int(0).optional(),
   maxRetryTimeMs: int(0).optional(),
@@ -97,8 +94,8 @@ export const retrySchema = z.strictObject({
   factor: num(0, 1).optional(),
 });
 
-const clientSchema = z.strictObject({
-  brokers: z.array(brokerUrl, { error: 'expected a non-empty array of ws:// URLs' }).min(1, { error: 'expected at least one broker URL' }),
+const clientSchema = strictObject({
+  brokers: arrayOf(brokerUrl, 'expected a non-empty array of ws:// URLs', { count: 1, message: 'expected at least one broker URL' }),
   clientId: text().optional(),
   transport: withMethods<Transport>('a Transport', ['connect']).optional(),
   requestTimeoutMs: int(1).optional(),
