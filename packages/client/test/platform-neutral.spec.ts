@@ -57,10 +57,10 @@ describe('platform neutrality', () => {
     expect([...reached.keys()].map((f) => relative(SRC, f))).not.toContain(join('transport', 'ws-transport.ts'));
   });
 
-  it('uses Node globals only in the Node transport and the native CRC loader (both Node-entry only)', () => {
+  it('uses Node globals only in the Node transport, the native CRC loader, the Buffer views and the Node entry itself (none reached from browsers)', () => {
     const offending: string[] = [];
-    // native-crc.ts requires an optional native module; the test above keeps both out of browsers.
-    const nodeOnly = [join('transport', 'ws-transport.ts'), join('codecs', 'native-crc.ts')];
+    // native-crc.ts requires an optional native module; the test above keeps them out of browsers.
+    const nodeOnly = [join('transport', 'ws-transport.ts'), join('codecs', 'native-crc.ts'), join('consumer', 'node-bytes-view.ts'), 'index.ts'];
     expect([...closure(join(SRC, 'browser.ts')).keys()].map((f) => relative(SRC, f)).filter((f) => nodeOnly.includes(f))).toEqual([]);
     for (const file of sourceFiles(SRC)) {
       const rel = relative(SRC, file);
