@@ -54,6 +54,7 @@ export interface RunOptions<B extends Uint8Array = Uint8Array> {
   partitionsConsumedConcurrently?: number;
 }
 
+/** Emitted around each chunk of one partition's messages that run() hands to eachBatch, or to eachMessage one by one. */
 export interface RunnerEvents {
   'consumer.start_batch_process': { topic: string; partition: number; highWatermark: number; offsetLag: number; batchSize: number; firstOffset: number; lastOffset: number };
   'consumer.end_batch_process': { topic: string; partition: number; highWatermark: number; offsetLag: number; batchSize: number; firstOffset: number; lastOffset: number; durationMs: number };
@@ -143,6 +144,9 @@ export class Runner<B extends Uint8Array = Uint8Array> {
         });
       } else {
         const eachMessage = this.c.handlers.eachMessage!;
+        const info = this.batchInfo(next);
+        const started = this.c.clock.now();
+        this.c.events.emit('consumer.start_batch_process', info);
         let i = 0;
         for (; i < messages.length; i++) {
           if (!this.running || !isCurrent(data) || s.paused || s.revoking) break;
@@ -153,6 +157,7 @@ export class Runner<B extends Uint8Array = Uint8Array> {
           tracker.progressed(1);
         }
         if (i === messages.length && isCurrent(data)) s.processed(next.nextOffset);
+        this.c.events.emit('consumer.end_batch_process', { ...info, durationMs: this.c.clock.now() - started });
       }
       this.failures.delete(s);
     } catch (error) {
@@ -177,6 +182,22 @@ export class Runner<B extends Uint8Array = Uint8Array> {
     }
   }
 
+  /** The payload of the batch events for a chunk (emitted around eachBatch, and around the eachMessage calls of a chunk). */
+  private batchInfo(next: DecodedData<B>): RunnerEvents['consumer.start_batch_process'] {
+    const { data, messages } = next;
+    const s = data.state;
+    const lastOffset = messages[messages.length - 1]!.offset;
+    return {
+      topic: s.topic,
+      partition: s.partition,
+      highWatermark: data.highWatermark,
+      offsetLag: Math.max(0, data.highWatermark - lastOffset - 1),
+      batchSize: messages.length,
+      firstOffset: messages[0]!.offset,
+      lastOffset,
+    };
+  }
+
   /**
    * Calls eachBatch. When it returns, the whole batch counts as processed, unless the handler saw
    * isStale() or !isRunning(): then it may have stopped early, and only what it resolved counts.
@@ -185,15 +206,7 @@ export class Runner<B extends Uint8Array = Uint8Array> {
     const { data, messages } = next;
     const s = data.state;
     const batch = new MessageBatch(s.topic, s.partition, data.highWatermark, messages);
-    const info = {
-      topic: s.topic,
-      partition: s.partition,
-      highWatermark: data.highWatermark,
-      offsetLag: batch.offsetLag(),
-      batchSize: messages.length,
-      firstOffset: messages[0]!.offset,
-      lastOffset: messages[messages.length - 1]!.offset,
-    };
+    const info = this.batchInfo(next);
     const started = this.c.clock.now();
     this.c.events.emit('consumer.start_batch_process', info);
     let toldToStop = false;
