@@ -19,6 +19,7 @@ import type { EachBatchPayload as StrataBatchPayload, EachMessagePayload as Stra
 import type { TopicPartition } from '../consumer/subscription-state';
 import type { Strata } from '../index';
 import { assignorFor, type PartitionAssigner } from './assigner-protocol';
+import { registeredCodecs } from './compression';
 import { asKafkaJS, invalidOption, kafkaJSError, KafkaJSNumberOfRetriesExceeded, notSupported } from './errors';
 import { consumerRoutes, type CrashEmitter } from './consumer-events';
 import { ConsumerEvents, EventRouter, strataOn, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './events';
@@ -295,6 +296,7 @@ export class Consumer {
   private create(): StrataConsumer<Buffer> {
     const c = this.strata.consumer({
       ...this.base,
+      codecs: registeredCodecs(),
       autoCommit: this.commit.autoCommit,
       ...(this.commit.autoCommitInterval !== null ? { autoCommitInterval: this.commit.autoCommitInterval } : {}),
       ...(this.commit.autoCommitThreshold !== null ? { autoCommitThreshold: this.commit.autoCommitThreshold } : {}),
