@@ -40,6 +40,14 @@ describe('strata-broker binary', () => {
     expect(env.stderr).toMatch(/durability.*environment/);
   });
 
+  it('exits 2 on a usage error: an unknown flag or an extra argument', () => {
+    const unknown = spawnSync(process.execPath, [BIN, '--no-such-setting', '1'], { encoding: 'utf8' });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--no-such-setting'");
+    const extra = spawnSync(process.execPath, [BIN, 'serve'], { encoding: 'utf8' });
+    expect(extra.status).toBe(2);
+  });
+
   it('prints every setting in --help', () => {
     const help = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);

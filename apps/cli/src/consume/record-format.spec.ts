@@ -9,9 +9,9 @@ const message = (key: Buffer | null, value: Buffer | null) =>
   ]);
 
 describe('formatText', () => {
-  it('prints partition, offset, key and value separated by tabs, null for null', () => {
+  it('prints partition, offset, key and value separated by tabs, nothing for null', () => {
     expect(formatText(message(bytes('k'), bytes('v')), { kind: 'fields' })).toBe('2\t41\tk\tv');
-    expect(formatText(message(null, null), { kind: 'fields' })).toBe('2\t41\tnull\tnull');
+    expect(formatText(message(null, null), { kind: 'fields' })).toBe('2\t41\t\t');
   });
 
   it('prints key<sep>value, or the value alone for a null key', () => {
