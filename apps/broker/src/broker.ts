@@ -84,7 +84,8 @@ export class Broker implements RunningBroker {
     options: StartBrokerOptions,
   ) {
     const clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? createLogger(config.logLevel);
+    // Embedded, 'auto' means JSON: only the command line knows whether stdout is a terminal.
+    this.logger = options.logger ?? createLogger(config.logLevel, undefined, config.logFormat === 'pretty' ? 'pretty' : 'json');
     if (!installNativeCrc32c()) this.logger.debug('native CRC-32C not available on this platform; using the portable one');
     this.metrics = new BrokerMetrics({ defaultMetrics: options.processMetrics ?? false });
     this.lockPath = join(this.dataDir, '.lock');

@@ -74,4 +74,19 @@ describe('strata-broker binary', () => {
       cleanup();
     }
   });
+
+  it('logs JSON lines when stdout is not a terminal, and human-readable lines with --log.format pretty', async () => {
+    const { dir, cleanup } = tempDir();
+    const child = spawn(process.execPath, [BIN, '--data.dir', dir, '--port', '0', '--log.level', 'info', '--log.format', 'pretty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const line = await waitForLine(child, /broker started/);
+      expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  broker started url=ws:\/\/127\.0\.0\.1:\d+ dataDir=\S+ /);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      cleanup();
+    }
+  });
 });

@@ -77,7 +77,8 @@ async function main(): Promise<void> {
       env: process.env,
       flags,
     });
-    broker = await Broker.startWithConfig(config, { logger: createLogger(config.logLevel), processMetrics: true });
+    const format = config.logFormat === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : config.logFormat;
+    broker = await Broker.startWithConfig(config, { logger: createLogger(config.logLevel, undefined, format), processMetrics: true });
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`strata-broker: ${e.message}\n`);

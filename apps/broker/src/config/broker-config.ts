@@ -135,7 +135,13 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
   intSetting('connection.max.inflight.requests', 1024, 1, 1_000_000, 'Requests one connection may have in progress before the broker stops reading from it.'),
   intSetting('connection.max.buffered.bytes', 64 * 1024 * 1024, 1024, INT32_MAX, 'Response bytes queued for a slow client, plus the maxBytes of its fetches in progress, before the broker stops reading its requests (requests already received wait until it reads again).'),
   intSetting('shutdown.timeout.ms', 30000, 0, INT32_MAX, 'On SIGTERM/SIGINT, how long to let in-flight requests finish before closing connections.'),
-  enumSetting('log.level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Level of the structured (JSON) log on stdout.'),
+  enumSetting('log.level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Level of the log on stdout.'),
+  enumSetting(
+    'log.format',
+    'auto',
+    ['auto', 'json', 'pretty'] as const,
+    'Format of the log on stdout: json (one object per line, for log collectors), pretty (human-readable lines), or auto: pretty when stdout is a terminal, json otherwise (an embedded broker: json).',
+  ),
   ...GROUP_SETTINGS,
 ];
 
@@ -169,6 +175,7 @@ export interface BrokerConfig {
   maxBufferedBytes: number;
   shutdownTimeoutMs: number;
   logLevel: string;
+  logFormat: 'auto' | 'json' | 'pretty';
   groups: GroupSettings;
   /** Every setting by its dotted key, parsed. */
   raw: Readonly<Record<string, unknown>>;
@@ -288,6 +295,7 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
     maxBufferedBytes: n('connection.max.buffered.bytes'),
     shutdownTimeoutMs: n('shutdown.timeout.ms'),
     logLevel: s('log.level'),
+    logFormat: s('log.format') as BrokerConfig['logFormat'],
     groups: {
       sessionTimeoutMs: n('group.consumer.session.timeout.ms'),
       minSessionTimeoutMs: n('group.consumer.min.session.timeout.ms'),
