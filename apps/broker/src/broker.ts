@@ -20,7 +20,8 @@ import { listOffsetsHandler } from './handlers/list-offsets';
 import { initProducerIdHandler } from './handlers/init-producer-id';
 import { produceHandler } from './handlers/produce';
 import { ProducerIdManager } from './producer-ids';
-import { BrokerMetrics } from './metrics';
+import { BrokerMetrics, type PartitionLag } from './metrics';
+import { parseTp } from './groups/topic-partitions';
 import type { BrokerServices, RequestHandler } from './server/handler';
 import { BrokerServer } from './server/server';
 import { LogManager } from './storage/log-manager';
@@ -108,6 +109,7 @@ export class Broker implements RunningBroker {
     this.producerIds = new ProducerIdManager(this.dataDir);
     this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);
     this.groups = this.createGroupCoordinator(options.scheduler ?? systemScheduler, clock);
+    this.metrics.setLagSource(() => this.consumerLag());
     this.services = {
       config,
       topics: this.topics,
@@ -148,6 +150,18 @@ export class Broker implements RunningBroker {
       logger: this.logger,
       metrics: this.metrics,
     });
+  }
+
+  /** Per group and committed partition: high watermark minus committed offset (partitions that no longer exist are left out). */
+  private *consumerLag(): Iterable<PartitionLag> {
+    const offsets = this.groups.offsets;
+    for (const group of offsets.groups()) {
+      for (const [tp, committed] of offsets.groupOffsets(group)) {
+        const { topic, partition } = parseTp(tp);
+        const hw = this.topics.partition(topic, partition)?.log.highWatermark;
+        if (hw !== undefined) yield { group, topic, partition, lag: Math.max(0, hw - committed.offset) };
+      }
+    }
   }
 
   /** Creates the compacted internal topic holding committed offsets on first start. */
