@@ -80,7 +80,7 @@ describe('strata-broker binary', () => {
     const child = spawn(process.execPath, [BIN, '--data.dir', dir, '--port', '0', '--log.level', 'info', '--log.format', 'pretty'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const line = await waitForLine(child, /broker started/);
-      expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  broker started url=ws:\/\/127\.0\.0\.1:\d+ dataDir=\S+ /);
+      expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}broker started url=ws:\/\/127\.0\.0\.1:\d+ dataDir=\S+ /);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
