@@ -45,7 +45,7 @@ describe('metrics', () => {
 
   it('countRecords sums the record counts of whole batches without decoding them', () => {
     const a = batch([{ value: 'x' }, { value: 'y' }]);
-    const b = batch([{ value: 'z' }], { baseOffset: 2 });
+    const b = batch([{ value: 'z' }]);
     const both = new Uint8Array(a.length + b.length);
     both.set(a);
     both.set(b, a.length);

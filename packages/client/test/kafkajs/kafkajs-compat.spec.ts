@@ -16,7 +16,7 @@ import {
   logLevel,
   type KafkaMessage,
   type LogEntry,
-} from '@strata/client/kafkajs';
+} from '../../src/kafkajs';
 import { brokerUrl } from '../../src/kafkajs/kafka';
 import { startTestBroker, uniqueTopic, type TestBroker } from '../helpers/test-broker';
 

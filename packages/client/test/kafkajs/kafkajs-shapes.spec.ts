@@ -4,7 +4,7 @@
  * bytes KafkaJS encodes, and the enums have KafkaJS's values. No broker: pure functions.
  */
 import * as kafkajs from 'kafkajs';
-import { AssignerProtocol, CompressionTypes, Partitioners, logLevel } from '@strata/client/kafkajs';
+import { AssignerProtocol, CompressionTypes, Partitioners, logLevel } from '../../src/kafkajs';
 import { partitionForKey } from '../../src';
 
 const keys = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? `key-${i}` : i % 3 === 1 ? `ünïcödé-${i}-${'x'.repeat(i % 7)}` : String(i * 7919)));

@@ -52,7 +52,8 @@ try {
   assert.deepEqual(await kadmin.listTopics(), ['packed']);
   await kadmin.disconnect();
   const require = createRequire(import.meta.url);
-  const cjs = require('@strata/client/kafkajs') as typeof import('@strata/client/kafkajs');
+  const kafkajsEntry = '@strata/client/kafkajs';
+  const cjs = require(kafkajsEntry) as { Kafka: typeof Kafka };
   assert.equal(cjs.Kafka, Kafka);
   assert.equal(ERRORS.TOPIC_ALREADY_EXISTS.retriable, false);
 
