@@ -116,6 +116,38 @@ describe('consumer', () => {
     expect(commits).toContainEqual(expect.objectContaining({ groupId: 'events-payloads', topics: [{ topic, partitions: [{ partition: 0, offset: '2' }] }] }));
   });
 
+  it('after a crash, restarts consumption when retry.restartOnFailure says so (the CRASH event tells)', async () => {
+    const topic = uniqueTopic('restart');
+    await produce(topic, ['poison', 'fine']);
+    const asked: string[] = [];
+    const consumer = kafka.consumer({
+      groupId: 'restarts',
+      retry: { retries: 0, initialRetryTime: 10, restartOnFailure: async (e) => (asked.push(e.name), true) },
+    });
+    const crashes: Array<{ restart: boolean; error: Error }> = [];
+    consumer.on(consumer.events.CRASH, (e) => crashes.push(e.payload as { restart: boolean; error: Error }));
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    let failed = false;
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          if (!failed) {
+            failed = true;
+            throw new Error('handler failed once');
+          }
+          seen.push(message.value!.toString());
+          if (seen.length === 2) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    expect(asked).toEqual(['KafkaJSNumberOfRetriesExceeded']);
+    expect(crashes).toEqual([expect.objectContaining({ restart: true, error: expect.objectContaining({ name: 'KafkaJSNumberOfRetriesExceeded' }) })]);
+    expect(seen).toEqual(['poison', 'fine']); // the failed message came again after the restart
+  });
+
   it('refuses consumer options it cannot honour, by name', () => {
     expect(() => kafka.consumer({ groupId: 'g', rackId: 'eu-1' })).toThrow(expect.objectContaining({ name: 'KafkaJSNotImplemented', option: 'consumer.rackId' }));
     expect(() => kafka.consumer({ groupId: 'g', partitionAssigners: [() => ({})] })).toThrow(expect.objectContaining({ option: 'consumer.partitionAssigners' }));
