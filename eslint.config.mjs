@@ -28,7 +28,8 @@ export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', '**/coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    // tools/e2e/test/packed: a user's program, type-checked and run in a separate project against the packed tarballs.
+    ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', '**/coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs', 'tools/e2e/test/packed/**'],
   },
   {
     files: ['**/*.ts', '**/*.tsx'],

@@ -22,7 +22,8 @@ import { operationHandlers } from './handlers/operations';
 import { initProducerIdHandler } from './handlers/init-producer-id';
 import { produceHandler } from './handlers/produce';
 import { FileBlockSource, ProducerIdManager } from './producer-ids';
-import { BrokerMetrics } from './metrics';
+import { BrokerMetrics, type PartitionLag } from './metrics';
+import { parseTp } from './groups/topic-partitions';
 import type { BrokerServices, RequestHandler } from './server/handler';
 import { BrokerServer } from './server/server';
 import { StandaloneCluster, type ClusterView } from './cluster/cluster-view';
@@ -92,7 +93,8 @@ export class Broker implements RunningBroker {
   ) {
     const clock = options.clock ?? systemClock;
     const scheduler = options.scheduler ?? systemScheduler;
-    this.logger = options.logger ?? createLogger(config.logLevel);
+    // Embedded, 'auto' means JSON: only the command line knows whether stdout is a terminal.
+    this.logger = options.logger ?? createLogger(config.logLevel, undefined, config.logFormat === 'pretty' ? 'pretty' : 'json');
     if (!installNativeCrc32c()) this.logger.debug('native CRC-32C not available on this platform; using the portable one');
     this.metrics = new BrokerMetrics({ defaultMetrics: options.processMetrics ?? false });
     this.lockPath = join(this.dataDir, '.lock');
@@ -120,6 +122,7 @@ export class Broker implements RunningBroker {
     this.replicas = new ReplicaManager(this.topics);
     this.cluster = new StandaloneCluster(() => ({ nodeId: config.brokerId, url: this.url, rack: '', epoch: 0 }), this.topics);
     this.groups = this.createGroupCoordinator(scheduler, clock);
+    this.metrics.setLagSource(() => this.consumerLag());
     this.services = {
       config,
       topics: this.topics,
@@ -161,6 +164,18 @@ export class Broker implements RunningBroker {
       logger: this.logger,
       metrics: this.metrics,
     });
+  }
+
+  /** Per group and committed partition: high watermark minus committed offset (partitions that no longer exist are left out). */
+  private *consumerLag(): Iterable<PartitionLag> {
+    const offsets = this.groups.offsets;
+    for (const group of offsets.groups()) {
+      for (const [tp, committed] of offsets.groupOffsets(group)) {
+        const { topic, partition } = parseTp(tp);
+        const hw = this.topics.partition(topic, partition)?.log.highWatermark;
+        if (hw !== undefined) yield { group, topic, partition, lag: Math.max(0, hw - committed.offset) };
+      }
+    }
   }
 
   /** Creates the compacted internal topic holding committed offsets on first start. */

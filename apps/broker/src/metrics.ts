@@ -1,9 +1,35 @@
 /**
  * The broker's one metrics registry (prom-client), served at GET /metrics in the Prometheus text
  * format. A registry per broker, not prom-client's global one, so several embedded brokers can
- * share a process.
+ * share a process. Broker metrics are named strata_*; process metrics (with `processMetrics`) keep
+ * the standard names Node dashboards expect (process_cpu_user_seconds_total, nodejs_heap_size_used_bytes...).
+ * Consumer lag is computed when scraped, from a LagSource the broker wires in.
  */
+import { BATCH_LOG_OVERHEAD, BatchField } from '@strata/protocol';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One partition's lag for one group: the high watermark minus the committed offset. */
+export interface PartitionLag {
+  group: string;
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
+/** Where consumer lag comes from, when scraped. */
+export type LagSource = () => Iterable<PartitionLag>;
+
+/** Records in the record batches of `records` (stored bytes, whole batches), from their headers: no decoding. */
+export function countRecords(records: Uint8Array): number {
+  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  let count = 0;
+  let pos = 0;
+  while (pos + BatchField.RECORD_COUNT + 4 <= records.length) {
+    count += view.getInt32(pos + BatchField.RECORD_COUNT);
+    pos += BATCH_LOG_OVERHEAD + view.getInt32(pos + BatchField.BATCH_LENGTH);
+  }
+  return count;
+}
 
 export class BrokerMetrics {
   readonly registry = new Registry();
@@ -12,6 +38,10 @@ export class BrokerMetrics {
   readonly bytesIn: Counter<'topic'>;
   readonly bytesOut: Counter<'topic'>;
   readonly recordsIn: Counter<'topic'>;
+  readonly recordsOut: Counter<'topic'>;
+  readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  readonly consumerGroupLag: Gauge<'group'>;
+  private lagSource: LagSource = () => [];
   readonly connections: Gauge;
   readonly protocolErrors: Counter<'code'>;
   readonly groupMembers: Gauge<'group'>;
@@ -34,6 +64,30 @@ export class BrokerMetrics {
     this.bytesIn = new Counter({ name: 'strata_bytes_in_total', help: 'Record batch bytes appended, by topic', labelNames: ['topic'], registers });
     this.bytesOut = new Counter({ name: 'strata_bytes_out_total', help: 'Record batch bytes returned by fetches, by topic', labelNames: ['topic'], registers });
     this.recordsIn = new Counter({ name: 'strata_records_in_total', help: 'Records appended, by topic', labelNames: ['topic'], registers });
+    this.recordsOut = new Counter({ name: 'strata_records_out_total', help: 'Records returned by fetches (consumers and followers), by topic', labelNames: ['topic'], registers });
+    const lagSource = () => this.lagSource();
+    this.consumerLag = new Gauge({
+      name: 'strata_consumer_lag',
+      help: "Records a consumer group has not consumed yet: the partition's high watermark minus the group's committed offset, by group, topic and partition",
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of lagSource()) this.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
+      },
+    });
+    this.consumerGroupLag = new Gauge({
+      name: 'strata_consumer_group_lag',
+      help: 'Records a consumer group has not consumed yet, summed over its committed partitions, by group',
+      labelNames: ['group'],
+      registers,
+      collect() {
+        this.reset();
+        const sums = new Map<string, number>();
+        for (const l of lagSource()) sums.set(l.group, (sums.get(l.group) ?? 0) + l.lag);
+        for (const [group, lag] of sums) this.set({ group }, lag);
+      },
+    });
     this.connections = new Gauge({ name: 'strata_connections', help: 'Open client connections', registers });
     this.protocolErrors = new Counter({ name: 'strata_protocol_errors_total', help: 'Frames refused as malformed or out of protocol, by error code name', labelNames: ['code'], registers });
     this.groupMembers = new Gauge({ name: 'strata_group_members', help: 'Members of each consumer group', labelNames: ['group'], registers });
@@ -52,6 +106,18 @@ export class BrokerMetrics {
     this.offsetCommits = new Counter({ name: 'strata_offset_commits_total', help: 'Partition offsets committed, by group', labelNames: ['group'], registers });
     this.offlinePartitions = new Gauge({ name: 'strata_offline_partitions', help: 'Partitions whose log is offline after an I/O error (until the broker restarts)', registers });
     this.corruptBatches = new Counter({ name: 'strata_corrupt_batches_total', help: 'Damaged record batches found on disk by reads (each file position counted once)', registers });
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'strata_process_' });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts a partition's fetched record batches (bytes and records) for `topic`. */
+  fetched(topic: string, records: Uint8Array): void {
+    if (records.length === 0) return;
+    this.bytesOut.inc({ topic }, records.length);
+    this.recordsOut.inc({ topic }, countRecords(records));
+  }
+
+  /** Where consumer lag comes from (the broker wires its group offsets and partition logs in). */
+  setLagSource(source: LagSource): void {
+    this.lagSource = source;
   }
 }

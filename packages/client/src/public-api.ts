@@ -2,7 +2,8 @@
  * Everything both entry points (Node and browser) export, apart from the Strata class bound to their
  * default transport.
  */
-export { StrataClient } from './strata';
+export { StrataClient, type PlatformDefaults } from './strata';
+export { uint8ArrayView, type BytesView } from './consumer/bytes-view';
 export type { StrataOptions } from './config/client-options';
 export { CLIENT_DEFAULTS } from './config/client-options';
 

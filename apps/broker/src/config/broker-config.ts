@@ -144,7 +144,13 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
     allowed: 'true, false or "auto"',
     doc: 'Serve the web console (docs/console.md) at /console/ on the broker\'s port. "auto": only when `host` is a loopback address (127.x.x.x, ::1, localhost), since anyone who can open the page can administer topics and groups.',
   },
-  enumSetting('log.level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Level of the structured (JSON) log on stdout.'),
+  enumSetting('log.level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Level of the log on stdout.'),
+  enumSetting(
+    'log.format',
+    'auto',
+    ['auto', 'json', 'pretty'] as const,
+    'Format of the log on stdout: json (one object per line, for log collectors), pretty (human-readable lines), or auto: pretty when stdout is a terminal, json otherwise (an embedded broker: json).',
+  ),
   ...GROUP_SETTINGS,
 ];
 
@@ -180,6 +186,7 @@ export interface BrokerConfig {
   logLevel: string;
   /** Serve the web console at /console/ (console.enable, "auto" resolved against host). */
   consoleEnabled: boolean;
+  logFormat: 'auto' | 'json' | 'pretty';
   groups: GroupSettings;
   /** Every setting by its dotted key, parsed. */
   raw: Readonly<Record<string, unknown>>;
@@ -300,6 +307,7 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
     shutdownTimeoutMs: n('shutdown.timeout.ms'),
     logLevel: s('log.level'),
     consoleEnabled: v['console.enable'] === 'auto' ? isLoopbackHost(s('host')) : (v['console.enable'] as boolean),
+    logFormat: s('log.format') as BrokerConfig['logFormat'],
     groups: {
       sessionTimeoutMs: n('group.consumer.session.timeout.ms'),
       minSessionTimeoutMs: n('group.consumer.min.session.timeout.ms'),

@@ -68,7 +68,7 @@ async function readAll(b: BrokerServices, req: FetchRequest, maxBytes: number): 
         read.endSegment = r.endSegment;
         read.endPosition = r.endPosition;
         outcome.bytes += r.records.length;
-        if (r.records.length > 0) b.metrics.bytesOut.inc({ topic: t.name }, r.records.length);
+        b.metrics.fetched(t.name, r.records);
       } catch (e) {
         Object.assign(result, errorOf(e));
         result.highWatermark = result.lastStableOffset = log.highWatermark;

@@ -24,7 +24,7 @@ export interface GlobalOptions {
 export function addGlobalOptions(program: Command): void {
   program
     .addOption(
-      new Option('-b, --brokers <urls>', 'comma-separated broker URLs (ws:// or wss://)')
+      new Option('-b, --brokers <urls>', 'comma-separated brokers: host:port, ws:// or wss:// URLs')
         .env('STRATA_BROKERS')
         .default(brokerList(DEFAULT_BROKERS), DEFAULT_BROKERS)
         .argParser(brokerList),
