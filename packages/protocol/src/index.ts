@@ -10,5 +10,6 @@ export * from './record-batch-builder';
 export * from './apis';
 export * from './frame';
 export * from './limits';
+export * from './scram';
 export type * from './generated/messages';
 export { strata } from './generated/messages';
