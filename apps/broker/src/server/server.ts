@@ -159,8 +159,11 @@ export class BrokerServer {
       return;
     }
     const reason = status === 503 ? 'Service Unavailable' : status === 403 ? 'Forbidden' : 'Unauthorized';
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\n\r\n${message}\n`);
-    setTimeout(() => socket.destroy(), 1000).unref();
+    // Closed as soon as the answer is handed to the kernel: a refused socket must not keep its
+    // descriptor (a flood of them would otherwise take what the limits keep free).
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\n\r\n${message}\n`, () =>
+      socket.destroy(),
+    );
   }
 
   /** The TCP socket under an HTTP request's socket (a TLSSocket wraps it in `_parent`, untyped). */
