@@ -23,7 +23,8 @@ export {
   isRetriable,
 } from './errors';
 
-export type { Transport, TransportConnection, TransportConnectOptions, TransportCloseInfo } from './transport/transport';
+export type { Transport, TransportConnection, TransportConnectOptions, TransportCloseInfo, TlsOptions } from './transport/transport';
+export type { SaslOptions } from './network/sasl-authenticator';
 export { browserTransport, type WebSocketLike, type WebSocketConstructor } from './transport/browser-transport';
 
 export type { Clock, TimerHandle } from './clock';

@@ -8,8 +8,9 @@ import type { Clock } from '../clock';
 import { StrataConfigError } from '../errors';
 import { consoleLogger, type Logger, type LogLevel } from '../logger';
 import { RETRY_DEFAULTS, type RetryOptions } from '../retry';
-import type { Transport } from '../transport/transport';
-import { int, num, oneOf, text, withMethods } from './schema';
+import type { SaslOptions } from '../network/sasl-authenticator';
+import type { TlsOptions, Transport } from '../transport/transport';
+import { bool, fn, int, num, oneOf, text, withMethods } from './schema';
 import { validateOptions } from './validate';
 
 export interface StrataOptions {
@@ -65,6 +66,17 @@ export interface StrataOptions {
   logLevel?: LogLevel;
   /** Time source, for tests. @default the system clock */
   clock?: Clock;
+  /**
+   * Credentials for brokers that require authentication (as KafkaJS): `{ mechanism: 'scram-sha-256' |
+   * 'scram-sha-512', username, password }` or `{ mechanism: 'oauthbearer', oauthBearerProvider }`.
+   * Used only when a broker asks for it.
+   */
+  sasl?: SaslOptions;
+  /**
+   * TLS settings of wss:// brokers (Node only; browsers use their own trust store): `true` for the
+   * defaults, or `{ ca, cert, key, passphrase, servername, rejectUnauthorized }`.
+   */
+  tls?: true | TlsOptions;
 }
 
 export const CLIENT_DEFAULTS = Object.freeze({
@@ -97,6 +109,29 @@ export const retrySchema = z.strictObject({
   factor: num(0, 1).optional(),
 });
 
+const pemSchema = z.union([z.string(), z.instanceof(Uint8Array)], { error: 'expected a PEM string or bytes' });
+
+const saslSchema = z.discriminatedUnion(
+  'mechanism',
+  [
+    z.strictObject({ mechanism: oneOf(['scram-sha-256', 'scram-sha-512'] as const), username: text(), password: z.string({ error: 'expected a string' }) }),
+    z.strictObject({ mechanism: z.literal('oauthbearer'), oauthBearerProvider: fn<() => Promise<{ value: string }>>('a function returning a Promise of { value: token }') }),
+  ],
+  { error: 'expected { mechanism: "scram-sha-256" | "scram-sha-512", username, password } or { mechanism: "oauthbearer", oauthBearerProvider }' },
+);
+
+const tlsSchema = z.union([
+  z.literal(true),
+  z.strictObject({
+    ca: z.union([pemSchema, z.array(pemSchema)]).optional(),
+    cert: pemSchema.optional(),
+    key: pemSchema.optional(),
+    passphrase: z.string().optional(),
+    servername: text().optional(),
+    rejectUnauthorized: bool().optional(),
+  }),
+]);
+
 const clientSchema = z.strictObject({
   brokers: z.array(brokerUrl, { error: 'expected a non-empty array of ws:// URLs' }).min(1, { error: 'expected at least one broker URL' }),
   clientId: text().optional(),
@@ -110,6 +145,8 @@ const clientSchema = z.strictObject({
   logger: withMethods<Logger>('a Logger', ['debug', 'info', 'warn', 'error']).optional(),
   logLevel: oneOf(['debug', 'info', 'warn', 'error', 'nothing'] as const).optional(),
   clock: withMethods<Clock>('a Clock', ['now', 'setTimeout', 'clearTimeout']).optional(),
+  sasl: saslSchema.optional(),
+  tls: tlsSchema.optional(),
 });
 
 /** Options after validation, with every default filled in. */
@@ -125,6 +162,8 @@ export interface ResolvedClientOptions {
   retry: Readonly<RetryOptions>;
   logger: Logger;
   clock: Clock | undefined;
+  sasl: SaslOptions | undefined;
+  tls: TlsOptions | undefined;
 }
 
 /** Merges a validated partial retry config over `base`, checking the result is coherent. */
@@ -138,6 +177,13 @@ export function mergeRetry(base: Readonly<RetryOptions>, override: Partial<Retry
     );
   }
   return Object.freeze(merged);
+}
+
+function resolveTls(tls: true | TlsOptions | undefined, brokers: readonly string[]): TlsOptions | undefined {
+  if (tls === undefined) return undefined;
+  const plain = brokers.find((b) => b.startsWith('ws:'));
+  if (plain) throw new StrataConfigError('tls', `invalid client option "tls": TLS applies to wss:// URLs, but "${plain}" is ws://`);
+  return tls === true ? {} : (tls as TlsOptions);
 }
 
 export function resolveClientOptions(input: StrataOptions): ResolvedClientOptions {
@@ -154,5 +200,7 @@ export function resolveClientOptions(input: StrataOptions): ResolvedClientOption
     retry: mergeRetry(CLIENT_DEFAULTS.retry, o.retry, 'client'),
     logger: o.logger ?? consoleLogger(o.logLevel ?? CLIENT_DEFAULTS.logLevel),
     clock: o.clock,
+    sasl: o.sasl as SaslOptions | undefined, // the schema is this type's runtime check
+    tls: resolveTls(o.tls, o.brokers),
   };
 }
