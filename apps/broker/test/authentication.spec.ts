@@ -16,7 +16,7 @@ import { WireClient, createTopic } from './helpers/wire-client';
 
 async function counter(broker: Broker, name: 'authentications' | 'connectionsRefused' | 'connectionsClosed', labels: Record<string, string>): Promise<number> {
   const m = await broker.metrics[name].get();
-  return m.values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
+  return m.values.filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x)).reduce((n, v) => n + v.value, 0);
 }
 
 describe('SASL/SCRAM', () => {

@@ -40,6 +40,7 @@ export { Admin, type AdminEvents } from './admin/admin';
 export type { AdminOptions } from './admin/admin-options';
 export type * from './admin/admin-types';
 export type * from './admin/group-types';
+export type { Acl, AclFilter, ScramMechanismOption, UserDescription } from './admin/security-admin';
 
 export { Producer, type ProducerEvents, type ProducerMetrics } from './producer/producer';
 export { PRODUCER_DEFAULTS, type ProducerOptions } from './producer/producer-options';

@@ -248,7 +248,14 @@ export class ClientConnection {
       metrics.requests.inc({ api: api.name, error: 'NONE' });
       if (api.key === Apis.ApiVersions.key) {
         // The mechanisms the client must authenticate with are the connection's business, not the handler's.
-        result = { ...(result as object), authMechanisms: this.sasl.required ? [...this.options.security.saslMechanisms] : [] };
+        // So are the SASL APIs, which the connection serves itself.
+        const r = result as { apiKeys?: Array<{ apiKey?: number | null }> };
+        const sasl = [Apis.SaslHandshake, Apis.SaslAuthenticate].filter((d) => !(r.apiKeys ?? []).some((k) => k.apiKey === d.key));
+        result = {
+          ...r,
+          apiKeys: [...(r.apiKeys ?? []), ...sasl.map((d) => ({ apiKey: d.key, minVersion: d.minVersion, maxVersion: d.maxVersion }))],
+          authMechanisms: this.sasl.required ? [...this.options.security.saslMechanisms] : [],
+        };
         if (this.state === 'handshake') {
           if (this.sasl.required) this.state = 'authenticating';
           else this.becomeReady();

@@ -348,7 +348,6 @@ export class Connection {
       authenticate(sasl, this.offeredMechanisms, this.url, (name, body) => this.request(name, body)).then(
         (lifetime) => this.authenticated(sasl.mechanism, lifetime, true),
         (error: unknown) => {
-          if (this.state === 'closed') return;
           this.config.logger.warn(`re-authentication with ${this.url} failed: ${toError(error).message}`);
           this.shutdown(toError(error), 1000, 're-authentication failed', 'failure');
         },
