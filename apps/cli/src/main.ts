@@ -15,6 +15,8 @@ import { registerGroupsCommand } from './commands/groups';
 import { registerPerfCommand } from './commands/perf';
 import { registerProduceCommand } from './commands/produce';
 import { registerTopicsCommand } from './commands/topics';
+import { registerUsersCommand } from './commands/users';
+import { registerAclsCommand } from './commands/acls';
 import { ExitCode } from './core/exit-codes';
 import { addGlobalOptions } from './core/global-options';
 import { CliRuntime } from './core/runtime';
@@ -41,6 +43,9 @@ Exit codes:
 Environment:
   STRATA_BROKERS    default for --brokers
   STRATA_CLIENT_ID  default for --client-id
+  STRATA_USERNAME, STRATA_SASL_MECHANISM, STRATA_TLS_CA, STRATA_TLS_CERT, STRATA_TLS_KEY
+                    defaults for --username, --sasl-mechanism and --tls-*
+  STRATA_PASSWORD   the SASL password (never given as an option)
   STRATA_DEBUG=1    print SDK logs and stack traces on stderr`,
     );
   addGlobalOptions(program);
@@ -49,6 +54,8 @@ Environment:
   registerConsumeCommand(program, runtime);
   registerGroupsCommand(program, runtime);
   registerPerfCommand(program, runtime);
+  registerUsersCommand(program, runtime);
+  registerAclsCommand(program, runtime);
   return program;
 }
 
