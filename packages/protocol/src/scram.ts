@@ -159,14 +159,15 @@ export async function deriveScramCredential(
 
 /** The client's side of one SCRAM exchange. */
 export class ScramClient {
-  private readonly clientNonce = scramNonce();
   private clientFirstBare = '';
   private expectedServerSignature: Uint8Array | null = null;
 
+  /** `clientNonce` is random unless given (RFC test vectors). */
   constructor(
     readonly mechanism: ScramMechanism,
     private readonly username: string,
     private readonly password: string,
+    private readonly clientNonce: string = scramNonce(),
   ) {}
 
   firstMessage(): Uint8Array {
