@@ -22,8 +22,11 @@ export class OAuthBearerSession implements SaslSession {
     if (this.used) throw new StrataError(ERRORS.ILLEGAL_SASL_STATE, 'the OAUTHBEARER exchange is already complete');
     this.used = true;
     const text = Buffer.from(clientBytes).toString('utf8');
-    const m = /^[ny],[^\x01]*\x01(.*)\x01\x01$/s.exec(text);
-    const auth = m?.[1]?.split('\x01').find((kv) => kv.startsWith('auth='));
+    // gs2 header, then key=value pairs each ended by \x01, then a final \x01.
+    const SEP = String.fromCharCode(1);
+    const parts = text.split(SEP);
+    const wellFormed = /^[ny],/.test(parts[0] ?? '') && parts.length >= 3 && parts[parts.length - 1] === '' && parts[parts.length - 2] === '';
+    const auth = wellFormed ? parts.slice(1, -2).find((kv) => kv.startsWith('auth=')) : undefined;
     const token = auth ? /^auth=Bearer +(\S+)$/i.exec(auth)?.[1] : undefined;
     if (!token) throw new StrataError(ERRORS.SASL_AUTHENTICATION_FAILED, 'malformed OAUTHBEARER message: expected "n,,\\x01auth=Bearer <token>\\x01\\x01"');
     const verified = this.verifier.verify(token);
