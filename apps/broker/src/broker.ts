@@ -31,6 +31,10 @@ import { ReplicaManager } from './replication/replica-manager';
 import { isNoSpace } from './storage/log';
 import { LogManager } from './storage/log-manager';
 import { LocalMetadataStore, type MetadataStore } from './topics/metadata-store';
+import { LocalAclStore, type AclStore } from './security/acl-store';
+import { BrokerSecurity } from './security/broker-security';
+import { LocalCredentialStore, type CredentialStore } from './security/credential-store';
+import { securityHandlers } from './security/security-handlers';
 import { TopicManager } from './topics/topic-manager';
 import { systemClock, type Clock } from './util/clock';
 import { createLogger } from './util/logger';
@@ -55,6 +59,12 @@ export interface StartBrokerOptions {
   scheduler?: Scheduler;
   /** Topic metadata store; default: a file in data.dir. */
   metadataStore?: MetadataStore;
+  /** SCRAM credentials store; default: credentials.json in data.dir. */
+  credentialStore?: CredentialStore;
+  /** ACL store; default: acls.json in data.dir. */
+  aclStore?: AclStore;
+  /** The process's descriptor limit (tests); default: read from the OS. */
+  descriptorLimit?: number | null;
   /** Also collect process metrics (CPU, memory, event loop) in /metrics. Default: false. */
   processMetrics?: boolean;
 }
@@ -68,6 +78,8 @@ export interface RunningBroker {
   readonly dataDir: string;
   readonly config: BrokerConfig;
   readonly metrics: BrokerMetrics;
+  /** Reloads the TLS certificate, key and CA files (also done on SIGHUP by strata-broker); false without TLS or on failure. */
+  reloadCertificates(): boolean;
   /** Graceful shutdown; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -86,12 +98,20 @@ export class Broker implements RunningBroker {
   private readonly producerIds: ProducerIdManager;
   readonly groups: GroupCoordinator;
   private groupsLoading: Promise<void> = Promise.resolve();
+  private readonly credentials: CredentialStore;
+  private readonly acls: AclStore;
+  private readonly clock: Clock;
+  private readonly descriptorLimit: number | null | undefined;
 
   private constructor(
     readonly config: BrokerConfig,
     options: StartBrokerOptions,
   ) {
     const clock = options.clock ?? systemClock;
+    this.clock = clock;
+    this.descriptorLimit = options.descriptorLimit;
+    this.credentials = options.credentialStore ?? new LocalCredentialStore(this.dataDir);
+    this.acls = options.aclStore ?? new LocalAclStore(this.dataDir);
     const scheduler = options.scheduler ?? systemScheduler;
     // Embedded, 'auto' means JSON: only the command line knows whether stdout is a terminal.
     this.logger = options.logger ?? createLogger(config.logLevel, undefined, config.logFormat === 'pretty' ? 'pretty' : 'json');
@@ -206,7 +226,8 @@ export class Broker implements RunningBroker {
   get url(): string {
     if (this.config.advertisedUrl) return this.config.advertisedUrl;
     const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? '127.0.0.1' : this.config.host;
-    return `ws://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    const scheme = this.config.security.sslCertFile ? 'wss' : 'ws';
+    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
   }
 
   /** Validates `options` and starts a broker. Throws ConfigError for invalid settings. */
@@ -235,6 +256,8 @@ export class Broker implements RunningBroker {
       await this.topics.load();
       await this.ensureOffsetsTopic();
       await this.logs.startupComplete();
+      await this.credentials.load();
+      await this.acls.load();
       const handlers = new Map<number, RequestHandler>();
       const supported = () => [...handlers.keys()];
       for (const h of [
@@ -246,13 +269,27 @@ export class Broker implements RunningBroker {
         ...operationHandlers(this.services),
         ...clusterHandlers(this.services, this.cluster),
         ...groupHandlers(this.services, this.groups),
+        ...securityHandlers(this.acls, this.credentials),
       ]) {
         handlers.set(h.api.key, h);
       }
+      const security = new BrokerSecurity({
+        settings: this.config.security,
+        credentials: this.credentials,
+        acls: this.acls,
+        topics: { exists: (name) => this.topics.get(name) !== undefined, autoCreate: this.config.autoCreateTopics },
+        metrics: this.metrics,
+        clock: this.clock,
+        logger: this.logger,
+      });
       this.server = new BrokerServer(this.services, handlers, {
         maxFrameBytes: this.config.maxFrameBytes,
         maxInflightRequests: this.config.maxInflightRequests,
         maxBufferedBytes: this.config.maxBufferedBytes,
+        security,
+        settings: this.config.security,
+        maxOpenFiles: this.config.maxOpenFiles,
+        ...(this.descriptorLimit !== undefined ? { descriptorLimit: this.descriptorLimit } : {}),
       });
       this.port = await this.server.listen(this.config.host, this.config.port);
       // Errors are logged by the store; group requests then fail with COORDINATOR_NOT_AVAILABLE.
@@ -296,6 +333,10 @@ export class Broker implements RunningBroker {
 
   private async unlock(): Promise<void> {
     await fs.promises.rm(this.lockPath, { force: true });
+  }
+
+  reloadCertificates(): boolean {
+    return this.server?.reloadCertificates() ?? false;
   }
 
   close(): Promise<void> {

@@ -50,6 +50,13 @@ export class BrokerMetrics {
   readonly offsetCommits: Counter<'group'>;
   readonly offlinePartitions: Gauge;
   readonly corruptBatches: Counter;
+  readonly authentications: Counter<'mechanism' | 'result'>;
+  readonly authorizationDenials: Counter<'api'>;
+  readonly throttles: Counter<'api'>;
+  readonly throttleSeconds: Counter<'api'>;
+  readonly connectionsRefused: Counter<'reason'>;
+  readonly connectionsClosed: Counter<'reason'>;
+  readonly queuedRequestBytes: Gauge;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -106,6 +113,32 @@ export class BrokerMetrics {
     this.offsetCommits = new Counter({ name: 'strata_offset_commits_total', help: 'Partition offsets committed, by group', labelNames: ['group'], registers });
     this.offlinePartitions = new Gauge({ name: 'strata_offline_partitions', help: 'Partitions whose log is offline after an I/O error (until the broker restarts)', registers });
     this.corruptBatches = new Counter({ name: 'strata_corrupt_batches_total', help: 'Damaged record batches found on disk by reads (each file position counted once)', registers });
+    this.authentications = new Counter({
+      name: 'strata_authentications_total',
+      help: 'SASL authentications by mechanism and result (ok, failed, rate-limited)',
+      labelNames: ['mechanism', 'result'],
+      registers,
+    });
+    this.authorizationDenials = new Counter({ name: 'strata_authorization_denied_total', help: 'Requests refused by the authorizer, by API', labelNames: ['api'], registers });
+    this.throttles = new Counter({ name: 'strata_throttled_responses_total', help: 'Responses that carried a quota throttle time, by API', labelNames: ['api'], registers });
+    this.throttleSeconds = new Counter({ name: 'strata_throttle_seconds_total', help: 'Throttle time imposed on clients by quotas, by API', labelNames: ['api'], registers });
+    this.connectionsRefused = new Counter({
+      name: 'strata_connections_refused_total',
+      help: 'Connections refused before the WebSocket handshake, by reason: max-connections, max-connections-per-ip, origin, tls',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.connectionsClosed = new Counter({
+      name: 'strata_connections_closed_total',
+      help: 'Connections the broker closed for a limit, by reason: handshake-timeout, frame-timeout, authentication',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.queuedRequestBytes = new Gauge({
+      name: 'strata_queued_request_bytes',
+      help: 'Bytes held for clients (request frames being received or handled, responses not yet sent); capped by queued.max.request.bytes',
+      registers,
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 

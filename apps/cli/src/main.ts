@@ -19,6 +19,8 @@ import { registerPerfCommand } from './commands/perf';
 import { registerProduceCommand } from './commands/produce';
 import { registerStorageCommand } from './commands/storage';
 import { registerTopicsCommand } from './commands/topics';
+import { registerUsersCommand } from './commands/users';
+import { registerAclsCommand } from './commands/acls';
 import { ExitCode } from './core/exit-codes';
 import { addGlobalOptions } from './core/global-options';
 import { CliRuntime } from './core/runtime';
@@ -45,6 +47,9 @@ Exit codes:
 Environment:
   STRATA_BROKERS    default for --brokers
   STRATA_CLIENT_ID  default for --client-id
+  STRATA_USERNAME, STRATA_SASL_MECHANISM, STRATA_TLS_CA, STRATA_TLS_CERT, STRATA_TLS_KEY
+                    defaults for --username, --sasl-mechanism and --tls-*
+  STRATA_PASSWORD   the SASL password (never given as an option)
   STRATA_DEBUG=1    print SDK logs and stack traces on stderr`,
     );
   addGlobalOptions(program);
@@ -57,6 +62,8 @@ Environment:
   registerPartitionsCommand(program, runtime);
   registerStorageCommand(program, runtime);
   registerConsoleCommand(program, runtime);
+  registerUsersCommand(program, runtime);
+  registerAclsCommand(program, runtime);
   return program;
 }
 

@@ -61,6 +61,8 @@ export function createCluster(ctx: ClientContext<Uint8Array>, component: Cluster
       connectionTimeoutMs: o.connectionTimeoutMs,
       maxInFlightRequests: component.maxInFlightRequests === undefined ? o.maxInFlightRequests : component.maxInFlightRequests,
       maxIncomingFrameBytes: o.maxFrameBytes,
+      ...(o.sasl ? { sasl: o.sasl } : {}),
+      ...(o.tls ? { tls: o.tls } : {}),
       softwareName: CLIENT_SOFTWARE_NAME,
       softwareVersion: CLIENT_VERSION,
     },

@@ -24,7 +24,8 @@ export {
   isRetriable,
 } from './errors';
 
-export type { Transport, TransportConnection, TransportConnectOptions, TransportCloseInfo } from './transport/transport';
+export type { Transport, TransportConnection, TransportConnectOptions, TransportCloseInfo, TlsOptions } from './transport/transport';
+export type { SaslOptions } from './network/sasl-authenticator';
 export { browserTransport, type WebSocketLike, type WebSocketConstructor } from './transport/browser-transport';
 
 export type { Clock, TimerHandle } from './clock';
@@ -41,6 +42,7 @@ export type { AdminOptions } from './admin/admin-options';
 export type * from './admin/admin-types';
 export type * from './admin/group-types';
 export type { ElectLeadersArgs, ElectionResult, SkipCorruptResult } from './admin/cluster-admin';
+export type { Acl, AclFilter, ScramMechanismOption, UserDescription } from './admin/security-admin';
 
 export { Producer, type ProducerEvents, type ProducerMetrics } from './producer/producer';
 export { PRODUCER_DEFAULTS, type ProducerOptions } from './producer/producer-options';

@@ -65,6 +65,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP reloads the TLS certificate files without dropping the listener.
+  process.on('SIGHUP', () => {
+    if (broker) broker.reloadCertificates();
+  });
   process.on('uncaughtException', (err) => {
     if (broker) broker.logger.fatal({ err }, 'uncaught exception; exiting (the log recovers on restart)');
     else process.stderr.write(`strata-broker: uncaught exception: ${err.stack ?? String(err)}\n`);

@@ -61,6 +61,77 @@ const GROUP_SETTINGS: readonly SettingDef[] = [
   intSetting('offsets.metadata.max.bytes', 4096, 0, 1024 * 1024, 'Longest metadata string an offset commit may carry (UTF-8 bytes); longer: INVALID_COMMIT_OFFSET_SIZE.'),
 ];
 
+/** Security and connection-limit settings (docs/security.md). */
+const SECURITY_SETTINGS: readonly SettingDef[] = [
+  stringSetting('ssl.cert.file', '', 'PEM certificate chain of the broker. With ssl.key.file, the listener speaks TLS (wss://). Reloaded on SIGHUP and when the file changes.', /^.*$/, 'a file path, or empty'),
+  stringSetting('ssl.key.file', '', 'PEM private key of ssl.cert.file.', /^.*$/, 'a file path, or empty'),
+  stringSetting('ssl.ca.file', '', 'PEM CA certificates that client certificates must chain to (mutual TLS).', /^.*$/, 'a file path, or empty'),
+  enumSetting(
+    'ssl.client.auth',
+    'none',
+    ['none', 'requested', 'required'] as const,
+    'Client certificates: none; requested (verified when sent); required (connections without a valid one are refused). A verified certificate makes the connection\'s principal User:<its subject CN>.',
+  ),
+  stringSetting(
+    'allowed.origins',
+    '',
+    'Comma-separated Origin values browsers may connect from (e.g. https://app.example.com), or * for any. Clients that send no Origin (every non-browser client) are always accepted. Empty: no browser page may connect.',
+    /^.*$/,
+    'origins separated by commas, *, or empty',
+  ),
+  stringSetting(
+    'sasl.enabled.mechanisms',
+    '',
+    'SASL mechanisms clients must authenticate with, comma-separated: SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER. Empty: no SASL (the principal is the TLS certificate\'s, or ANONYMOUS).',
+    /^\s*((SCRAM-SHA-256|SCRAM-SHA-512|OAUTHBEARER)\s*(,\s*(SCRAM-SHA-256|SCRAM-SHA-512|OAUTHBEARER)\s*)*)?$/,
+    'a comma-separated list of SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER, or empty',
+  ),
+  stringSetting('sasl.oauthbearer.public.key.file', '', 'PEM public key that verifies OAUTHBEARER tokens (JWT: RS*, PS*, ES*, EdDSA).', /^.*$/, 'a file path, or empty'),
+  stringSetting('sasl.oauthbearer.jwks.file', '', 'JSON Web Key Set file whose keys verify OAUTHBEARER tokens (chosen by kid).', /^.*$/, 'a file path, or empty'),
+  stringSetting('sasl.oauthbearer.expected.issuer', '', 'When set, tokens must carry this iss claim.', /^.*$/, 'a string, or empty'),
+  stringSetting('sasl.oauthbearer.expected.audience', '', 'When set, tokens\' aud claim must include this value.', /^.*$/, 'a string, or empty'),
+  stringSetting('sasl.oauthbearer.principal.claim', 'sub', 'Claim whose value becomes the principal (User:<value>).'),
+  intSetting(
+    'connections.max.reauth.ms',
+    0,
+    0,
+    INT32_MAX,
+    'Longest a SCRAM session lasts before the client must re-authenticate on the same connection (tokens last until they expire). 0: SCRAM sessions do not expire.',
+  ),
+  intSetting('auth.failure.max.attempts', 10, 0, INT32_MAX, 'Failed authentications allowed per client address and per user within auth.failure.window.ms; further attempts are refused at once until the window passes. 0: no limit.'),
+  intSetting('auth.failure.window.ms', 60_000, 1, INT32_MAX, 'Window of auth.failure.max.attempts.'),
+  boolSetting('authorizer.enable', false, 'Enforce ACLs: with true, every request not allowed by an ACL (or by super.users) is denied.'),
+  stringSetting('super.users', '', 'Principals allowed everything, separated by semicolons, e.g. User:admin;User:ops.', /^\s*(User:[^;]+(;\s*User:[^;]+)*)?\s*$/, 'User:<name> principals separated by ";", or empty'),
+  intSetting('quota.producer.byte.rate', 0, 0, INT32_MAX, 'Default produce quota of each user and client id, in bytes per second (0: unlimited).'),
+  intSetting('quota.consumer.byte.rate', 0, 0, INT32_MAX, 'Default fetch quota of each user and client id, in bytes per second (0: unlimited).'),
+  intSetting('quota.request.rate', 0, 0, INT32_MAX, 'Default request quota of each user and client id, in requests per second (0: unlimited).'),
+  stringSetting('quota.overrides.file', '', 'JSON file of quota overrides per user and/or client id: [{ "user": "alice", "clientId": "etl", "producerByteRate": 1048576, "consumerByteRate": 0, "requestRate": 100 }].', /^.*$/, 'a file path, or empty'),
+  stringSetting('metrics.token.file', '', 'When set, GET /metrics requires the header "Authorization: Bearer <token>" with the token in this file. /healthz stays open.', /^.*$/, 'a file path, or empty'),
+  intSetting('max.connections', 10_000, 1, 1_000_000, 'Most TCP connections (clients and HTTP) the broker keeps open; more are refused at once (HTTP 503). Lowered at start-up to fit the process\'s descriptor limit (ulimit -n) minus log.open.files.max and a reserve for the broker\'s own files.'),
+  intSetting('max.connections.per.ip', 1000, 1, 1_000_000, 'Most TCP connections from one client address; more are refused at once (HTTP 503).'),
+  intSetting(
+    'connection.handshake.timeout.ms',
+    10_000,
+    1,
+    INT32_MAX,
+    'Time from accepting a TCP connection to the end of its handshake (HTTP upgrade, ApiVersions and, when required, authentication); a connection that takes longer is closed.',
+  ),
+  intSetting(
+    'connection.frame.timeout.ms',
+    60_000,
+    1,
+    INT32_MAX,
+    'A request frame that has started arriving must be complete within this time (time the broker itself stops reading does not count), or the connection is closed.',
+  ),
+  intSetting(
+    'queued.max.request.bytes',
+    256 * 1024 * 1024,
+    1024 * 1024,
+    Number.MAX_SAFE_INTEGER,
+    'Broker-wide cap on bytes held for clients: request frames being received or handled plus responses not yet sent. When reached, connections whose next frame needs memory stop being read until memory is released (held bytes stay below this plus one max.frame.bytes).',
+  ),
+];
+
 export const BROKER_SETTINGS: readonly SettingDef[] = [
   stringSetting('data.dir', './data', 'Folder holding topic metadata, partition logs and checkpoints.'),
   stringSetting('host', '127.0.0.1', 'Interface to listen on. Use 0.0.0.0 to accept remote clients.'),
@@ -152,6 +223,7 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
     'Format of the log on stdout: json (one object per line, for log collectors), pretty (human-readable lines), or auto: pretty when stdout is a terminal, json otherwise (an embedded broker: json).',
   ),
   ...GROUP_SETTINGS,
+  ...SECURITY_SETTINGS,
 ];
 
 export interface BrokerConfig {
@@ -188,6 +260,7 @@ export interface BrokerConfig {
   consoleEnabled: boolean;
   logFormat: 'auto' | 'json' | 'pretty';
   groups: GroupSettings;
+  security: SecuritySettings;
   /** Every setting by its dotted key, parsed. */
   raw: Readonly<Record<string, unknown>>;
 }
@@ -205,6 +278,36 @@ export interface GroupSettings {
   offsetsTopicPartitions: number;
   offsetsTopicSegmentBytes: number;
   offsetMetadataMaxBytes: number;
+}
+
+/** The security and connection-limit settings. */
+export interface SecuritySettings {
+  sslCertFile: string;
+  sslKeyFile: string;
+  sslCaFile: string;
+  sslClientAuth: 'none' | 'requested' | 'required';
+  allowedOrigins: string[];
+  saslMechanisms: string[];
+  oauthPublicKeyFile: string;
+  oauthJwksFile: string;
+  oauthIssuer: string;
+  oauthAudience: string;
+  oauthPrincipalClaim: string;
+  maxReauthMs: number;
+  authFailureMaxAttempts: number;
+  authFailureWindowMs: number;
+  authorizerEnable: boolean;
+  superUsers: string[];
+  producerByteRate: number;
+  consumerByteRate: number;
+  requestRate: number;
+  quotaOverridesFile: string;
+  metricsTokenFile: string;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  handshakeTimeoutMs: number;
+  frameTimeoutMs: number;
+  queuedMaxRequestBytes: number;
 }
 
 export type ConfigInput = Record<string, string | number | boolean>;
@@ -321,6 +424,7 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
       offsetsTopicSegmentBytes: n('offsets.topic.segment.bytes'),
       offsetMetadataMaxBytes: n('offsets.metadata.max.bytes'),
     },
+    security: securitySettings(v),
     raw: Object.freeze({ ...v }),
   };
 }
@@ -328,6 +432,57 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
 /** True for a host name or address that only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+const list = (value: string, separator: string): string[] =>
+  value
+    .split(separator)
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+
+function securitySettings(v: Record<string, unknown>): SecuritySettings {
+  const n = (k: string) => v[k] as number; // validated by the table's schema
+  const s = (k: string) => (v[k] as string | undefined) ?? ''; // validated by the table's schema
+  const problems: ValidationProblem[] = [];
+  if ((s('ssl.cert.file') === '') !== (s('ssl.key.file') === '')) {
+    problems.push({ key: 'ssl.key.file', value: s('ssl.key.file'), source: 'option', message: 'ssl.cert.file and ssl.key.file must be set together' });
+  }
+  if (v['ssl.client.auth'] !== 'none' && (s('ssl.cert.file') === '' || s('ssl.ca.file') === '')) {
+    problems.push({ key: 'ssl.client.auth', value: v['ssl.client.auth'], source: 'option', message: 'ssl.client.auth needs TLS (ssl.cert.file, ssl.key.file) and ssl.ca.file' });
+  }
+  const mechanisms = [...new Set(list(s('sasl.enabled.mechanisms'), ',').map((m) => m.toUpperCase()))];
+  if (mechanisms.includes('OAUTHBEARER') && s('sasl.oauthbearer.public.key.file') === '' && s('sasl.oauthbearer.jwks.file') === '') {
+    problems.push({ key: 'sasl.enabled.mechanisms', value: s('sasl.enabled.mechanisms'), source: 'option', message: 'OAUTHBEARER needs sasl.oauthbearer.public.key.file or sasl.oauthbearer.jwks.file' });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    sslCertFile: s('ssl.cert.file'),
+    sslKeyFile: s('ssl.key.file'),
+    sslCaFile: s('ssl.ca.file'),
+    sslClientAuth: v['ssl.client.auth'] as SecuritySettings['sslClientAuth'],
+    allowedOrigins: list(s('allowed.origins'), ','),
+    saslMechanisms: mechanisms,
+    oauthPublicKeyFile: s('sasl.oauthbearer.public.key.file'),
+    oauthJwksFile: s('sasl.oauthbearer.jwks.file'),
+    oauthIssuer: s('sasl.oauthbearer.expected.issuer'),
+    oauthAudience: s('sasl.oauthbearer.expected.audience'),
+    oauthPrincipalClaim: s('sasl.oauthbearer.principal.claim'),
+    maxReauthMs: n('connections.max.reauth.ms'),
+    authFailureMaxAttempts: n('auth.failure.max.attempts'),
+    authFailureWindowMs: n('auth.failure.window.ms'),
+    authorizerEnable: v['authorizer.enable'] as boolean,
+    superUsers: list(s('super.users'), ';'),
+    producerByteRate: n('quota.producer.byte.rate'),
+    consumerByteRate: n('quota.consumer.byte.rate'),
+    requestRate: n('quota.request.rate'),
+    quotaOverridesFile: s('quota.overrides.file'),
+    metricsTokenFile: s('metrics.token.file'),
+    maxConnections: n('max.connections'),
+    maxConnectionsPerIp: n('max.connections.per.ip'),
+    handshakeTimeoutMs: n('connection.handshake.timeout.ms'),
+    frameTimeoutMs: n('connection.frame.timeout.ms'),
+    queuedMaxRequestBytes: n('queued.max.request.bytes'),
+  };
 }
 
 /** The group session timeouts must nest: min <= default <= max, and heartbeats come well within a session. */

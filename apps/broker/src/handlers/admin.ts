@@ -41,9 +41,9 @@ export function adminHandlers(b: BrokerServices, supported: () => readonly numbe
     maxMessageBytes: topic.config.maxMessageBytes,
   });
 
-  const metadata = handler<'Metadata'>(Apis.Metadata, async (_ctx, req) => {
+  const metadata = handler<'Metadata'>(Apis.Metadata, async (ctx, req) => {
     const topics: TopicMetadataInit[] = [];
-    const names = req.allTopics ? b.topics.list().map((t) => t.record.name) : req.topics;
+    const names = req.allTopics ? b.topics.list().map((t) => t.record.name).filter((n) => ctx.authorize('DESCRIBE', 'TOPIC', n)) : req.topics;
     for (const name of names) {
       let topic = b.topics.get(name);
       if (!topic) {
@@ -112,8 +112,8 @@ export function adminHandlers(b: BrokerServices, supported: () => readonly numbe
     ),
   }));
 
-  const describeTopics = handler<'DescribeTopics'>(Apis.DescribeTopics, (_ctx, req) => {
-    const names = req.topics.length > 0 ? req.topics : b.topics.list().map((t) => t.record.name);
+  const describeTopics = handler<'DescribeTopics'>(Apis.DescribeTopics, (ctx, req) => {
+    const names = req.topics.length > 0 ? req.topics : b.topics.list().map((t) => t.record.name).filter((n) => ctx.authorize('DESCRIBE', 'TOPIC', n));
     return {
       topics: names.map((name) => {
         const topic = b.topics.get(name);

@@ -7,6 +7,7 @@ import { Apis, ERRORS } from '@strata/protocol';
 import { describeGroups, deleteGroups, listGroups } from '../groups/group-admin';
 import type { GroupCoordinator } from '../groups/group-coordinator';
 import { commitOffsets, fetchOffsets } from '../groups/group-offsets';
+import { onlyDescribable } from '../security/filters';
 import { handler, type BrokerServices, type RequestHandler } from '../server/handler';
 
 /** FindCoordinator key type of consumer groups, the only one this broker knows. */
@@ -30,7 +31,7 @@ export function groupHandlers(b: BrokerServices, coordinator: GroupCoordinator):
   const describe = handler<'ConsumerGroupDescribe'>(Apis.ConsumerGroupDescribe, (_ctx, req) => describeGroups(coordinator, req));
   const offsetCommit = handler<'OffsetCommit'>(Apis.OffsetCommit, (_ctx, req) => commitOffsets(coordinator, b.metrics, req));
   const offsetFetch = handler<'OffsetFetch'>(Apis.OffsetFetch, (_ctx, req) => fetchOffsets(coordinator, req));
-  const list = handler<'ListGroups'>(Apis.ListGroups, (_ctx, req) => listGroups(coordinator, req));
+  const list = handler<'ListGroups'>(Apis.ListGroups, (ctx, req) => onlyDescribable(ctx, listGroups(coordinator, req)));
   const remove = handler<'DeleteGroups'>(Apis.DeleteGroups, (_ctx, req) => deleteGroups(coordinator, req));
 
   return [findCoordinator, heartbeat, describe, offsetCommit, offsetFetch, list, remove] as RequestHandler[];

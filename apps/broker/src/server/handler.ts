@@ -11,6 +11,7 @@ import type { BrokerMetrics } from '../metrics';
 import type { LogManager } from '../storage/log-manager';
 import type { ReplicaManager } from '../replication/replica-manager';
 import type { TopicManager } from '../topics/topic-manager';
+import type { AclOperation, ResourceType } from '../security/acl';
 import type { Clock } from '../util/clock';
 
 export const NO_RESPONSE: unique symbol = Symbol('no-response');
@@ -20,9 +21,15 @@ export interface RequestContext {
   readonly clientId: string | null;
   /** The client's network address as the broker sees it. */
   readonly clientHost: string;
-  /** Authenticated principal; ANONYMOUS until authentication exists. */
+  /** Authenticated principal ("User:alice"); "User:ANONYMOUS" on a connection that did not authenticate. */
   readonly principal: string;
   readonly apiVersion: number;
+  /**
+   * True when the principal may perform `operation` on the resource. The connection has already
+   * checked what the request names (security/api-resources.ts); handlers of 'filtered' APIs call
+   * this to leave out what the principal may not see (Metadata of all topics, ListGroups).
+   */
+  authorize(operation: AclOperation, resourceType: ResourceType, name: string): boolean;
   /** Calls `fn` when the client's connection closes; returns an unsubscribe. */
   onClose(fn: () => void): () => void;
 }

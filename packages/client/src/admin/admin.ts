@@ -25,6 +25,7 @@ import { Retrier } from '../retry';
 import type { AdminOptions } from './admin-options';
 import { ClusterAdmin, type ElectLeadersArgs, type ElectionResult, type SkipCorruptResult } from './cluster-admin';
 import { GroupAdmin } from './group-admin';
+import { SecurityAdmin, type Acl, type AclFilter, type ScramMechanismOption, type UserDescription } from './security-admin';
 import type {
   DescribeGroupsOptions,
   FetchOffsetsArgs,
@@ -60,6 +61,7 @@ export class Admin {
   private readonly retrier: Retrier;
   private readonly groups: GroupAdmin;
   private readonly clusterOps: ClusterAdmin;
+  private readonly security: SecurityAdmin;
   private connected = false;
 
   /** Use `strata.admin()`. */
@@ -73,6 +75,7 @@ export class Admin {
     this.cluster = createCluster(ctx, { events: this.events, retry: resolved.retry, allowAutoTopicCreation: false });
     this.groups = new GroupAdmin(this.cluster, this.retrier);
     this.clusterOps = new ClusterAdmin(this.cluster, this.retrier, ctx.options.requestTimeoutMs);
+    this.security = new SecurityAdmin(this.cluster, this.retrier);
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
@@ -157,6 +160,42 @@ export class Admin {
       response.topics.filter((r) => r.errorCode !== 0).map((r) => topicError(r.errorCode, r.name, r.errorMessage)),
       'deleteTopics',
     );
+  }
+
+  /** Creates a SCRAM user or sets its password (derived here: the password never leaves this process). */
+  upsertUser(args: { user: string; password: string; mechanisms?: ScramMechanismOption[]; iterations?: number }): Promise<void> {
+    this.assertConnected();
+    return this.security.upsertUser(args);
+  }
+
+  /** Deletes a user's SCRAM credentials (all its mechanisms unless one is named). */
+  deleteUser(args: { user: string; mechanism?: ScramMechanismOption }): Promise<void> {
+    this.assertConnected();
+    return this.security.deleteUser(args);
+  }
+
+  /** Users with SCRAM credentials (never their secrets). */
+  describeUsers(args?: { users?: string[] }): Promise<UserDescription[]> {
+    this.assertConnected();
+    return this.security.describeUsers(args);
+  }
+
+  /** Adds access control entries (needs ALTER on the cluster). */
+  createAcls(args: { acls: Acl[] }): Promise<void> {
+    this.assertConnected();
+    return this.security.createAcls(args);
+  }
+
+  /** ACLs matching a filter (all when none is given). */
+  describeAcls(args?: { filter?: AclFilter }): Promise<Acl[]> {
+    this.assertConnected();
+    return this.security.describeAcls(args);
+  }
+
+  /** Removes the ACLs matching any filter; resolves with those removed. */
+  deleteAcls(args: { filters: AclFilter[] }): Promise<Acl[]> {
+    this.assertConnected();
+    return this.security.deleteAcls(args);
   }
 
   /** Names of all topics, internal topics excluded. */

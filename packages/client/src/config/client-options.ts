@@ -7,8 +7,9 @@ import type { Clock } from '../clock';
 import { StrataConfigError } from '../errors';
 import { consoleLogger, type Logger, type LogLevel } from '../logger';
 import { RETRY_DEFAULTS, type RetryOptions } from '../retry';
-import type { Transport } from '../transport/transport';
-import { arrayOf, int, num, oneOf, string, strictObject, text, withMethods } from './schema';
+import type { SaslOptions } from '../network/sasl-authenticator';
+import type { TlsOptions, Transport } from '../transport/transport';
+import { arrayOf, bool, custom, discriminated, fn, int, num, oneOf, string, strictObject, text, union, withMethods } from './schema';
 import { validateOptions } from './validate';
 
 export interface StrataOptions {
@@ -64,6 +65,17 @@ export interface StrataOptions {
   logLevel?: LogLevel;
   /** Time source, for tests. @default the system clock */
   clock?: Clock;
+  /**
+   * Credentials for brokers that require authentication (as KafkaJS): `{ mechanism: 'scram-sha-256' |
+   * 'scram-sha-512', username, password }` or `{ mechanism: 'oauthbearer', oauthBearerProvider }`.
+   * Used only when a broker asks for it.
+   */
+  sasl?: SaslOptions;
+  /**
+   * TLS settings of wss:// brokers (Node only; browsers use their own trust store): `true` for the
+   * defaults, or `{ ca, cert, key, passphrase, servername, rejectUnauthorized }`.
+   */
+  tls?: true | TlsOptions;
 }
 
 export const CLIENT_DEFAULTS = Object.freeze({
@@ -94,6 +106,33 @@ export const retrySchema = strictObject({
   factor: num(0, 1).optional(),
 });
 
+const pemSchema = union([string('expected a string'), custom<Uint8Array>('bytes', (v) => v instanceof Uint8Array)], 'expected a PEM string or bytes');
+
+const saslSchema = discriminated(
+  'mechanism',
+  {
+    'scram-sha-256': strictObject({ mechanism: oneOf(['scram-sha-256'] as const), username: text(), password: string('expected a string') }),
+    'scram-sha-512': strictObject({ mechanism: oneOf(['scram-sha-512'] as const), username: text(), password: string('expected a string') }),
+    oauthbearer: strictObject({ mechanism: oneOf(['oauthbearer'] as const), oauthBearerProvider: fn<() => Promise<{ value: string }>>('a function returning a Promise of { value: token }') }),
+  },
+  'expected { mechanism: "scram-sha-256" | "scram-sha-512", username, password } or { mechanism: "oauthbearer", oauthBearerProvider }',
+);
+
+const tlsSchema = union(
+  [
+    custom<true>('true', (v) => v === true),
+    strictObject({
+      ca: union([pemSchema, arrayOf(pemSchema, 'expected an array of PEM strings or bytes')], 'expected a PEM string or bytes, or an array of them').optional(),
+      cert: pemSchema.optional(),
+      key: pemSchema.optional(),
+      passphrase: string('expected a string').optional(),
+      servername: text().optional(),
+      rejectUnauthorized: bool().optional(),
+    }),
+  ],
+  'expected true or { ca?, cert?, key?, passphrase?, servername?, rejectUnauthorized? }',
+);
+
 const clientSchema = strictObject({
   brokers: arrayOf(brokerUrl, 'expected a non-empty array of ws:// URLs', { count: 1, message: 'expected at least one broker URL' }),
   clientId: text().optional(),
@@ -107,6 +146,8 @@ const clientSchema = strictObject({
   logger: withMethods<Logger>('a Logger', ['debug', 'info', 'warn', 'error']).optional(),
   logLevel: oneOf(['debug', 'info', 'warn', 'error', 'nothing'] as const).optional(),
   clock: withMethods<Clock>('a Clock', ['now', 'setTimeout', 'clearTimeout']).optional(),
+  sasl: saslSchema.optional(),
+  tls: tlsSchema.optional(),
 });
 
 /** Options after validation, with every default filled in. */
@@ -122,6 +163,8 @@ export interface ResolvedClientOptions {
   retry: Readonly<RetryOptions>;
   logger: Logger;
   clock: Clock | undefined;
+  sasl: SaslOptions | undefined;
+  tls: TlsOptions | undefined;
 }
 
 /** Merges a validated partial retry config over `base`, checking the result is coherent. */
@@ -135,6 +178,13 @@ export function mergeRetry(base: Readonly<RetryOptions>, override: Partial<Retry
     );
   }
   return Object.freeze(merged);
+}
+
+function resolveTls(tls: true | TlsOptions | undefined, brokers: readonly string[]): TlsOptions | undefined {
+  if (tls === undefined) return undefined;
+  const plain = brokers.find((b) => b.startsWith('ws:'));
+  if (plain) throw new StrataConfigError('tls', `invalid client option "tls": TLS applies to wss:// URLs, but "${plain}" is ws://`);
+  return tls === true ? {} : (tls as TlsOptions);
 }
 
 export function resolveClientOptions(input: StrataOptions): ResolvedClientOptions {
@@ -151,5 +201,7 @@ export function resolveClientOptions(input: StrataOptions): ResolvedClientOption
     retry: mergeRetry(CLIENT_DEFAULTS.retry, o.retry, 'client'),
     logger: o.logger ?? consoleLogger(o.logLevel ?? CLIENT_DEFAULTS.logLevel),
     clock: o.clock,
+    sasl: o.sasl as SaslOptions | undefined, // the schema is this type's runtime check
+    tls: resolveTls(o.tls, o.brokers),
   };
 }

@@ -104,6 +104,18 @@ export function union<const O extends readonly Schema<unknown>[]>(options: O, me
   return new Schema<Infer<O[number]>>((v, path) => (options.some((o) => o.check(v, path) === undefined) ? undefined : invalid(path, message, v)));
 }
 
+/**
+ * An object whose `key` names which schema checks it (zod's discriminatedUnion): the chosen
+ * schema's own problem is reported; a missing or unknown `key` value gets `message`.
+ */
+export function discriminated<const O extends Readonly<Record<string, Schema<unknown>>>>(key: string, options: O, message: string): Schema<Infer<O[keyof O]>> {
+  return new Schema<Infer<O[keyof O]>>((v, path) => {
+    const tag = isPlainObject(v) ? v[key] : undefined;
+    const option = typeof tag === 'string' && Object.prototype.hasOwnProperty.call(options, tag) ? options[tag] : undefined;
+    return option ? option.check(v, path) : invalid(path, message, v);
+  });
+}
+
 /** A value `predicate` holds for; `expected <what>` otherwise. */
 export function custom<T>(what: string, predicate: (value: unknown) => boolean): Schema<T> {
   return new Schema<T>((v, path) => (predicate(v) ? undefined : invalid(path, `expected ${what}`, v)));
