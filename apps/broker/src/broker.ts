@@ -19,6 +19,7 @@ import { CONSUMER_OFFSETS_TOPIC, GroupCoordinator, OffsetStore, builtInAssignors
 import { clusterHandlers } from './handlers/cluster';
 import { listOffsetsHandler } from './handlers/list-offsets';
 import { operationHandlers } from './handlers/operations';
+import { offsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch';
 import { initProducerIdHandler } from './handlers/init-producer-id';
 import { produceHandler } from './handlers/produce';
 import { FileBlockSource, ProducerIdManager } from './producer-ids';
@@ -27,6 +28,8 @@ import { parseTp } from './groups/topic-partitions';
 import type { BrokerServices, RequestHandler } from './server/handler';
 import { BrokerServer } from './server/server';
 import { StandaloneCluster, type ClusterView } from './cluster/cluster-view';
+import { EtcdCluster } from './cluster/etcd-cluster';
+import { EtcdBlockSource } from './cluster/etcd-producer-ids';
 import { ReplicaManager } from './replication/replica-manager';
 import { isNoSpace } from './storage/log';
 import { LogManager } from './storage/log-manager';
@@ -65,6 +68,8 @@ export interface StartBrokerOptions {
   aclStore?: AclStore;
   /** The process's descriptor limit (tests); default: read from the OS. */
   descriptorLimit?: number | null;
+  /** Bind this broker's connections to other brokers to this local address (fault-injection tests). */
+  interBrokerLocalAddress?: string;
   /** Also collect process metrics (CPU, memory, event loop) in /metrics. Default: false. */
   processMetrics?: boolean;
 }
@@ -94,6 +99,8 @@ export class Broker implements RunningBroker {
   readonly topics: TopicManager;
   readonly replicas: ReplicaManager;
   private readonly cluster: ClusterView;
+  /** Set when this broker is part of a cluster (etcd.endpoints). */
+  private readonly etcd: EtcdCluster | null = null;
   readonly logger: Logger;
   private readonly producerIds: ProducerIdManager;
   readonly groups: GroupCoordinator;
@@ -137,16 +144,35 @@ export class Broker implements RunningBroker {
       tailCacheBytes: config.tailCacheBytes,
       inlineWriteMaxBytes: config.inlineWriteMaxBytes,
     });
-    this.producerIds = new ProducerIdManager(new FileBlockSource(this.dataDir));
     this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir, this.logger), this.logs, config, clock, this.logger);
-    this.replicas = new ReplicaManager(this.topics);
-    this.cluster = new StandaloneCluster(() => ({ nodeId: config.brokerId, url: this.url, rack: '', epoch: 0 }), this.topics);
+    this.replicas = new ReplicaManager(this.topics, () => this.cluster);
+    if (config.cluster.etcdEndpoints.length > 0) {
+      this.etcd = new EtcdCluster({
+        config,
+        topics: this.topics,
+        replicas: this.replicas,
+        clock,
+        scheduler,
+        logger: this.logger,
+        url: () => this.url,
+        // Leading a __consumer_offsets partition makes this broker the coordinator of its groups.
+        onRolesChanged: (topic) => {
+          if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.syncLeadership();
+        },
+        ...(options.interBrokerLocalAddress ? { localAddress: options.interBrokerLocalAddress } : {}) });
+      this.cluster = this.etcd;
+      this.producerIds = new ProducerIdManager(new EtcdBlockSource(this.etcd.client, this.etcd.layout));
+    } else {
+      this.cluster = new StandaloneCluster(() => ({ nodeId: config.brokerId, url: this.url, rack: '', epoch: 0 }), this.topics);
+      this.producerIds = new ProducerIdManager(new FileBlockSource(this.dataDir));
+    }
     this.groups = this.createGroupCoordinator(scheduler, clock);
     this.metrics.setLagSource(() => this.consumerLag());
     this.services = {
       config,
       topics: this.topics,
       replicas: this.replicas,
+      cluster: this.cluster,
       logs: this.logs,
       metrics: this.metrics,
       clock,
@@ -162,6 +188,7 @@ export class Broker implements RunningBroker {
     const topics = this.topics;
     const offsets = new OffsetStore({
       partitions: () => topics.get(CONSUMER_OFFSETS_TOPIC)?.partitions ?? [],
+      clustered: this.config.cluster.etcdEndpoints.length > 0,
       durable: this.config.durability === 'fsync',
       clock,
       logger: this.logger,
@@ -170,7 +197,7 @@ export class Broker implements RunningBroker {
       config: this.config.groups,
       catalog: {
         version: () => topics.version,
-        partitionCount: (name) => topics.get(name)?.partitions.length,
+        partitionCount: (name) => topics.get(name)?.record.partitions,
         userTopics: () =>
           topics
             .list()
@@ -252,9 +279,14 @@ export class Broker implements RunningBroker {
     await this.lock();
     try {
       await this.logs.open();
+      if (this.etcd) {
+        // The cluster's state says which replicas this broker holds; their logs load from it.
+        await this.etcd.start();
+      } else {
+        await this.topics.load();
+        await this.ensureOffsetsTopic();
+      }
       await this.producerIds.load();
-      await this.topics.load();
-      await this.ensureOffsetsTopic();
       await this.logs.startupComplete();
       await this.credentials.load();
       await this.acls.load();
@@ -267,6 +299,7 @@ export class Broker implements RunningBroker {
         listOffsetsHandler(this.services),
         initProducerIdHandler(this.producerIds),
         ...operationHandlers(this.services),
+        offsetForLeaderEpochHandler(this.services),
         ...clusterHandlers(this.services, this.cluster),
         ...groupHandlers(this.services, this.groups),
         ...securityHandlers(this.acls, this.credentials),
@@ -292,10 +325,15 @@ export class Broker implements RunningBroker {
         ...(this.descriptorLimit !== undefined ? { descriptorLimit: this.descriptorLimit } : {}),
       });
       this.port = await this.server.listen(this.config.host, this.config.port);
+      // Reachable now: join the cluster (other brokers and clients learn this URL from etcd).
+      await this.etcd?.register();
       // Errors are logged by the store; group requests then fail with COORDINATOR_NOT_AVAILABLE.
-      this.groupsLoading = this.groups.load().catch(() => undefined);
+      // In a cluster each __consumer_offsets partition loads when this broker becomes its leader.
+      if (!this.etcd) this.groupsLoading = this.groups.load().catch(() => undefined);
     } catch (e) {
       this.groups.close();
+      await this.server?.close(0).catch(() => undefined);
+      await this.etcd?.close().catch(() => undefined);
       await this.logs.shutdown().catch(() => undefined);
       await this.unlock();
       throw e;
@@ -342,9 +380,12 @@ export class Broker implements RunningBroker {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.logger.info('broker shutting down');
+      // In a cluster, leaderships move to other replicas first: clients retry there.
+      await this.etcd?.moveLeadershipsAway().catch((e: unknown) => this.logger.warn({ err: e }, 'controlled shutdown failed'));
       await this.server?.close(this.config.shutdownTimeoutMs);
       this.groups.close();
       await this.groupsLoading;
+      await this.etcd?.close().catch((e: unknown) => this.logger.warn({ err: e }, 'leaving the cluster failed'));
       await this.logs.shutdown();
       await this.unlock();
       this.logger.info('broker stopped');

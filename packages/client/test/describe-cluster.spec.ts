@@ -23,7 +23,7 @@ describe('Admin.describeCluster', () => {
     await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
     const cluster = await admin.describeCluster();
     const id = broker.broker.config.brokerId;
-    expect(cluster.brokers).toEqual([{ nodeId: id, url: broker.url, rack: null }]);
+    expect(cluster.brokers).toEqual([{ nodeId: id, url: broker.url, rack: null, epoch: 0 }]);
     expect(cluster.clusterId).not.toBe('');
     const described = cluster.topics.find((t) => t.name === topic);
     expect(described).toEqual({

@@ -23,6 +23,37 @@ import {
 const DAY = 24 * 60 * 60 * 1000;
 
 /** Group coordinator and committed-offset settings (docs/groups.md). */
+/** Cluster settings (docs/cluster.md): a broker with etcd.endpoints set joins a replicated cluster. */
+const CLUSTER_SETTINGS: readonly SettingDef[] = [
+  stringSetting(
+    'etcd.endpoints',
+    '',
+    'Comma-separated etcd URLs (e.g. http://10.0.0.1:2379,http://10.0.0.2:2379). Set: this broker joins the cluster whose metadata lives there (broker.id must be unique in it). Empty: a single broker with no external service.',
+    /^(https?:\/\/[^,\s]+)(,https?:\/\/[^,\s]+)*$|^$/,
+    'http:// or https:// URLs separated by commas, or empty',
+  ),
+  stringSetting('etcd.prefix', '/strata', 'Key prefix of this cluster in etcd, so several clusters can share one etcd.', /^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/, 'a key prefix starting with /, such as /strata'),
+  intSetting(
+    'broker.session.timeout.ms',
+    3000,
+    2000,
+    60_000,
+    'Lease of the broker\'s registration in etcd (rounded up to whole seconds). A broker whose lease cannot be renewed stops acting as a leader or controller before it expires; the controller moves leadership away from a broker whose lease expired. Bounds how long a failed leader stays unnoticed.',
+  ),
+  stringSetting('broker.rack', '', 'Rack (or zone) of this broker: replicas of a partition are spread over racks first.', /^[A-Za-z0-9._-]{0,64}$/, 'up to 64 characters from [A-Za-z0-9._-]'),
+  intSetting('default.replication.factor', 1, 1, 1000, 'Replicas of topics created without a replication factor (capped to the brokers alive for __consumer_offsets, see offsets.topic.replication.factor).'),
+  intSetting('min.insync.replicas', 1, 1, 1000, 'Default min.insync.replicas of topics: acks=all needs at least this many in-sync replicas.'),
+  boolSetting('unclean.leader.election.enable', false, 'Default unclean.leader.election.enable of topics.'),
+  intSetting('replica.lag.time.max.ms', 30_000, 100, INT32_MAX, 'A follower that has not caught up with the leader\'s log end for this long leaves the ISR; it rejoins once caught up.'),
+  intSetting('replica.fetch.wait.max.ms', 500, 1, 60_000, 'How long a follower\'s fetch waits at the leader for new data (long poll).'),
+  intSetting('replica.fetch.max.bytes', 4 * 1024 * 1024, 1024, INT32_MAX, 'Bytes a follower fetches per partition in one request (at least one whole batch).'),
+  intSetting('offsets.topic.replication.factor', 3, 1, 1000, 'Replicas of __consumer_offsets when the cluster creates it (capped to the brokers alive then).'),
+  boolSetting('auto.leader.rebalance.enable', true, 'The controller moves each partition\'s leadership back to its preferred (first) replica when that replica is in sync.'),
+  intSetting('leader.imbalance.check.interval.ms', 300_000, 100, INT32_MAX, 'How often the controller looks for partitions not led by their preferred replica.'),
+  boolSetting('controlled.shutdown.enable', true, 'On SIGTERM, ask the controller to move this broker\'s leaderships away before stopping, so clients see no failed request.'),
+  intSetting('controlled.shutdown.timeout.ms', 30_000, 0, INT32_MAX, 'How long a stopping broker waits for the controller to move its leaderships away.'),
+];
+
 const GROUP_SETTINGS: readonly SettingDef[] = [
   intSetting(
     'group.consumer.session.timeout.ms',
@@ -224,7 +255,26 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
   ),
   ...GROUP_SETTINGS,
   ...SECURITY_SETTINGS,
+  ...CLUSTER_SETTINGS,
 ];
+
+/** Cluster settings, parsed. */
+export interface ClusterSettings {
+  /** Empty: no cluster (a single broker). */
+  etcdEndpoints: string[];
+  etcdPrefix: string;
+  sessionTimeoutMs: number;
+  rack: string;
+  defaultReplicationFactor: number;
+  replicaLagTimeMaxMs: number;
+  replicaFetchWaitMaxMs: number;
+  replicaFetchMaxBytes: number;
+  offsetsTopicReplicationFactor: number;
+  autoLeaderRebalance: boolean;
+  leaderImbalanceCheckIntervalMs: number;
+  controlledShutdown: boolean;
+  controlledShutdownTimeoutMs: number;
+}
 
 export interface BrokerConfig {
   dataDir: string;
@@ -259,6 +309,7 @@ export interface BrokerConfig {
   /** Serve the web console at /console/ (console.enable, "auto" resolved against host). */
   consoleEnabled: boolean;
   logFormat: 'auto' | 'json' | 'pretty';
+  cluster: ClusterSettings;
   groups: GroupSettings;
   security: SecuritySettings;
   /** Every setting by its dotted key, parsed. */
@@ -425,6 +476,21 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
       offsetMetadataMaxBytes: n('offsets.metadata.max.bytes'),
     },
     security: securitySettings(v),
+    cluster: {
+      etcdEndpoints: list(s('etcd.endpoints'), ','),
+      etcdPrefix: s('etcd.prefix'),
+      sessionTimeoutMs: n('broker.session.timeout.ms'),
+      rack: s('broker.rack'),
+      defaultReplicationFactor: n('default.replication.factor'),
+      replicaLagTimeMaxMs: n('replica.lag.time.max.ms'),
+      replicaFetchWaitMaxMs: n('replica.fetch.wait.max.ms'),
+      replicaFetchMaxBytes: n('replica.fetch.max.bytes'),
+      offsetsTopicReplicationFactor: n('offsets.topic.replication.factor'),
+      autoLeaderRebalance: v['auto.leader.rebalance.enable'] as boolean,
+      leaderImbalanceCheckIntervalMs: n('leader.imbalance.check.interval.ms'),
+      controlledShutdown: v['controlled.shutdown.enable'] as boolean,
+      controlledShutdownTimeoutMs: n('controlled.shutdown.timeout.ms'),
+    },
     raw: Object.freeze({ ...v }),
   };
 }

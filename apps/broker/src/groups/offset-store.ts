@@ -35,6 +35,10 @@ export interface OffsetsLog {
 export interface OffsetsPartition {
   readonly log: OffsetsLog;
   readonly leaderEpoch: number;
+  /** False for a replica this broker only follows (in a cluster). */
+  readonly isLeader: boolean;
+  /** A replicated partition appends as leader and acknowledges once replicated (acks=all). */
+  appendAsLeader?(batches: readonly BatchView[], acks: number, durable: boolean): { result: Pick<AppendResult, 'endOffset' | 'generation'>; acknowledged: Promise<void> };
 }
 
 export interface CommittedOffset {
@@ -49,8 +53,10 @@ export interface OffsetCommitEntry extends Omit<CommittedOffset, 'commitTimestam
 }
 
 export interface OffsetStoreOptions {
-  /** The partitions of `__consumer_offsets`, in partition order. */
-  partitions: () => readonly OffsetsPartition[];
+  /** The partitions of `__consumer_offsets` by index; empty where this broker holds no replica. */
+  partitions: () => ReadonlyArray<OffsetsPartition | undefined>;
+  /** In a cluster: each partition is loaded when this broker becomes its leader (syncLeadership). */
+  clustered?: boolean;
   /** Wait for fsync (true) or for the write to the OS (false) before acknowledging. */
   durable: boolean;
   clock: Clock;
@@ -64,6 +70,8 @@ export class OffsetStore {
   /** Per offsets partition: the promise the next write's cache update waits for. */
   private readonly tails = new Map<number, Promise<void>>();
   private state: 'new' | 'loading' | 'loaded' | 'failed' | 'closed' = 'new';
+  /** In a cluster: the load state of each partition this broker leads. */
+  private readonly partitionStates = new Map<number, 'loading' | 'loaded' | 'failed'>();
 
   constructor(private readonly options: OffsetStoreOptions) {}
 
@@ -75,6 +83,57 @@ export class OffsetStore {
     return this.state === 'failed';
   }
 
+  get clustered(): boolean {
+    return this.options.clustered ?? false;
+  }
+
+  /**
+   * In a cluster: whether this broker coordinates `group` now. Throws NOT_COORDINATOR (another
+   * broker leads the group's offsets partition), COORDINATOR_LOAD_IN_PROGRESS or
+   * COORDINATOR_NOT_AVAILABLE (all retriable).
+   */
+  checkCoordinator(group: string): void {
+    const partitions = this.options.partitions();
+    if (partitions.length === 0) throw new StrataError(ERRORS.COORDINATOR_NOT_AVAILABLE, 'the __consumer_offsets topic does not exist yet');
+    const index = offsetsPartitionFor(group, partitions.length);
+    const partition = partitions[index];
+    if (!partition?.isLeader) throw new StrataError(ERRORS.NOT_COORDINATOR, `this broker does not lead __consumer_offsets-${index}, which holds group "${group}"`);
+    const state = this.partitionStates.get(index);
+    if (state === 'failed') throw new StrataError(ERRORS.COORDINATOR_NOT_AVAILABLE, `loading __consumer_offsets-${index} failed; see the broker log`);
+    if (state !== 'loaded') throw new StrataError(ERRORS.COORDINATOR_LOAD_IN_PROGRESS, `the coordinator is loading __consumer_offsets-${index}`);
+  }
+
+  /**
+   * In a cluster: loads the partitions this broker just became leader of and forgets the groups of
+   * those it stopped leading. Returns the indexes it forgot (the coordinator drops their groups).
+   */
+  syncLeadership(): number[] {
+    const partitions = this.options.partitions();
+    const dropped: number[] = [];
+    partitions.forEach((partition, index) => {
+      const leads = partition?.isLeader ?? false;
+      const known = this.partitionStates.has(index);
+      if (leads && !known) {
+        this.partitionStates.set(index, 'loading');
+        void this.loadPartition(partition!.log).then(
+          () => {
+            if (this.partitionStates.get(index) === 'loading') this.partitionStates.set(index, 'loaded');
+          },
+          (e: unknown) => {
+            if (this.partitionStates.get(index) !== 'loading') return;
+            this.partitionStates.set(index, 'failed');
+            this.options.logger.error({ err: e, partition: index }, 'loading committed offsets failed');
+          },
+        );
+      } else if (!leads && known) {
+        this.partitionStates.delete(index);
+        for (const group of [...this.cache.keys()]) if (offsetsPartitionFor(group, partitions.length) === index) this.cache.delete(group);
+        dropped.push(index);
+      }
+    });
+    return dropped;
+  }
+
   /** Reads every partition of the topic into the cache. */
   async load(): Promise<void> {
     this.state = 'loading';
@@ -84,7 +143,7 @@ export class OffsetStore {
       const partitions = this.options.partitions();
       for (const partition of partitions) {
         if (this.isClosed()) return;
-        records += await this.loadPartition(partition.log);
+        if (partition) records += await this.loadPartition(partition.log);
       }
     } catch (e) {
       if (this.isClosed()) return;
@@ -194,17 +253,24 @@ export class OffsetStore {
     const partitions = this.options.partitions();
     if (partitions.length === 0) return Promise.reject(new StrataError(ERRORS.COORDINATOR_NOT_AVAILABLE, 'the __consumer_offsets topic is missing'));
     const index = offsetsPartitionFor(group, partitions.length);
-    const partition = partitions[index]!;
+    const partition = partitions[index];
+    if (!partition?.isLeader) return Promise.reject(new StrataError(ERRORS.NOT_COORDINATOR, `this broker does not lead __consumer_offsets-${index}`));
     const builder = new RecordBatchBuilder({ initialCapacity: 256 });
     const now = this.options.clock.now();
     for (const r of records) builder.append({ key: r.key, value: r.value }, now);
-    let appended: Pick<AppendResult, 'endOffset' | 'generation'>;
+    let wait: Promise<void>;
     try {
-      appended = partition.log.append([...iterateBatches(builder.build())], partition.leaderEpoch);
+      const batches = [...iterateBatches(builder.build())];
+      if (partition.appendAsLeader) {
+        // Replicated: acknowledged once the in-sync replicas have it (and fsynced, if durable).
+        wait = partition.appendAsLeader(batches, -1, this.options.durable).acknowledged;
+      } else {
+        const appended = partition.log.append(batches, partition.leaderEpoch);
+        wait = this.options.durable ? partition.log.waitDurable(appended.endOffset, appended.generation) : partition.log.waitWritten(appended.endOffset, appended.generation);
+      }
     } catch (e) {
       return Promise.reject(asStorageError(e));
     }
-    const wait = this.options.durable ? partition.log.waitDurable(appended.endOffset, appended.generation) : partition.log.waitWritten(appended.endOffset, appended.generation);
     wait.catch(() => undefined); // handled below, once the writes before it are applied
     const previous = this.tails.get(index) ?? Promise.resolve();
     const mine = previous

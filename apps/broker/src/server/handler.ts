@@ -9,6 +9,7 @@ import type { ApiDefinition, ApiName, RequestOf, ResponseInitOf } from '@strata/
 import type { BrokerConfig } from '../config/broker-config';
 import type { BrokerMetrics } from '../metrics';
 import type { LogManager } from '../storage/log-manager';
+import type { ClusterView } from '../cluster/cluster-view';
 import type { ReplicaManager } from '../replication/replica-manager';
 import type { TopicManager } from '../topics/topic-manager';
 import type { AclOperation, ResourceType } from '../security/acl';
@@ -40,6 +41,8 @@ export interface BrokerServices {
   readonly topics: TopicManager;
   /** Partition lookups that check leadership, leader epochs and offline logs in one place. */
   readonly replicas: ReplicaManager;
+  /** The cluster: brokers, controller, every topic and partition state; the controller's operations. */
+  readonly cluster: ClusterView;
   readonly logs: LogManager;
   readonly metrics: BrokerMetrics;
   readonly clock: Clock;

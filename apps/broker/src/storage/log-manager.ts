@@ -32,6 +32,8 @@ import { segmentsToDelete } from './retention';
 
 const CHECKPOINT_FILE = 'recovery-checkpoint.json';
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+/** In a cluster, each partition folder records the id of its topic. */
+export const PARTITION_METADATA_FILE = 'partition.metadata';
 
 /** Counters the LogManager keeps up to date (the broker's metrics registry). */
 export interface StorageMetrics {
@@ -147,6 +149,25 @@ export class LogManager implements LogEvents {
   }
 
   /**
+   * In a cluster: loads (or creates) a replica's log whose folder records the topic's id in
+   * `partition.metadata`. A folder of another topic of the same name (deleted and created again
+   * while this broker was away) holds other data: it is deleted, and the replica starts empty.
+   */
+  async loadClusterLog(topic: string, partition: number, config: LogConfig, topicId: string): Promise<Log> {
+    const dir = join(this.options.dataDir, logDirName(topic, partition));
+    const file = join(dir, PARTITION_METADATA_FILE);
+    const raw = await readFileIfExists(file);
+    const recorded = raw ? raw.toString('utf8').trim() : null;
+    if (recorded !== null && recorded !== topicId) {
+      this.options.logger.warn({ log: logDirName(topic, partition), recorded, topicId }, 'the local replica belongs to an older topic of the same name; deleting it');
+      await this.deleteLogs(topic, partition + 1, partition);
+    }
+    const log = await this.loadLog(topic, partition, config);
+    if (recorded !== topicId) await writeFileAtomic(file, `${topicId}\n`);
+    return log;
+  }
+
+  /**
    * Splits the broker-wide tail-cache budget across the logs: each gets the budget divided by the
    * log count rounded up to a power of two, so creating n logs resizes the others log2(n) times,
    * not n times, and the total stays within the budget.
@@ -238,9 +259,9 @@ export class LogManager implements LogEvents {
     return deleted;
   }
 
-  /** Deletes the logs of a topic: closes them, renames their folders aside, removes them. */
-  async deleteLogs(topic: string, partitions: number): Promise<void> {
-    for (let p = 0; p < partitions; p++) {
+  /** Deletes the logs of a topic (partitions [from, partitions)): closes them, renames their folders aside, removes them. */
+  async deleteLogs(topic: string, partitions: number, from = 0): Promise<void> {
+    for (let p = from; p < partitions; p++) {
       const name = logDirName(topic, p);
       const log = this.logs.get(name);
       this.logs.delete(name);

@@ -533,10 +533,14 @@ export class LogSegment {
     this.firstBatchTs = head.length === BATCH_HEADER_SIZE ? readBatchHeader(head).maxTimestamp : -1;
   }
 
-  /** Truncates to `position` bytes (the first batch at or past an offset); indexes follow. */
+  /**
+   * Truncates to `position` bytes (the first batch at or past an offset) and fsyncs, so a crash
+   * cannot bring the cut batches back (recovery would accept them as valid); indexes follow.
+   */
   async truncateTo(position: number, offset: number): Promise<void> {
     return this.use(async (fd) => {
       await ftruncate(fd, position);
+      await fdatasync(fd);
       this.assigned = this.written = position;
       this.synced = Math.min(this.synced, position);
       this.offsetIndex.truncateToPosition(position);

@@ -9,7 +9,7 @@ import { consoleLogger, type Logger, type LogLevel } from '../logger';
 import { RETRY_DEFAULTS, type RetryOptions } from '../retry';
 import type { SaslOptions } from '../network/sasl-authenticator';
 import type { TlsOptions, Transport } from '../transport/transport';
-import { arrayOf, bool, custom, discriminated, fn, int, num, oneOf, string, strictObject, text, union, withMethods } from './schema';
+import { arrayOf, bool, custom, discriminated, fn, int, num, oneOf, string, strictObject, text, trueOr, union, withMethods } from './schema';
 import { validateOptions } from './validate';
 
 export interface StrataOptions {
@@ -118,19 +118,15 @@ const saslSchema = discriminated(
   'expected { mechanism: "scram-sha-256" | "scram-sha-512", username, password } or { mechanism: "oauthbearer", oauthBearerProvider }',
 );
 
-const tlsSchema = union(
-  [
-    custom<true>('true', (v) => v === true),
-    strictObject({
-      ca: union([pemSchema, arrayOf(pemSchema, 'expected an array of PEM strings or bytes')], 'expected a PEM string or bytes, or an array of them').optional(),
-      cert: pemSchema.optional(),
-      key: pemSchema.optional(),
-      passphrase: string('expected a string').optional(),
-      servername: text().optional(),
-      rejectUnauthorized: bool().optional(),
-    }),
-  ],
-  'expected true or { ca?, cert?, key?, passphrase?, servername?, rejectUnauthorized? }',
+const tlsSchema = trueOr(
+  strictObject({
+    ca: union([pemSchema, arrayOf(pemSchema, 'expected an array of PEM strings or bytes')], 'expected a PEM string or bytes, or an array of them').optional(),
+    cert: pemSchema.optional(),
+    key: pemSchema.optional(),
+    passphrase: string('expected a string').optional(),
+    servername: text().optional(),
+    rejectUnauthorized: bool().optional(),
+  }, 'expected true or { ca?, cert?, key?, passphrase?, servername?, rejectUnauthorized? }'),
 );
 
 const clientSchema = strictObject({

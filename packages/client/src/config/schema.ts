@@ -116,6 +116,11 @@ export function discriminated<const O extends Readonly<Record<string, Schema<unk
   });
 }
 
+/** `true`, or a value `schema` accepts (whose own problem is reported). */
+export function trueOr<T>(schema: Schema<T>): Schema<true | T> {
+  return new Schema<true | T>((v, path) => (v === true ? undefined : schema.check(v, path)));
+}
+
 /** A value `predicate` holds for; `expected <what>` otherwise. */
 export function custom<T>(what: string, predicate: (value: unknown) => boolean): Schema<T> {
   return new Schema<T>((v, path) => (predicate(v) ? undefined : invalid(path, `expected ${what}`, v)));
