@@ -308,6 +308,8 @@ export class EtcdCluster implements ClusterView {
       if (!leads()) break;
     }
     this.stopping = true;
+    // Stop replicating too: a leader would otherwise take this broker back into its ISR.
+    this.fetchers.stop();
     this.options.logger.info({ stillLeading: leads() }, 'controlled shutdown done');
   }
 

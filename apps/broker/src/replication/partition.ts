@@ -80,7 +80,8 @@ export class Partition {
     private readonly brokerId: number,
     private readonly replication: ReplicationOptions | null = null,
   ) {
-    this.state = { leaderId: brokerId, leaderEpoch: 0, replicas: [brokerId], isr: [brokerId], version: 0 };
+    // A single broker leads alone at epoch 0; a replica of a cluster knows nothing until etcd says.
+    this.state = replication ? { leaderId: -1, leaderEpoch: -1, replicas: [], isr: [], version: 0 } : { leaderId: brokerId, leaderEpoch: 0, replicas: [brokerId], isr: [brokerId], version: 0 };
   }
 
   get name(): string {

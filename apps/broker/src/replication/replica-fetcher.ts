@@ -203,7 +203,10 @@ class LeaderFetcher {
     }
     if (code === 'CORRUPT_MESSAGE') f.phase = 'truncating'; // our log end does not line up: truncate again
     f.retryAt = Date.now() + BACKOFF_MS;
-    this.options.logger.warn({ partition: f.partition.name, err: e }, 'replicating a partition failed; retrying');
+    // A leader that is down or restarting is routine (its partitions move); anything else is not.
+    const routine = code === 'NETWORK_EXCEPTION' || code === 'REQUEST_TIMED_OUT' || code === 'BROKER_SHUTTING_DOWN';
+    if (routine) this.options.logger.debug({ partition: f.partition.name, err: e }, 'replicating a partition failed; retrying');
+    else this.options.logger.warn({ partition: f.partition.name, err: e }, 'replicating a partition failed; retrying');
   }
 }
 
