@@ -169,6 +169,21 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
         from = segment.baseOffset;
       }
     }
+    if (position > 0) {
+      // The checkpoint's offset is only a hint: the batches before its position decide. Trusting a
+      // damaged file's offset would put the log end past the data (reads below the high watermark
+      // returning nothing) or before it (the next produce reusing an offset already readable);
+      // found by the storage fuzzer (test/fuzz-storage.spec.ts).
+      const next = await segment.offsetAt(position);
+      if (next === null) {
+        logger.warn({ segment: segment.logPath, position }, 'the batches before the recovery point do not check out; scanning the whole segment');
+        position = 0;
+        from = segment.baseOffset;
+      } else if (next !== from) {
+        logger.warn({ segment: segment.logPath, position, recorded: from, actual: next }, 'the recovery checkpoint names another offset than its batches; using the batches');
+        from = next;
+      }
+    }
     const r = await segment.recover(position, from, { offsetLimit: limitOf(i), truncate: true });
     stats.recoveredSegments++;
     stats.recoveredBatches += r.batches;
