@@ -25,7 +25,7 @@ import { tempDir } from './helpers/tmp';
 import { WireClient, createTopic } from './helpers/wire-client';
 
 const SEED = fuzzSeed(0x5eed_ba7c);
-const CASES = 6_000;
+const CASES = 8_000;
 const CONNECTIONS = 2;
 const IN_FLIGHT_PER_CONNECTION = 4;
 const REQUEST_TIMEOUT_MS = 15_000;

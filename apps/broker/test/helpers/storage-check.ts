@@ -111,13 +111,13 @@ export async function walk(reader: PartitionReader, expected: Expected, rng: Rng
       problems.push(`${label}: the walk did not reach the high watermark ${hw} after 5000 reads (at ${offset})`);
       break;
     }
-    const r = await bounded(reader.read(offset, rng.pick([1, 300, 4096, 1 << 20]), true), `${label} read at ${offset}`);
+    const r = await bounded(reader.read(offset, rng.pick([1, 4096, 1 << 20, 1 << 20]), true), `${label} read at ${offset}`);
     hw = r.highWatermark;
     const where = `${label} walk at ${offset}`;
     if (r.error !== null) {
       if (!expected.touched(offset)) problems.push(`${where}: ${r.error}, but the damage did not touch this offset`);
-      const resume = expected.batchBases.find((b) => b > offset);
-      if (resume === undefined) break;
+      const resume = Math.min(expected.batchBases.find((b) => b > offset) ?? Infinity, ...[...expected.written.keys()].filter((o) => o > offset));
+      if (resume === Infinity) break;
       offset = resume;
       continue;
     }
