@@ -10,6 +10,7 @@ import pino from 'pino';
 import { BATCH_HEADER_SIZE, BatchField, ErrorCode, StrataError, decodeRecords, iterateBatches } from '@strata/protocol';
 import { loadLog, type RecoveryPoint } from '../src/storage/log-loader';
 import { parseCheckpoints } from '../src/storage/log-manager';
+import { scanSegment } from '../src/storage/segment-scan';
 import type { Log } from '../src/storage/log';
 import { ManualClock } from '../src/util/clock';
 import { logConfig } from './helpers/log-config';
@@ -132,6 +133,12 @@ describe('storage fuzzer findings', () => {
     expect(victim.header.baseOffset).toBe(6);
     bytes.writeUInt32BE(7, victim.position + BatchField.BASE_OFFSET + 4); // 6..7 now claims 7..8; the next batch starts at 8
     fs.writeFileSync(closed, bytes);
+
+    // Offline verification (and so skip-corrupt) does not keep it either, and keeps the batch after it.
+    const scan = await scanSegment(closed, { baseOffset: 0, offsetLimit: Number.MAX_SAFE_INTEGER, maxBatchBytes: 1 << 20 });
+    expect(scan.damaged.map((d) => d.fromPosition)).toEqual([victim.position]);
+    expect(scan.good.map((b) => b.header.baseOffset)).not.toContain(7);
+    expect(scan.good.map((b) => b.header.baseOffset)).toContain(8);
 
     // A clean start keeps the closed segment: its damaged range answers CORRUPT_MESSAGE.
     const { log: clean } = await open(dir, null, true);
