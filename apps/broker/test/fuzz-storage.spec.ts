@@ -22,6 +22,7 @@ import pino from 'pino';
 import { DEFAULT_MAX_FRAME_BYTES, StrataError, errorDefinition, iterateBatches } from '@strata/protocol';
 import { Broker, verifyDataDir } from '../src';
 import type { Log } from '../src/storage/log';
+import { recordsSection } from '../src/compression';
 import { LogManager } from '../src/storage/log-manager';
 import { ManualClock } from '../src/util/clock';
 import { ManualScheduler } from '../src/util/scheduler';
@@ -37,6 +38,8 @@ const LOG_CASES = Number(process.env['FUZZ_LOG_CASES'] ?? 2_000);
 const BROKER_CASES = 40;
 const RESTART_SHARE = 0.1;
 const EMPTY = new Uint8Array(0);
+/** Timestamp of offset 0 in both template topics; offset o has T0 + o. */
+const T0 = 1_700_000_000_000;
 const silent = pino({ level: 'silent' });
 
 /** Case folders on tmpfs when there is one: start-up and shutdown fsync every segment. */
@@ -119,6 +122,8 @@ async function readEverything(reader: PartitionReader): Promise<Map<number, stri
 
 interface Setup {
   stats: { movedServed: number };
+  /** ListOffsets-by-time answers of each pristine partition for timestamps T0 + x, by x. */
+  timeAnswers: Map<string, Array<number | null>>;
   root: string;
   templates: Template[];
   /** Pristine records per template and topic. */
@@ -214,6 +219,24 @@ function probeOffsets(rng: Rng, damage: Damage, hw: number): number[] {
   return [...offsets];
 }
 
+/**
+ * ListOffsets by timestamp (the time index's reader) completes; with the segments intact (index,
+ * time index or checkpoint damage) it answers exactly as before the damage — indexes are hints;
+ * otherwise it answers an offset inside the log, or CORRUPT_MESSAGE.
+ */
+async function checkTimeLookup(setup: Setup, log: Log, c: CaseContext, rng: Rng, problems: string[]): Promise<void> {
+  const answers = setup.timeAnswers.get(`${c.template.name}/${c.topic}`)!;
+  const x = rng.int(answers.length);
+  const where = `${c.label} offset for timestamp T0+${x}`;
+  try {
+    const found = await bounded(log.offsetForTimestamp(T0 + x, recordsSection), where);
+    if (c.damage.segment === null && (found?.offset ?? null) !== answers[x]) problems.push(`${where}: ${found?.offset ?? 'none'}, before the damage ${answers[x] ?? 'none'}`);
+    if (found && (found.offset < log.logStartOffset || found.offset >= log.highWatermark)) problems.push(`${where}: ${found.offset} is outside the log ${log.logStartOffset}..${log.highWatermark}`);
+  } catch (e) {
+    if (!(e instanceof StrataError) || c.damage.segment === null) problems.push(`${where}: ${(e as Error).message}`);
+  }
+}
+
 async function checkProduce(reader: PartitionReader, produceOne: () => Promise<number>, id: string, read: Iterable<number>, expected: Expected, problems: string[], label: string): Promise<number> {
   const offset = await bounded(produceOne(), `${label} produce`);
   expected.written.set(offset, id);
@@ -242,6 +265,7 @@ async function logCaseChecks(setup: Setup, rng: Rng, i: number, problems: string
     const read = await walk(reader, expected, rng, problems, c.label);
     const served = await probe(reader, probeOffsets(rng, c.damage, opened.log.highWatermark), expected, rng, problems, c.label);
     const log = opened.log;
+    await checkTimeLookup(setup, log, c, rng, problems);
     const id = recordId(Buffer.from('after'), Buffer.from(`after-${i}`));
     const produced = await checkProduce(
       reader,
@@ -330,7 +354,7 @@ function report(what: string, count: number, seed: number, result: { problems: s
 }
 
 describe('storage fuzzer: damaged data folders', () => {
-  const setup: Setup = { root: '', templates: [], pristine: new Map(), stats: { movedServed: 0 } };
+  const setup: Setup = { root: '', templates: [], pristine: new Map(), timeAnswers: new Map(), stats: { movedServed: 0 } };
 
   beforeAll(async () => {
     setup.root = scratchRoot();
@@ -340,7 +364,11 @@ describe('storage fuzzer: damaged data folders', () => {
         const dir = join(setup.root, `pristine-${template.name}`);
         fs.cpSync(template.dir, dir, { recursive: true });
         const { log, logs } = await openLog(dir, topic);
-        setup.pristine.set(`${template.name}/${topic}`, await readEverything(logReader(log)));
+        const records = await readEverything(logReader(log));
+        setup.pristine.set(`${template.name}/${topic}`, records);
+        const answers: Array<number | null> = [];
+        for (let x = 0; x <= Math.max(...records.keys()) + 2; x++) answers.push((await log.offsetForTimestamp(T0 + x, recordsSection))?.offset ?? null);
+        setup.timeAnswers.set(`${template.name}/${topic}`, answers);
         await logs.shutdown();
         fs.rmSync(dir, { recursive: true, force: true });
       }
