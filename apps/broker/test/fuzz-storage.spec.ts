@@ -167,6 +167,17 @@ function expectation(setup: Setup, template: Template, topic: FuzzTopic, damage:
     // A read at an offset without a record (a compaction gap) starts at the next batch.
     touched = (offset) => inRange(offset) || inRange(batches.find((b) => b.lastOffset >= offset)?.baseOffset ?? offset);
   }
+  const indexed = segments.findIndex((s) => s.base === damage.indexOf);
+  if (indexed >= 0 && topic === 'stc') {
+    // An index entry witnesses the base offset of the batch it points at (segment.ts, scanFrom):
+    // a batch disagreeing with it is trusted only if it continues the offsets before it. After a
+    // compaction gap it does not, so a damaged entry there makes the batch answer CORRUPT_MESSAGE
+    // rather than risk serving a moved base offset: in a compacted log, damage to a segment's
+    // index may make reads in that segment fail (in the contiguous `st` log it may not).
+    const from = segments[indexed]!.base;
+    const to = segments[indexed + 1]?.base ?? Infinity;
+    touched = (offset) => offset >= from && offset < to;
+  }
   const pristine = setup.pristine.get(`${template.name}/${topic}`)!;
   const moved = new Set(damage.offsetMoved.flatMap((b) => [...pristine].filter(([o]) => o >= b.baseOffset && o <= b.lastOffset).map(([, id]) => id)));
   return { pristine, batchBases: batches.map((b) => b.baseOffset), touched, written: new Map(), moved, stats: setup.stats };

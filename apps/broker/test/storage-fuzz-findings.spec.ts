@@ -123,6 +123,22 @@ describe('storage fuzzer findings', () => {
     await reopened.close();
   });
 
+  it('does not move the log end with the only batch of a cleanly closed active segment whose base offset moved', async () => {
+    const { log } = await open(dir);
+    await fill(log, 30);
+    log.roll();
+    await fill(log, 1); // the active segment holds one batch, 60..61, indexed at position 0
+    await log.close();
+    const active = segmentFiles(dir, '.log').pop()!;
+    const bytes = fs.readFileSync(active);
+    bytes.writeUInt32BE(1060, BatchField.BASE_OFFSET + 4); // outside the CRC; nothing after it to disagree
+    fs.writeFileSync(active, bytes);
+    const { log: reopened } = await open(dir, null, true);
+    expect(reopened.logEndOffset).toBe(60); // the index entry (60 at 0) witnesses the batch is not 1060
+    await expectNoWrongOffsets(reopened);
+    await reopened.close();
+  });
+
   it('never serves a batch whose base offset was moved up by one, in a closed segment or in the recovered tail', async () => {
     const { log } = await open(dir);
     await fill(log, 40);

@@ -33,7 +33,7 @@ import { CorruptIndexError } from './index-file';
 import { Log, type LogConfig, type LogEvents } from './log';
 import { CLEANED_SUFFIX } from './cleaner-core';
 import { SWAPINFO_SUFFIX, SWAP_SUFFIX } from './log-cleaner';
-import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, parseSegmentFileName, segmentFileName } from './segment';
+import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, parseSegmentFileName, segmentFileName, type IndexEntry } from './segment';
 
 export interface RecoveryPoint {
   /** Offset up to which the log and its indexes were fsynced. */
@@ -117,6 +117,8 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
   // are checked and the batches after its last index entry walked (CRC included for the last
   // segment, whose tail a clean-shutdown marker does not prove whole).
   let nextOffset = segments[0]!.baseOffset;
+  /** Index entries of a cleanly closed active segment whose tail must be recovered. */
+  let witnesses: IndexEntry[] | undefined;
   for (let i = 0; i < Math.min(recoverFrom.index, segments.length); i++) {
     const segment = segments[i]!;
     const last = i === segments.length - 1;
@@ -127,6 +129,9 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
         // The active segment's tail is torn or damaged: recover it from its start.
         logger.warn({ segment: segment.logPath, position: e.position, reason: e.reason }, 'the log tail is damaged although the broker stopped cleanly; recovering it');
         recoverFrom = { index: i, position: 0, offset: segment.baseOffset };
+        // Its index was fsynced at the clean shutdown: its entries witness base offsets, which the
+        // CRC does not cover (a moved first batch used to move the log end with it).
+        witnesses = segment.offsetIndex.isLoaded ? segment.offsetIndex.allEntries() : undefined;
         break;
       }
       if (!(e instanceof CorruptIndexError) && !(e instanceof CorruptBatchError)) throw e;
@@ -184,7 +189,7 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
         from = next;
       }
     }
-    const r = await segment.recover(position, from, { offsetLimit: limitOf(i), truncate: true });
+    const r = await segment.recover(position, from, { offsetLimit: limitOf(i), truncate: true, ...(witnesses ? { witnesses } : {}) });
     stats.recoveredSegments++;
     stats.recoveredBatches += r.batches;
     stats.truncatedBytes += r.truncatedBytes;

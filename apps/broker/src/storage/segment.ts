@@ -94,6 +94,11 @@ export interface RecoveryResult {
   invalid: CorruptBatchError | null;
 }
 
+export interface IndexEntry {
+  offset: number;
+  position: number;
+}
+
 /** Largest single read of a segment (a fetch asks for at most this much from one partition). */
 const MAX_READ_CHUNK = 16 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -333,11 +338,21 @@ export class LogSegment {
       let end = first.end;
       /** End of the batches before the last one in the read. */
       let beforeLast = first.position;
+      // Index entries in the range witness the base offsets of the batches they point at (see scanFrom).
+      const entries = this.offsetIndex.entriesIn(first.end, Math.min(maxPosition, first.position + maxBytes));
+      let entry = 0;
+      let next = first.lastOffset + 1;
       try {
         for (;;) {
           let batch = scanner.batches.tryNext();
           if (batch === NEED_READ) batch = await scanner.batches.next();
           if (!batch || batch.end - first.position > maxBytes || batch.lastOffset >= visibleEnd) break;
+          while (entry < entries.length && entries[entry]!.position < batch.position) entry++;
+          const indexed = entries[entry];
+          if (indexed?.position === batch.position && indexed.offset !== batch.header.baseOffset && batch.header.baseOffset !== next) {
+            throw new CorruptBatchError(this.logPath, batch.position, `base offset ${batch.header.baseOffset} differs from the index entry (${indexed.offset})`);
+          }
+          next = batch.lastOffset + 1;
           beforeLast = end;
           end = batch.end;
         }
@@ -383,10 +398,13 @@ export class LogSegment {
   }
 
   /**
-   * A scanner from an index entry (null: the segment start). Its find() checks that the batch at
-   * the entry's position has the entry's base offset: a rewritten base offset there is corruption.
+   * A scanner from an index entry (null: the segment start). Its find() checks every batch that
+   * starts at an indexed position against the entry: the base offset lies outside the CRC, so a
+   * batch that disagrees with its entry is trusted only when it continues the offsets before it
+   * (then the entry is what was damaged); otherwise, and always at the entry the scan starts from
+   * (nothing before it to compare with), it is corruption.
    */
-  private scanFrom(fd: number, entry: { offset: number; position: number } | null, end: number, offsetLimit: number | undefined, chunkBytes: number, verify: boolean): IndexedScan {
+  private scanFrom(fd: number, entry: IndexEntry | null, end: number, offsetLimit: number | undefined, chunkBytes: number, verify: boolean): IndexedScan {
     const batches = new BatchScanner(fd, {
       path: this.logPath,
       start: entry?.position ?? 0,
@@ -398,18 +416,24 @@ export class LogSegment {
       verify,
     });
     const path = this.logPath;
+    const base = this.baseOffset;
+    const index = this.offsetIndex;
     return {
       batches,
       get position() {
         return batches.nextPosition;
       },
       async find(target: number): Promise<FileBatch | null> {
+        let next = entry?.offset ?? base;
         for (;;) {
           const batch = await batches.next();
           if (!batch) return null;
-          if (entry && batch.position === entry.position && batch.header.baseOffset !== entry.offset) {
-            throw new CorruptBatchError(path, batch.position, `base offset ${batch.header.baseOffset} differs from the index entry (${entry.offset})`);
+          const offset = batch.header.baseOffset;
+          const indexed = batch.position === entry?.position ? entry : index.entryAt(batch.position);
+          if (indexed && offset !== indexed.offset && (offset !== next || indexed === entry)) {
+            throw new CorruptBatchError(path, batch.position, `base offset ${offset} differs from the index entry (${indexed.offset})`);
           }
+          next = batch.lastOffset + 1;
           if (batch.lastOffset >= target) return batch;
         }
       },
@@ -474,7 +498,7 @@ export class LogSegment {
    * invalid batch. Returns the offset after the last valid batch and why it stopped early, if it
    * did.
    */
-  async recover(fromPosition: number, fromOffset: number, options: { offsetLimit?: number; truncate: boolean }): Promise<RecoveryResult> {
+  async recover(fromPosition: number, fromOffset: number, options: { offsetLimit?: number; truncate: boolean; witnesses?: readonly IndexEntry[] }): Promise<RecoveryResult> {
     const offsetLimit = options.offsetLimit ?? Number.MAX_SAFE_INTEGER;
     return this.use(async (fd) => {
       const fileSize = await fstatSize(fd);
@@ -494,8 +518,16 @@ export class LogSegment {
       let batches = 0;
       let invalid: CorruptBatchError | null = null;
       let previous: { position: number; baseOffset: number; nextOffset: number } | null = null;
+      let stoppedAt: number | null = null;
       try {
         for (let batch = await scanner.next(); batch; batch = await scanner.next()) {
+          // Index entries known to be good (fsynced by a clean shutdown) witness base offsets: a
+          // batch disagreeing with one is kept only if it continues the offsets before it.
+          const witness = options.witnesses?.find((w) => w.position === batch.position);
+          if (witness && witness.offset !== batch.header.baseOffset && batch.header.baseOffset !== nextOffset) {
+            stoppedAt = batch.position;
+            throw new CorruptBatchError(this.logPath, batch.position, `base offset ${batch.header.baseOffset} differs from the index entry (${witness.offset}) and does not continue the offsets before it (${nextOffset})`);
+          }
           this.track(batch.header.baseOffset, batch.size, batch.header.maxTimestamp);
           previous = { position: batch.position, baseOffset: batch.header.baseOffset, nextOffset };
           nextOffset = batch.lastOffset + 1;
@@ -505,7 +537,7 @@ export class LogSegment {
         if (!(e instanceof CorruptBatchError)) throw e;
         invalid = e;
       }
-      let position = scanner.nextPosition;
+      let position = stoppedAt ?? scanner.nextPosition;
       if (options.truncate && invalid !== null && invalid.previousBatch !== null && previous?.position === invalid.previousBatch) {
         // A broken offset chain: the batch before the break is as suspect as the one after it (a
         // rewritten base offset is outside the CRC); keeping it kept its records at wrong offsets

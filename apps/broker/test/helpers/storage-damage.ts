@@ -34,6 +34,8 @@ export interface Damage {
   grew: boolean;
   /** Damaged batches whose baseOffset field changed (it lies outside the CRC). */
   offsetMoved: StoredBatch[];
+  /** Base offset of the segment whose offset index was damaged. */
+  indexOf: number | null;
 }
 
 const HEADER_FIELDS = Object.entries(BatchField);
@@ -210,15 +212,15 @@ export function applyDamage(rng: Rng, dataDir: string, template: Template, topic
   const segment = rng.pick(segments);
   const dir = partitionDir(dataDir, topic);
   const roll = rng.int(100);
-  if (roll < 5) return { what: 'no damage', topic, segment: null, damaged: [], removed: [], detectable: [], grew: false, offsetMoved: [] };
+  if (roll < 5) return { what: 'no damage', topic, segment: null, damaged: [], removed: [], detectable: [], grew: false, offsetMoved: [], indexOf: null };
   if (roll < 62) {
     const { what, after } = damageLog(rng, segment, join(dir, segment.file));
-    return { what: `${segment.file}: ${what}`, topic, segment: segment.base, ...compare(segment, after) };
+    return { what: `${segment.file}: ${what}`, topic, segment: segment.base, indexOf: null, ...compare(segment, after) };
   }
   if (roll < 90) {
     const time = rng.chance(0.4);
     const path = join(dir, segment.file.replace(/\.log$/, time ? '.timeindex' : '.index'));
-    return { what: damageIndex(rng, path, time ? 12 : 8, segment), topic, segment: null, damaged: [], removed: [], detectable: [], grew: false, offsetMoved: [] };
+    return { what: damageIndex(rng, path, time ? 12 : 8, segment), topic, segment: null, damaged: [], removed: [], detectable: [], grew: false, offsetMoved: [], indexOf: time ? null : segment.base };
   }
-  return { what: damageCheckpoint(rng, dataDir, topic), topic, segment: null, damaged: [], removed: [], detectable: [], grew: false, offsetMoved: [] };
+  return { what: damageCheckpoint(rng, dataDir, topic), topic, segment: null, damaged: [], removed: [], detectable: [], grew: false, offsetMoved: [], indexOf: null };
 }
