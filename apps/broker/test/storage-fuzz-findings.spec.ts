@@ -1,8 +1,9 @@
 /**
  * Regressions for the bugs the storage fuzzer (fuzz-storage.spec.ts) found, one focused case each:
  * a garbled recovery checkpoint stopping start-up, a lying recovery point moving the log end, a
- * damaged index entry hiding intact batches, a damaged first batch stopping start-up, and a small
- * rewrite of a base offset (outside the CRC) serving records at the wrong offsets.
+ * damaged index entry hiding intact batches, a damaged first batch stopping start-up, base
+ * offsets (outside the CRC) moved so that records were served at wrong offsets or moved the log
+ * end, and ListOffsets by time missing the batches just before a recovery point.
  */
 import fs = require('node:fs');
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { BATCH_HEADER_SIZE, BatchField, ErrorCode, StrataError, decodeRecords, i
 import { loadLog, type RecoveryPoint } from '../src/storage/log-loader';
 import { parseCheckpoints } from '../src/storage/log-manager';
 import { scanSegment } from '../src/storage/segment-scan';
+import { verifyDataDir } from '../src/storage/verify';
 import type { Log } from '../src/storage/log';
 import { ManualClock } from '../src/util/clock';
 import { logConfig } from './helpers/log-config';
@@ -136,6 +138,41 @@ describe('storage fuzzer findings', () => {
     const { log: reopened } = await open(dir, null, true);
     expect(reopened.logEndOffset).toBe(60); // the index entry (60 at 0) witnesses the batch is not 1060
     await expectNoWrongOffsets(reopened);
+    await reopened.close();
+  });
+
+  it('keeps the log end a clean shutdown recorded when the last batch claims more, and verify reports it', async () => {
+    const part = join(dir, 't-0');
+    const { log } = await open(part);
+    await fill(log, 10);
+    await log.close();
+    const point = { offset: 20, segment: 0, position: fs.statSync(join(part, '00000000000000000000.log')).size };
+    fs.writeFileSync(join(dir, '.clean-shutdown'), '');
+    fs.writeFileSync(join(dir, 'recovery-checkpoint.json'), JSON.stringify({ version: 1, logs: { 't-0': point } }));
+    const active = segmentFiles(part, '.log').pop()!;
+    const bytes = fs.readFileSync(active);
+    const last = [...iterateBatches(bytes)].pop()!;
+    expect(last.header.baseOffset).toBe(18);
+    bytes.writeUInt32BE(19, last.position + BatchField.BASE_OFFSET + 4); // 18..19 now claims 19..20
+    fs.writeFileSync(active, bytes);
+    const report = await verifyDataDir(dir);
+    expect(report.partitions[0]!.problems.map((p) => p.detail).join()).toMatch(/recorded 20/);
+    const { log: reopened } = await open(part, point, true);
+    expect(reopened.logEndOffset).toBe(18);
+    await expectNoWrongOffsets(reopened);
+    await reopened.close();
+  });
+
+  it('answers ListOffsets by time for the batches between the last time-index entry and the recovery point', async () => {
+    const { log } = await open(dir);
+    for (let o = 0; o < 4; o += 2) {
+      const r = log.append([...iterateBatches(batch([{ value: `v${o}`, timestamp: 1000 + o }, { value: `v${o + 1}`, timestamp: 1001 + o }]))], 0);
+      await log.waitWritten(r.endOffset);
+    }
+    const point = await log.checkpoint(); // two batches, one index entry (at 0)
+    await log.close();
+    const { log: reopened } = await open(dir, point); // unclean: recovery starts at the point
+    expect(await reopened.offsetForTimestamp(1003, (b) => b.subarray(BATCH_HEADER_SIZE))).toEqual({ offset: 3, timestamp: 1003 });
     await reopened.close();
   });
 

@@ -119,11 +119,20 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
   let nextOffset = segments[0]!.baseOffset;
   /** Index entries of a cleanly closed active segment whose tail must be recovered. */
   let witnesses: IndexEntry[] | undefined;
+  /** The log end a clean shutdown recorded, when the active segment's batches claim more. */
+  let expectedEnd: number | undefined;
   for (let i = 0; i < Math.min(recoverFrom.index, segments.length); i++) {
     const segment = segments[i]!;
     const last = i === segments.length - 1;
     try {
       nextOffset = await segment.loadClean(limitOf(i), last);
+      const rp = options.recoveryPoint;
+      if (last && options.cleanShutdown && rp?.segment === segment.baseOffset && nextOffset > rp.offset) {
+        // The batches claim offsets past the log end the clean shutdown recorded: a base offset
+        // (outside the CRC) may have moved. Recovery keeps such a batch only if it continues the
+        // offsets before it (else it is the moved one).
+        throw new CorruptBatchError(segment.logPath, rp.position, `the batches end at offset ${nextOffset}, past the log end ${rp.offset} recorded at the clean shutdown`);
+      }
     } catch (e) {
       if (e instanceof CorruptBatchError && last) {
         // The active segment's tail is torn or damaged: recover it from its start.
@@ -132,6 +141,7 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
         // Its index was fsynced at the clean shutdown: its entries witness base offsets, which the
         // CRC does not cover (a moved first batch used to move the log end with it).
         witnesses = segment.offsetIndex.isLoaded ? segment.offsetIndex.allEntries() : undefined;
+        if (options.cleanShutdown && options.recoveryPoint?.segment === segment.baseOffset) expectedEnd = options.recoveryPoint.offset;
         break;
       }
       if (!(e instanceof CorruptIndexError) && !(e instanceof CorruptBatchError)) throw e;
@@ -189,7 +199,7 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
         from = next;
       }
     }
-    const r = await segment.recover(position, from, { offsetLimit: limitOf(i), truncate: true, ...(witnesses ? { witnesses } : {}) });
+    const r = await segment.recover(position, from, { offsetLimit: limitOf(i), truncate: true, ...(witnesses ? { witnesses } : {}), ...(expectedEnd !== undefined ? { expectedEnd } : {}) });
     stats.recoveredSegments++;
     stats.recoveredBatches += r.batches;
     stats.truncatedBytes += r.truncatedBytes;

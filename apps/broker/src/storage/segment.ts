@@ -498,7 +498,18 @@ export class LogSegment {
    * invalid batch. Returns the offset after the last valid batch and why it stopped early, if it
    * did.
    */
-  async recover(fromPosition: number, fromOffset: number, options: { offsetLimit?: number; truncate: boolean; witnesses?: readonly IndexEntry[] }): Promise<RecoveryResult> {
+  async recover(
+    fromPosition: number,
+    fromOffset: number,
+    options: {
+      offsetLimit?: number;
+      truncate: boolean;
+      /** Index entries known to be good (fsynced at a clean shutdown). */
+      witnesses?: readonly IndexEntry[];
+      /** The log end recorded at a clean shutdown. */
+      expectedEnd?: number;
+    },
+  ): Promise<RecoveryResult> {
     const offsetLimit = options.offsetLimit ?? Number.MAX_SAFE_INTEGER;
     return this.use(async (fd) => {
       const fileSize = await fstatSize(fd);
@@ -523,10 +534,13 @@ export class LogSegment {
         for (let batch = await scanner.next(); batch; batch = await scanner.next()) {
           // Index entries known to be good (fsynced by a clean shutdown) witness base offsets: a
           // batch disagreeing with one is kept only if it continues the offsets before it.
+          // So does the log end recorded at a clean shutdown: a batch reaching past it is kept only
+          // if it continues the offsets before it (a moved last batch used to move the log end).
           const witness = options.witnesses?.find((w) => w.position === batch.position);
-          if (witness && witness.offset !== batch.header.baseOffset && batch.header.baseOffset !== nextOffset) {
+          const pastEnd = options.expectedEnd !== undefined && batch.lastOffset >= options.expectedEnd;
+          if (((witness && witness.offset !== batch.header.baseOffset) || pastEnd) && batch.header.baseOffset !== nextOffset) {
             stoppedAt = batch.position;
-            throw new CorruptBatchError(this.logPath, batch.position, `base offset ${batch.header.baseOffset} differs from the index entry (${witness.offset}) and does not continue the offsets before it (${nextOffset})`);
+            throw new CorruptBatchError(this.logPath, batch.position, `base offset ${batch.header.baseOffset} disagrees with the index or the recorded log end and does not continue the offsets before it (${nextOffset})`);
           }
           this.track(batch.header.baseOffset, batch.size, batch.header.maxTimestamp);
           previous = { position: batch.position, baseOffset: batch.header.baseOffset, nextOffset };
@@ -634,6 +648,9 @@ export class LogSegment {
         for (let batch = await scanner.next(); batch; batch = await scanner.next()) {
           if (entry && batch.position === entry.position && batch.header.baseOffset !== entry.offset) return null;
           next = batch.lastOffset + 1;
+          // restoreBefore took the max timestamp from the time index, whose last entry may be older
+          // than these batches: ListOffsets by time then skipped them (found by the storage fuzzer).
+          if (batch.header.maxTimestamp > this.maxTs) this.maxTs = batch.header.maxTimestamp;
         }
       } catch (e) {
         if (e instanceof CorruptBatchError) return null;

@@ -34,6 +34,8 @@ export interface Damage {
   grew: boolean;
   /** Damaged batches whose baseOffset field changed (it lies outside the CRC). */
   offsetMoved: StoredBatch[];
+  /** Damaged batches changed only in baseOffset or partitionLeaderEpoch (outside the CRC). */
+  outsideCrcOnly: StoredBatch[];
   /** Base offset of the segment whose offset index was damaged. */
   indexOf: number | null;
 }
@@ -53,8 +55,9 @@ function getInt(b: Buffer, at: number, size: number): number {
 }
 
 /** Compares the damaged file with the pristine segment: which batches changed, were cut or removed. */
-function compare(segment: SegmentLayout, after: Buffer): Pick<Damage, 'damaged' | 'removed' | 'detectable' | 'grew' | 'offsetMoved'> {
+function compare(segment: SegmentLayout, after: Buffer): Pick<Damage, 'damaged' | 'removed' | 'detectable' | 'grew' | 'offsetMoved' | 'outsideCrcOnly'> {
   const offsetMoved: StoredBatch[] = [];
+  const outsideCrcOnly: StoredBatch[] = [];
   const damaged: StoredBatch[] = [];
   const removed: StoredBatch[] = [];
   const detectable: StoredBatch[] = [];
@@ -69,10 +72,11 @@ function compare(segment: SegmentLayout, after: Buffer): Pick<Damage, 'damaged' 
     } else if (Buffer.compare(now, was) !== 0) {
       damaged.push(b);
       if (Buffer.compare(now.subarray(0, 8), was.subarray(0, 8)) !== 0) offsetMoved.push(b);
+      if (Buffer.compare(now.subarray(8, 12), was.subarray(8, 12)) === 0 && Buffer.compare(now.subarray(16), was.subarray(16)) === 0) outsideCrcOnly.push(b);
       if (Buffer.compare(now.subarray(0, epoch), was.subarray(0, epoch)) !== 0 || Buffer.compare(now.subarray(epoch + 4), was.subarray(epoch + 4)) !== 0) detectable.push(b);
     }
   }
-  return { damaged, removed, detectable, grew: after.length > segment.bytes.length, offsetMoved };
+  return { damaged, removed, detectable, grew: after.length > segment.bytes.length, offsetMoved, outsideCrcOnly };
 }
 
 function damageLog(rng: Rng, segment: SegmentLayout, path: string): { what: string; after: Buffer } {
@@ -212,7 +216,7 @@ export function applyDamage(rng: Rng, dataDir: string, template: Template, topic
   const segment = rng.pick(segments);
   const dir = partitionDir(dataDir, topic);
   const roll = rng.int(100);
-  if (roll < 5) return { what: 'no damage', topic, segment: null, damaged: [], removed: [], detectable: [], grew: false, offsetMoved: [], indexOf: null };
+  if (roll < 5) return { what: 'no damage', topic, segment: null, damaged: [], removed: [], detectable: [], grew: false, offsetMoved: [], outsideCrcOnly: [], indexOf: null };
   if (roll < 62) {
     const { what, after } = damageLog(rng, segment, join(dir, segment.file));
     return { what: `${segment.file}: ${what}`, topic, segment: segment.base, indexOf: null, ...compare(segment, after) };
@@ -220,7 +224,7 @@ export function applyDamage(rng: Rng, dataDir: string, template: Template, topic
   if (roll < 90) {
     const time = rng.chance(0.4);
     const path = join(dir, segment.file.replace(/\.log$/, time ? '.timeindex' : '.index'));
-    return { what: damageIndex(rng, path, time ? 12 : 8, segment), topic, segment: null, damaged: [], removed: [], detectable: [], grew: false, offsetMoved: [], indexOf: time ? null : segment.base };
+    return { what: damageIndex(rng, path, time ? 12 : 8, segment), topic, segment: null, damaged: [], removed: [], detectable: [], grew: false, offsetMoved: [], outsideCrcOnly: [], indexOf: time ? null : segment.base };
   }
-  return { what: damageCheckpoint(rng, dataDir, topic), topic, segment: null, damaged: [], removed: [], detectable: [], grew: false, offsetMoved: [], indexOf: null };
+  return { what: damageCheckpoint(rng, dataDir, topic), topic, segment: null, damaged: [], removed: [], detectable: [], grew: false, offsetMoved: [], outsideCrcOnly: [], indexOf: null };
 }
