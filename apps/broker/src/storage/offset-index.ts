@@ -47,6 +47,34 @@ export class OffsetIndex extends IndexFile {
     return i < 0 ? null : { offset: this.baseOffset + this.keyAt(i), position: this.positionAt(i) };
   }
 
+  /** The entry whose position is exactly `position`, or null. Index must be loaded. */
+  entryAt(position: number): { offset: number; position: number } | null {
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = this.positionAt(mid);
+      if (p === position) return { offset: this.baseOffset + this.keyAt(mid), position: p };
+      if (p < position) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return null;
+  }
+
+  /** The entries whose positions lie in [from, to), in order. Index must be loaded. */
+  entriesIn(from: number, to: number): Array<{ offset: number; position: number }> {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.positionAt(mid) < from) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: Array<{ offset: number; position: number }> = [];
+    for (let i = lo; i < this.count && this.positionAt(i) < to; i++) out.push({ offset: this.baseOffset + this.keyAt(i), position: this.positionAt(i) });
+    return out;
+  }
+
   /** Every entry, in order (verification; the index must be loaded). */
   allEntries(): Array<{ offset: number; position: number }> {
     return Array.from({ length: this.count }, (_, i) => ({ offset: this.baseOffset + this.keyAt(i), position: this.positionAt(i) }));
