@@ -14,6 +14,7 @@ import {
   errorFromCode,
   topicNameProblem,
   type ConfigEntryInit,
+  type DescribeTopicsResponse,
 } from '@strata/protocol';
 import { createCluster, type ClientContext } from '../client-context';
 import type { Cluster } from '../cluster/cluster';
@@ -209,7 +210,7 @@ export class Admin {
     this.assertConnected();
     const names = args.topics ?? [];
     for (const t of names) checkTopicName(t);
-    const response = await this.retrier.run(() => this.cluster.requestAny('DescribeTopics', { topics: [...names], includeConfigs: true }));
+    const response = await this.retrier.run(() => this.describeFromLeaders(names));
     const errors: StrataError[] = [];
     const topics: TopicDescription[] = [];
     for (const t of response.topics) {
@@ -244,6 +245,34 @@ export class Admin {
     }
     throwErrors(errors, 'describeTopics');
     return { topics };
+  }
+
+  /**
+   * DescribeTopics from one broker, or in a cluster from every broker: each answers offsets and
+   * sizes of the partitions it leads, and each partition is taken from its leader's answer.
+   */
+  private async describeFromLeaders(names: readonly string[]): Promise<DescribeTopicsResponse> {
+    const first = await this.cluster.requestAny('DescribeTopics', { topics: [...names], includeConfigs: true });
+    const brokers = this.cluster.brokerIds();
+    if (brokers.length <= 1) return first;
+    const answers = new Map<number, DescribeTopicsResponse>();
+    await Promise.all(
+      brokers.map(async (id) => {
+        try {
+          answers.set(id, await this.cluster.broker(id).request('DescribeTopics', { topics: [...names], includeConfigs: false }));
+        } catch (e) {
+          // That broker is unreachable: the partitions it leads keep -1 offsets.
+          this.ctx.logger.debug(`describeTopics: broker ${id} did not answer`, { error: e instanceof Error ? e.message : String(e) });
+        }
+      }),
+    );
+    for (const t of first.topics) {
+      t.partitions = t.partitions.map((p) => {
+        const fromLeader = answers.get(p.leaderId)?.topics.find((x) => x.name === t.name)?.partitions.find((x) => x.partition === p.partition);
+        return fromLeader ?? p;
+      });
+    }
+    return first;
   }
 
   /**

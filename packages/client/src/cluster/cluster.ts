@@ -35,6 +35,8 @@ const STALE_METADATA_CODES = new Set<number>([
   ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code,
   ERRORS.NOT_LEADER_OR_FOLLOWER.code,
   ERRORS.LEADER_NOT_AVAILABLE.code,
+  ERRORS.FENCED_LEADER_EPOCH.code,
+  ERRORS.UNKNOWN_LEADER_EPOCH.code,
 ]);
 
 /** True when `error` means the metadata of the topic it concerns is stale. */
@@ -202,6 +204,17 @@ export class Cluster {
   cachedLeader(topic: string, partition: number): number {
     const p = this.cache.peek(topic)?.partitions[partition];
     return p && p.partition === partition ? p.leader : -1;
+  }
+
+  /** Leader epoch of a partition from cached metadata of any age; -1 when unknown. */
+  cachedLeaderEpoch(topic: string, partition: number): number {
+    const p = this.cache.peek(topic)?.partitions[partition];
+    return p && p.partition === partition ? p.leaderEpoch : -1;
+  }
+
+  /** Node ids of every broker in the latest metadata. */
+  brokerIds(): number[] {
+    return [...this.nodeUrls.keys()].sort((a, b) => a - b);
   }
 
   /** Forgets the cached metadata of `topic`; the next use fetches it again. */
