@@ -68,8 +68,6 @@ export interface StartBrokerOptions {
   aclStore?: AclStore;
   /** The process's descriptor limit (tests); default: read from the OS. */
   descriptorLimit?: number | null;
-  /** Bind this broker's connections to other brokers to this local address (fault-injection tests). */
-  interBrokerLocalAddress?: string;
   /** Also collect process metrics (CPU, memory, event loop) in /metrics. Default: false. */
   processMetrics?: boolean;
 }
@@ -159,7 +157,7 @@ export class Broker implements RunningBroker {
         onRolesChanged: (topic) => {
           if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.syncLeadership();
         },
-        ...(options.interBrokerLocalAddress ? { localAddress: options.interBrokerLocalAddress } : {}) });
+        ...(config.cluster.interBrokerLocalAddress ? { localAddress: config.cluster.interBrokerLocalAddress } : {}) });
       this.cluster = this.etcd;
       this.producerIds = new ProducerIdManager(new EtcdBlockSource(this.etcd.client, this.etcd.layout));
     } else {

@@ -52,6 +52,13 @@ const CLUSTER_SETTINGS: readonly SettingDef[] = [
   intSetting('leader.imbalance.check.interval.ms', 300_000, 100, INT32_MAX, 'How often the controller looks for partitions not led by their preferred replica.'),
   boolSetting('controlled.shutdown.enable', true, 'On SIGTERM, ask the controller to move this broker\'s leaderships away before stopping, so clients see no failed request.'),
   intSetting('controlled.shutdown.timeout.ms', 30_000, 0, INT32_MAX, 'How long a stopping broker waits for the controller to move its leaderships away.'),
+  stringSetting(
+    'inter.broker.local.address',
+    '',
+    'Local address this broker\'s connections to other brokers start from (a multi-homed host, or fault-injection tests that tell brokers apart by source address). Empty: chosen by the system.',
+    /^[0-9a-fA-F.:]*$/,
+    'an IP address, or empty',
+  ),
 ];
 
 const GROUP_SETTINGS: readonly SettingDef[] = [
@@ -274,6 +281,8 @@ export interface ClusterSettings {
   leaderImbalanceCheckIntervalMs: number;
   controlledShutdown: boolean;
   controlledShutdownTimeoutMs: number;
+  /** Empty: the system's choice. */
+  interBrokerLocalAddress: string;
 }
 
 export interface BrokerConfig {
@@ -490,6 +499,7 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
       leaderImbalanceCheckIntervalMs: n('leader.imbalance.check.interval.ms'),
       controlledShutdown: v['controlled.shutdown.enable'] as boolean,
       controlledShutdownTimeoutMs: n('controlled.shutdown.timeout.ms'),
+      interBrokerLocalAddress: s('inter.broker.local.address'),
     },
     raw: Object.freeze({ ...v }),
   };
