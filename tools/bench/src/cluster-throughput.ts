@@ -30,13 +30,15 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '100' },
     brokers: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    only: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
 });
 
 if (args.help) {
-  process.stdout.write(`npm run cluster-throughput -w @strata/bench -- [--records N] [--runs N] [--size BYTES] [--brokers N] [--json]\n`);
+  process.stdout.write(`npm run cluster-throughput -w @strata/bench -- [--records N] [--runs N] [--size BYTES] [--brokers N] [--json] [--only default|tuned] [--profile DIR]\n`);
   process.exit(0);
 }
 
@@ -55,10 +57,14 @@ interface Shape {
   inFlight: number;
 }
 
-const SHAPES: Shape[] = [
-  { name: 'default options, 8 sends of 1,000 in flight', options: {}, perSend: 1000, inFlight: 8 },
-  { name: 'tuned (batchSize 1 MiB, lingerMs 5, 64 sends of 2,000)', options: { batchSize: 1_048_576, lingerMs: 5 }, perSend: 2000, inFlight: 64 },
+const ALL_SHAPES: Array<Shape & { key: string }> = [
+  { key: 'default', name: 'default options, 8 sends of 1,000 in flight', options: {}, perSend: 1000, inFlight: 8 },
+  { key: 'tuned', name: 'tuned (batchSize 1 MiB, lingerMs 5, 64 sends of 2,000)', options: { batchSize: 1_048_576, lingerMs: 5 }, perSend: 2000, inFlight: 64 },
 ];
+const SHAPES = args.only ? ALL_SHAPES.filter((s) => s.key === args.only) : ALL_SHAPES;
+if (SHAPES.length === 0) throw new Error(`--only must be default or tuned, got ${args.only}`);
+/** --profile DIR: every process of the cluster writes a V8 CPU profile there (node --cpu-prof). */
+const NODE_ARGS = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : undefined;
 
 /** Produces RECORDS records with acks=all round-robin over `partitions`; returns msgs/s. */
 async function produce(urls: string[], partitions: number, shape: Shape, topic: string): Promise<number> {
@@ -100,7 +106,7 @@ async function createTopic(urls: string[], topic: string, partitions: number, re
 
 async function singleNode(shape: Shape): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-cluster-bench-single-'));
-  const broker = new BenchBroker(dir, {});
+  const broker = new BenchBroker(dir, {}, NODE_ARGS);
   await broker.start();
   try {
     await createTopic([broker.url], 'bench', BROKERS, 1);
@@ -113,7 +119,7 @@ async function singleNode(shape: Shape): Promise<number> {
 
 async function replicated(shape: Shape): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-cluster-bench-'));
-  const cluster = new LocalCluster({ brokers: BROKERS, dataDir: dir });
+  const cluster = new LocalCluster({ brokers: BROKERS, dataDir: dir, ...(NODE_ARGS ? { nodeArgs: NODE_ARGS } : {}) });
   try {
     await cluster.start();
     await createTopic(cluster.urls, 'bench', BROKERS, BROKERS);
