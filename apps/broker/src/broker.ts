@@ -154,11 +154,14 @@ export class Broker implements RunningBroker {
         logger: this.logger,
         url: () => this.url,
         // Leading a __consumer_offsets partition makes this broker the coordinator of its groups.
+        onIsrChange: (kind) => (kind === 'shrink' ? this.metrics.isrShrinks.inc() : this.metrics.isrExpands.inc()),
         onRolesChanged: (topic) => {
           if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.syncLeadership();
         },
         ...(config.cluster.interBrokerLocalAddress ? { localAddress: config.cluster.interBrokerLocalAddress } : {}) });
       this.cluster = this.etcd;
+      const etcd = this.etcd;
+      this.metrics.setReplicationSource(() => etcd.replicationSnapshot());
       this.producerIds = new ProducerIdManager(new EtcdBlockSource(this.etcd.client, this.etcd.layout));
     } else {
       this.cluster = new StandaloneCluster(() => ({ nodeId: config.brokerId, url: this.url, rack: '', epoch: 0 }), this.topics);

@@ -19,6 +19,14 @@ export interface PartitionLag {
 /** Where consumer lag comes from, when scraped. */
 export type LagSource = () => Iterable<PartitionLag>;
 
+/** What this broker's replication looks like now (a cluster; empty on a single broker). */
+export interface ReplicationSnapshot {
+  leaders: number;
+  underReplicated: number;
+  controllerActive: boolean;
+  followerLag: Array<{ topic: string; partition: number; replica: number; offsets: number; secondsSinceCaughtUp: number }>;
+}
+
 /** Records in the record batches of `records` (stored bytes, whole batches), from their headers: no decoding. */
 export function countRecords(records: Uint8Array): number {
   const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
@@ -42,6 +50,14 @@ export class BrokerMetrics {
   readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
   readonly consumerGroupLag: Gauge<'group'>;
   private lagSource: LagSource = () => [];
+  private replicationSource: () => ReplicationSnapshot = () => ({ leaders: 0, underReplicated: 0, controllerActive: false, followerLag: [] });
+  readonly isrShrinks: Counter;
+  readonly isrExpands: Counter;
+  readonly leaderPartitions: Gauge;
+  readonly underReplicatedPartitions: Gauge;
+  readonly controllerActive: Gauge;
+  readonly replicaLagRecords: Gauge<'topic' | 'partition' | 'replica'>;
+  readonly replicaLagSeconds: Gauge<'topic' | 'partition' | 'replica'>;
   readonly connections: Gauge;
   readonly protocolErrors: Counter<'code'>;
   readonly groupMembers: Gauge<'group'>;
@@ -93,6 +109,53 @@ export class BrokerMetrics {
         const sums = new Map<string, number>();
         for (const l of lagSource()) sums.set(l.group, (sums.get(l.group) ?? 0) + l.lag);
         for (const [group, lag] of sums) this.set({ group }, lag);
+      },
+    });
+    const replication = () => this.replicationSource();
+    this.isrShrinks = new Counter({ name: 'strata_isr_shrinks_total', help: 'ISR shrinks committed by partitions this broker leads (a follower fell behind replica.lag.time.max.ms)', registers });
+    this.isrExpands = new Counter({ name: 'strata_isr_expands_total', help: 'ISR expansions committed by partitions this broker leads (a follower caught up)', registers });
+    this.leaderPartitions = new Gauge({
+      name: 'strata_leader_partitions',
+      help: 'Partitions this broker leads',
+      registers,
+      collect() {
+        this.set(replication().leaders);
+      },
+    });
+    this.underReplicatedPartitions = new Gauge({
+      name: 'strata_under_replicated_partitions',
+      help: 'Partitions this broker leads whose ISR is smaller than their replica list',
+      registers,
+      collect() {
+        this.set(replication().underReplicated);
+      },
+    });
+    this.controllerActive = new Gauge({
+      name: 'strata_controller_active',
+      help: '1 while this broker is the controller of its cluster',
+      registers,
+      collect() {
+        this.set(replication().controllerActive ? 1 : 0);
+      },
+    });
+    this.replicaLagRecords = new Gauge({
+      name: 'strata_replica_lag_records',
+      help: "Offsets a follower is behind this leader's log end, by topic, partition and replica",
+      labelNames: ['topic', 'partition', 'replica'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of replication().followerLag) this.set({ topic: l.topic, partition: String(l.partition), replica: String(l.replica) }, l.offsets);
+      },
+    });
+    this.replicaLagSeconds = new Gauge({
+      name: 'strata_replica_lag_seconds',
+      help: "Seconds since a follower was last caught up with this leader's log end, by topic, partition and replica",
+      labelNames: ['topic', 'partition', 'replica'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of replication().followerLag) this.set({ topic: l.topic, partition: String(l.partition), replica: String(l.replica) }, l.secondsSinceCaughtUp);
       },
     });
     this.connections = new Gauge({ name: 'strata_connections', help: 'Open client connections', registers });
@@ -152,5 +215,10 @@ export class BrokerMetrics {
   /** Where consumer lag comes from (the broker wires its group offsets and partition logs in). */
   setLagSource(source: LagSource): void {
     this.lagSource = source;
+  }
+
+  /** Where the replication gauges come from (a clustered broker wires its partitions in). */
+  setReplicationSource(source: () => ReplicationSnapshot): void {
+    this.replicationSource = source;
   }
 }

@@ -32,6 +32,8 @@ export interface BrokerProcessOptions {
   inheritOutput?: boolean;
   /** Extra arguments for node itself, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to profile the broker. */
   nodeArgs?: string[];
+  /** Own process group: Ctrl-C in a terminal reaches only the parent, which stops the broker itself. */
+  detached?: boolean;
   /** Interface to listen on (default 127.0.0.1). */
   host?: string;
   /** Called with every line the broker logs after start-up (JSON lines). */
@@ -63,7 +65,7 @@ export class BrokerProcess {
     const args = [...(this.options.nodeArgs ?? []), BROKER_BIN, '--data.dir', this.options.dataDir, '--port', String(this.options.port), '--log.level', 'info'];
     if (this.options.host) args.push('--host', this.options.host);
     for (const [k, v] of Object.entries(this.options.settings ?? {})) args.push(`--${k}`, v);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: this.options.detached ?? false });
     this.child = child;
     let output = '';
     this.child.once('exit', () => {

@@ -25,6 +25,10 @@ export interface EtcdProcessOptions {
   dataDir?: string;
   /** Client port; default: a free one. */
   clientPort?: number;
+  /** Peer port; default: a free one (a kept data folder needs the same one each time). */
+  peerPort?: number;
+  /** Own process group: Ctrl-C in a terminal reaches only the parent, which stops etcd last. */
+  detached?: boolean;
 }
 
 export class EtcdProcess {
@@ -32,6 +36,7 @@ export class EtcdProcess {
   private dataDir = '';
   private ownsDir = false;
   clientPort = 0;
+  private peerPort = 0;
 
   constructor(private readonly options: EtcdProcessOptions = {}) {}
 
@@ -54,7 +59,8 @@ export class EtcdProcess {
       this.dataDir = this.options.dataDir ?? mkdtempSync(join(tmpdir(), 'strata-etcd-'));
     }
     if (!this.clientPort) this.clientPort = this.options.clientPort ?? (await freePort());
-    const peerPort = await freePort();
+    this.peerPort ||= this.options.peerPort ?? (await freePort());
+    const peerPort = this.peerPort;
     const client = `http://127.0.0.1:${this.clientPort}`;
     const peer = `http://127.0.0.1:${peerPort}`;
     const child = spawn(
@@ -69,7 +75,7 @@ export class EtcdProcess {
         '--initial-cluster', `strata-test=${peer}`,
         '--log-level', 'error',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: this.options.detached ?? false },
     );
     this.child = child;
     let stderr = '';
@@ -112,8 +118,13 @@ export class EtcdProcess {
     this.child = null;
     if (!child || child.exitCode !== null || !child.pid) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    process.kill(child.pid, 'SIGCONT');
-    process.kill(child.pid, signal);
+    try {
+      process.kill(child.pid, 'SIGCONT');
+      process.kill(child.pid, signal);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') return; // it had exited already
+      throw e;
+    }
     await exited;
   }
 }

@@ -26,6 +26,7 @@ import { LeaderEpochCache } from '../replication/leader-epoch-cache';
 import { Partition, type PartitionState } from '../replication/partition';
 import type { ReplicaManager } from '../replication/replica-manager';
 import { ReplicaFetchers } from '../replication/replica-fetcher';
+import type { ReplicationSnapshot } from '../metrics';
 import type { Log } from '../storage/log';
 import type { TopicRecord } from '../topics/metadata-store';
 import type { TopicManager } from '../topics/topic-manager';
@@ -51,6 +52,8 @@ export interface EtcdClusterOptions {
   credentials?: { mechanism: string; username: string; password: string } | null;
   /** Bind inter-broker connections to this local address (fault tests). */
   localAddress?: string;
+  /** Counts committed ISR changes of partitions this broker leads (metrics). */
+  onIsrChange?: (kind: 'expand' | 'shrink') => void;
   /** Called after this broker's role in some partitions of `topic` may have changed. */
   onRolesChanged?: (topic: string) => void;
 }
@@ -235,6 +238,7 @@ export class EtcdCluster implements ClusterView {
       epochCache: cache,
       writeIsr: (partition, isr, expected) => this.writeIsr(partition, isr, expected),
       replicaLagTimeMaxMs: this.options.config.cluster.replicaLagTimeMaxMs,
+      ...(this.options.onIsrChange ? { onIsrChange: this.options.onIsrChange } : {}),
     });
   }
 
@@ -323,6 +327,22 @@ export class EtcdCluster implements ClusterView {
     await this.applying;
     await this.session.close();
     this.client.close();
+  }
+
+  /** Leaderships, under-replicated partitions and follower lag of this broker, for the metrics. */
+  replicationSnapshot(): ReplicationSnapshot {
+    let leaders = 0;
+    let underReplicated = 0;
+    const followerLag: ReplicationSnapshot['followerLag'] = [];
+    for (const t of this.options.topics.list()) {
+      for (const p of t.partitions) {
+        if (!p?.isLeader) continue;
+        leaders++;
+        if (p.isr.length < p.replicas.length) underReplicated++;
+        for (const l of p.followerLag()) followerLag.push({ topic: p.topic, partition: p.index, replica: l.replica, offsets: l.offsets, secondsSinceCaughtUp: l.msSinceCaughtUp / 1000 });
+      }
+    }
+    return { leaders, underReplicated, controllerActive: this.controller.active, followerLag };
   }
 
   // ---- ClusterView ----

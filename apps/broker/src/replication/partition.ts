@@ -50,6 +50,8 @@ export interface ReplicationOptions {
   epochCache: LeaderEpochCache;
   writeIsr: IsrWriter;
   replicaLagTimeMaxMs: number;
+  /** Counts committed ISR changes (metrics). */
+  onIsrChange?: (kind: 'expand' | 'shrink') => void;
 }
 
 interface FollowerState {
@@ -255,6 +257,7 @@ export class Partition {
         async (version) => {
           if (version === null || this.state.leaderEpoch !== epoch || this.state.version !== expected) return; // lost the race: the new state arrives by the watch
           r.logger.info({ partition: this.name, from: this.state.isr, to: isr, kind }, kind === 'shrink' ? 'ISR shrank' : 'ISR expanded');
+          r.onIsrChange?.(kind);
           await this.applyState({ ...this.state, isr, version });
           if (isr.length < this.log.config.minInsyncReplicas) {
             this.log.failHighWatermarkWaits(
