@@ -1,6 +1,6 @@
 /**
- * `--measure-failover`: the cluster's failover figures on this machine (etcd and 3 broker
- * processes, no proxies in the way):
+ * The cluster's failover figures on this machine (etcd and 3 or more broker processes, no
+ * proxies in the way), measured after a long run or alone with `--measure-failover`:
  * 1. leader SIGKILL -> first successful acks=all produce to each of its partitions, over `kills`
  *    kills (the victim is the leader of partition k mod 3; it is started again and the cluster
  *    healed between kills). Two idempotent acks=all producers send one record at a time to every
@@ -21,6 +21,8 @@ import { CLUSTER_SETTINGS } from './run';
 
 export interface FailoverOptions {
   dir: string;
+  /** Broker processes (3 or more). */
+  brokers?: number;
   kills: number;
   rounds: number;
   sessionTimeoutMs: number;
@@ -35,6 +37,7 @@ export interface Distribution {
 }
 
 export interface FailoverFigures {
+  brokers: number;
   sessionTimeoutMs: number;
   leaderKill: { defaultClient: Distribution; shortBackoffClient: Distribution; failedSends: number };
   controlledShutdown: { moveMs: Distribution; failedSends: number };
@@ -97,7 +100,9 @@ class SteadyProducer {
 export async function measureFailover(options: FailoverOptions): Promise<FailoverFigures> {
   const log = options.log ?? (() => undefined);
   mkdirSync(options.dir, { recursive: true });
-  const cluster = new LocalCluster({ brokers: 3, dataDir: options.dir, settings: { ...CLUSTER_SETTINGS, 'broker.session.timeout.ms': String(options.sessionTimeoutMs), 'leader.imbalance.check.interval.ms': '600000' } });
+  const brokers = options.brokers ?? 3;
+  const ids = Array.from({ length: brokers }, (_, i) => i + 1);
+  const cluster = new LocalCluster({ brokers, dataDir: options.dir, settings: { ...CLUSTER_SETTINGS, 'broker.session.timeout.ms': String(options.sessionTimeoutMs), 'leader.imbalance.check.interval.ms': '600000' } });
   await cluster.start();
   const observer = new Observer(cluster.urls);
   const client = new Strata({ brokers: cluster.urls, clientId: 'failover', logger: silentLogger });
@@ -109,7 +114,7 @@ export async function measureFailover(options: FailoverOptions): Promise<Failove
     await admin.connect();
     await observer.admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3 }] });
     const healthy = async () => {
-      if ((await observer.waitHealthy([1, 2, 3], 60_000)) === null) throw new Error('the cluster did not heal within 60 s');
+      if ((await observer.waitHealthy(ids, 60_000)) === null) throw new Error('the cluster did not heal within 60 s');
       await observer.admin.electLeaders().catch(() => undefined); // leaders back on their preferred replicas
       await observer.waitFor((v) => v.partitions.filter((p) => p.topic === TOPIC).every((p) => p.leader === p.replicas[0]), 10_000);
     };
@@ -196,6 +201,7 @@ export async function measureFailover(options: FailoverOptions): Promise<Failove
       await healthy();
     }
     return {
+      brokers,
       sessionTimeoutMs: options.sessionTimeoutMs,
       leaderKill: { defaultClient: distribution(leaderKill.defaultClient), shortBackoffClient: distribution(leaderKill.shortBackoffClient), failedSends: failedBefore },
       controlledShutdown: { moveMs: distribution(moves), failedSends: shutdownFailures },
@@ -214,7 +220,7 @@ export async function measureFailover(options: FailoverOptions): Promise<Failove
 export function formatFailover(f: FailoverFigures): string {
   const d = (x: Distribution) => `p50 ${x.p50} ms, p99 ${x.p99} ms, max ${x.max} ms over ${x.samples}`;
   return [
-    `broker.session.timeout.ms = ${f.sessionTimeoutMs}`,
+    `failover figures: ${f.brokers} brokers, broker.session.timeout.ms = ${f.sessionTimeoutMs}`,
     `leader SIGKILL -> first acks=all produce to its partitions:`,
     `  SDK defaults:          ${d(f.leaderKill.defaultClient)}`,
     `  short retry backoff:   ${d(f.leaderKill.shortBackoffClient)}`,

@@ -68,7 +68,7 @@ export interface ProbeValue {
   isr: number[];
   /** Milliseconds from send() to its outcome. */
   ms?: number;
-  /** The error code of the failure and of its cause. */
+  /** The error code of the failure, and the deepest error code in its cause chain (the broker's answer). */
   code?: string;
   cause?: string;
 }

@@ -28,6 +28,8 @@ export interface RunOptions {
   faults?: number;
   /** ...or after this many milliseconds, whichever comes first. */
   durationMs?: number;
+  /** The faults to inject, in this order (instead of drawing them at random with `weights`). */
+  schedule?: readonly FaultKind[];
   /** Relative weights of the fault kinds (a kind missing or 0 is never injected). */
   weights?: Partial<Record<FaultKind, number>>;
   timing?: Partial<FaultTiming>;
@@ -145,8 +147,9 @@ export async function runNemesis(options: RunOptions): Promise<RunResult> {
     const [gapMin, gapMax] = options.gapMs ?? [1000, 3000];
     await sleep(rng.int(gapMin, gapMax));
     const deadline = options.durationMs !== undefined ? started + options.durationMs : Infinity;
-    for (let i = 0; (options.faults === undefined || i < options.faults) && performance.now() < deadline; i++) {
-      const kind = rng.weighted(weights);
+    const limit = options.schedule ? Math.min(options.schedule.length, options.faults ?? Infinity) : options.faults;
+    for (let i = 0; (limit === undefined || i < limit) && performance.now() < deadline; i++) {
+      const kind = options.schedule ? options.schedule[i]! : rng.weighted(weights);
       const t0 = performance.now();
       try {
         await FAULTS[kind](ctx);

@@ -9,8 +9,8 @@ import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientSpec, FromClient, ToClient } from './client-spec';
 
-/** The compiled entry point (the build of this package). */
-export const CLIENT_MAIN = join(__dirname, 'client-main.js');
+/** The compiled entry point (this package's build), from src/workload (jest) as from dist/workload. */
+export const CLIENT_MAIN = join(__dirname, '..', '..', 'dist', 'workload', 'client-main.js');
 
 export interface ProbeOutcome {
   ok: boolean;

@@ -82,7 +82,10 @@ export class ProducerWorker {
     } catch (e) {
       const ms = performance.now() - started;
       const code = e instanceof StrataError ? e.code : 'UNKNOWN';
-      const cause = e instanceof Error && e.cause instanceof StrataError ? e.cause.code : undefined;
+      // The broker's own answer is at the bottom of the chain: the SDK retries a retriable
+      // NOT_ENOUGH_REPLICAS and, retries spent, wraps it in a delivery error.
+      let cause: string | undefined;
+      for (let c: unknown = e instanceof Error ? e.cause : undefined; c instanceof Error; c = c.cause) if (c instanceof StrataError) cause = c.code;
       rt.history.info('probe', { ...value, v, ms, code, ...(cause ? { cause } : {}) }, describeError(e));
       return { ok: false, ms, error: describeError(e) };
     } finally {
