@@ -139,7 +139,7 @@ export async function runNemesis(options: RunOptions): Promise<RunResult> {
       topic: TOPIC,
       clientSources: workload.sources,
       producers: workload.producers,
-      timing: { pauseMaxMs: 15_000, partitionMaxMs: 10_000, downMaxMs: 5000, ...options.timing },
+      timing: { pauseMinMs: 1000, pauseMaxMs: 15_000, partitionMaxMs: 10_000, downMaxMs: 5000, ...options.timing },
       healthTimeoutMs: options.healthTimeoutMs ?? 30_000,
       log,
     };

@@ -28,7 +28,7 @@ describe('nemesis short run (etcd + 3 broker processes, 10 faults)', () => {
         seed: 20240611,
         schedule: SCHEDULE,
         // Short faults: pauses still outlast the 3 s lease, so a paused leader wakes up deposed.
-        timing: { pauseMaxMs: 4500, partitionMaxMs: 3500, downMaxMs: 1000 },
+        timing: { pauseMinMs: 3500, pauseMaxMs: 4500, partitionMaxMs: 3500, downMaxMs: 1000 },
         gapMs: [200, 500],
         healthTimeoutMs: 20_000,
         rate: 25,

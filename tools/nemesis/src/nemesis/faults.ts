@@ -33,7 +33,8 @@ export const FAULT_KINDS = ['kill', 'pause', 'partition-brokers', 'partition-etc
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultTiming {
-  /** Longest SIGSTOP pause (ms); pauses last from 1 s to this. */
+  /** Shortest and longest SIGSTOP pause (ms). */
+  pauseMinMs: number;
   pauseMaxMs: number;
   /** Longest partition (ms). */
   partitionMaxMs: number;
@@ -112,7 +113,7 @@ export const FAULTS: Record<FaultKind, (ctx: NemesisContext) => Promise<void>> =
 
   async pause(ctx) {
     const target = await pickTarget(ctx);
-    const pauseMs = ctx.rng.int(1000, ctx.timing.pauseMaxMs);
+    const pauseMs = ctx.rng.int(ctx.timing.pauseMinMs, ctx.timing.pauseMaxMs);
     ctx.history.invoke('pause', { ...target, pauseMs });
     ctx.cluster.broker(target.broker).pause();
     await sleep(pauseMs);
