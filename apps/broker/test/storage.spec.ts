@@ -224,6 +224,33 @@ describe('Log storage', () => {
     await log.deleteFiles().catch(() => undefined);
   });
 
+  it('finds every offset of an active segment whose index is mostly only in its file, across a crash and a truncation', async () => {
+    // An index entry per batch: 1,500 entries, several blocks of which leave memory.
+    const cfg = { ...config, segmentBytes: 64 << 20, indexIntervalBytes: 0 };
+    const { log } = await open(dir, { cfg });
+    await appendN(log, 0, 1000, 1);
+    const point = await log.checkpoint();
+    await appendN(log, 1000, 500, 1);
+    expect(log.active.offsetIndex.entries).toBe(1500);
+    expect(log.active.offsetIndex.memoryBytes).toBeLessThan(1500 * 8 / 2);
+    expect((await readAll(log)).map((r) => r.offset)).toEqual(Array.from({ length: 1500 }, (_, i) => i));
+    await log.flush();
+
+    // Recovery from the checkpoint cuts the index back into a block that was only in the file.
+    const { log: recovered, stats } = await open(dir, { cfg, recoveryPoint: point });
+    expect(stats.recoveredBatches).toBe(500);
+    const all = await readAll(recovered);
+    expect(all.map((r) => dec.decode(r.key!))).toEqual(Array.from({ length: 1500 }, (_, i) => `k${i}`));
+    const section = (b: Uint8Array) => b.subarray(BATCH_HEADER_SIZE);
+    expect(await recovered.offsetForTimestamp(1_700_000_000_000 + 7, section)).toEqual({ offset: 7, timestamp: 1_700_000_000_007 });
+
+    await recovered.truncateTo(300);
+    await appendN(recovered, 300, 20, 1);
+    expect((await readAll(recovered, 250)).map((r) => r.offset)).toEqual(Array.from({ length: 70 }, (_, i) => 250 + i));
+    await recovered.close();
+    await log.deleteFiles().catch(() => undefined);
+  });
+
   it('groups the fsyncs of concurrent durable appends', async () => {
     const { log } = await open(dir, { cfg: { ...config, segmentBytes: 1 << 20 } });
     const spy = jest.spyOn(fs, 'fdatasync');

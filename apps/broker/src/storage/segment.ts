@@ -114,7 +114,7 @@ export class LogSegment {
   private firstBatchTs = -1;
   /** True once the segment left its log (retention or a cleaner swap). */
   private removed = false;
-  /** True for the log's active segment: its indexes grow and stay in memory. */
+  /** True for the log's active segment: its indexes grow (a bounded tail of them in memory) and are never unloaded. */
   private open: boolean;
   private bytesSinceIndexEntry = 0;
   private fd: number | null = null;
@@ -164,7 +164,7 @@ export class LogSegment {
     return this.firstBatchTs;
   }
 
-  /** True for the log's active segment, whose indexes grow and stay in memory. */
+  /** True for the log's active segment, whose indexes grow and are never unloaded. */
   get writable(): boolean {
     return this.open;
   }
@@ -316,9 +316,10 @@ export class LogSegment {
     const { offset, maxBytes, maxPosition, minOneBatch } = request;
     const visibleEnd = request.visibleEnd ?? Number.MAX_SAFE_INTEGER;
     await this.offsetIndex.ensureLoaded();
+    const entry = await this.offsetIndex.lookupEntry(offset);
     return this.use(async (fd) => {
       const chunkBytes = Math.min(Math.max(this.indexIntervalBytes * 2, 64 * 1024, maxBytes), MAX_READ_CHUNK);
-      const scanner = this.scanFrom(fd, offset, maxPosition, request.offsetLimit, chunkBytes, true);
+      const scanner = this.scanFrom(fd, entry, maxPosition, request.offsetLimit, chunkBytes, true);
       const first = await scanner.find(offset);
       if (!first) return { bytes: EMPTY, endPosition: scanner.position, exhausted: true };
       if (first.lastOffset >= visibleEnd) return { bytes: EMPTY, endPosition: first.position, exhausted: false };
@@ -346,15 +347,16 @@ export class LogSegment {
   /** The first batch whose last offset is >= `offset`, or null when there is none. */
   async firstBatchFrom(offset: number): Promise<FileBatch | null> {
     await this.offsetIndex.ensureLoaded();
-    return this.use((fd) => this.scanFrom(fd, offset, this.written, undefined, 64 * 1024).find(offset));
+    const entry = await this.offsetIndex.lookupEntry(offset);
+    return this.use((fd) => this.scanFrom(fd, entry, this.written, undefined, 64 * 1024).find(offset));
   }
 
   /**
-   * A scanner from the index entry at or before `offset`. Its find() checks that the batch at the
-   * entry's position has the entry's base offset: a rewritten base offset there is corruption.
+   * A scanner from `entry`, the index entry at or before the offset wanted (null: from the start).
+   * Its find() checks that the batch at the entry's position has the entry's base offset: a
+   * rewritten base offset there is corruption.
    */
-  private scanFrom(fd: number, offset: number, end: number, offsetLimit: number | undefined, chunkBytes: number, verify = false): IndexedScan {
-    const entry = this.offsetIndex.lookupEntry(offset);
+  private scanFrom(fd: number, entry: { offset: number; position: number } | null, end: number, offsetLimit: number | undefined, chunkBytes: number, verify = false): IndexedScan {
     const batches = new BatchScanner(fd, {
       path: this.logPath,
       start: entry?.position ?? 0,
@@ -387,8 +389,8 @@ export class LogSegment {
   /** Calls `fn` with the header of every batch whose last offset is >= `offset`, in order. */
   async forEachHeaderFrom(offset: number, fn: (header: RecordBatchHeader) => void): Promise<void> {
     await this.offsetIndex.ensureLoaded();
+    const entry = await this.offsetIndex.lookupEntry(offset);
     return this.use(async (fd) => {
-      const entry = this.offsetIndex.lookupEntry(offset);
       const options = { path: this.logPath, start: entry?.position ?? 0, end: this.writtenSize, maxBatchBytes: this.maxBatchBytes, minOffset: entry?.offset ?? this.baseOffset, chunkBytes: 4 * 1024 * 1024 };
       for await (const batch of batchesFrom(fd, options)) if (batch.lastOffset >= offset) fn(batch.header);
     });
@@ -402,7 +404,7 @@ export class LogSegment {
   async findOffsetByTimestamp(timestamp: number, decompress: (batch: Uint8Array) => Uint8Array | null): Promise<{ offset: number; timestamp: number } | null> {
     if (this.maxTs < timestamp) return null;
     await this.timeIndex.ensureLoaded();
-    let next = this.timeIndex.lookup(timestamp);
+    let next = await this.timeIndex.lookup(timestamp);
     for (;;) {
       const { bytes } = await this.read({ offset: next, maxBytes: 1024 * 1024, maxPosition: this.written, minOneBatch: true });
       if (bytes.length === 0) return null;
@@ -446,8 +448,8 @@ export class LogSegment {
     const offsetLimit = options.offsetLimit ?? Number.MAX_SAFE_INTEGER;
     return this.use(async (fd) => {
       const fileSize = await fstatSize(fd);
-      this.offsetIndex.truncateToPosition(fromPosition);
-      this.timeIndex.truncateToOffset(fromOffset);
+      await this.offsetIndex.truncateToPosition(fromPosition);
+      await this.timeIndex.truncateToOffset(fromOffset);
       if (fromPosition === 0) {
         this.offsetIndex.reset();
         this.timeIndex.reset();
@@ -527,7 +529,7 @@ export class LogSegment {
   async restoreBefore(position: number): Promise<void> {
     await this.offsetIndex.ensureLoaded();
     await this.timeIndex.ensureLoaded();
-    this.offsetIndex.truncateToPosition(position);
+    await this.offsetIndex.truncateToPosition(position);
     this.maxTs = this.timeIndex.lastEntry()?.timestamp ?? -1;
     const head = await this.use((fd) => readAt(fd, BATCH_HEADER_SIZE, 0));
     this.firstBatchTs = head.length === BATCH_HEADER_SIZE ? readBatchHeader(head).maxTimestamp : -1;
@@ -539,8 +541,8 @@ export class LogSegment {
       await ftruncate(fd, position);
       this.assigned = this.written = position;
       this.synced = Math.min(this.synced, position);
-      this.offsetIndex.truncateToPosition(position);
-      this.timeIndex.truncateToOffset(offset);
+      await this.offsetIndex.truncateToPosition(position);
+      await this.timeIndex.truncateToOffset(offset);
     });
   }
 
