@@ -311,14 +311,20 @@ describe('Log storage', () => {
 });
 
 describe('tail cache', () => {
-  it('forgets dropped entries, so many small batches hold no more than the live ones (and a few)', () => {
-    const cache = new TailCache(1000);
+  it('holds no more memory than its budget, ring and entries together, however small the batches', () => {
+    const cache = new TailCache(64 * 1024);
     const batch = new Uint8Array(10);
-    for (let i = 0; i < 5000; i++) cache.add(i, i + 1, batch);
-    const live = cache.bytes / batch.length;
-    expect(live).toBe(100);
-    expect(cache.heldEntries).toBeLessThanOrEqual(2 * live + 16);
-    expect([...cache.read(4999, 100, true, 5000)!]).toEqual([...batch]);
+    for (let i = 0; i < 50_000; i++) cache.add(i, i + 1, batch);
+    expect(cache.memoryBytes).toBeLessThanOrEqual(64 * 1024);
+    // Small batches: one entry per 256 bytes of ring, the newest ones.
+    expect(cache.heldEntries).toBe(234);
+    expect(cache.read(50_000 - 234, 1 << 20, true, 50_000)!.length).toBe(234 * 10);
+    expect(cache.read(50_000 - 235, 1 << 20, true, 50_000)).toBeNull();
+    // Large batches fill the ring instead.
+    const large = new Uint8Array(1000);
+    for (let i = 0; i < 500; i++) cache.add(50_000 + i, 50_001 + i, large);
+    expect(cache.bytes).toBeGreaterThan(55 * 1000);
+    expect(cache.memoryBytes).toBeLessThanOrEqual(64 * 1024);
   });
 
   it('returns what it copies out as a Buffer (pooled, not a fresh allocation per read)', () => {

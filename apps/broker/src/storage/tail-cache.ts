@@ -2,14 +2,17 @@
  * TailCache: copies of a log's most recently appended batches, so that consumers reading at the
  * end of the log (the common case) are answered from memory, without a read on the thread pool.
  *
- * Layout: one ring buffer of `maxBytes`, allocated on first use, and a circular list of entries
- * (offset range, position in the ring) kept in two typed-array columns, in offset order.
+ * Layout: one ring buffer (most of `maxBytes`), allocated on first use, and a circular list of
+ * entries (offset range, position in the ring) kept in two typed-array columns, in offset order.
  * Appending copies the batch into the ring after the previous one — no allocation per batch, so
  * the cache adds no garbage-collection work — and drops the oldest entries it overwrites; a batch
- * that does not fit before the end of the ring starts again at its beginning. An entry costs 24
- * bytes of columns (an object per entry, as before, cost ~70 bytes of heap, twice over while
- * dropped ones waited to be compacted: ~15 KiB per log of small batches, 15 MiB for 1,000 logs);
- * the columns hold at most one slot per batch in the ring, rounded up to a power of two. Reads
+ * that does not fit before the end of the ring starts again at its beginning.
+ *
+ * Memory: `maxBytes` bounds everything the cache holds. An entry costs 24 bytes of columns (an
+ * object per entry, as before, cost ~70 bytes of heap, twice over while dropped ones waited to be
+ * compacted: ~15 KiB per log of small batches, 15 MiB for 1,000 logs, outside any budget). The
+ * cache holds at most one entry per 256 bytes of ring, and the ring gets what the columns of that
+ * many entries leave of `maxBytes` (256/280 of it); with smaller batches it holds fewer bytes. Reads
  * copy the entries they return out of the ring, because later appends may overwrite it while a
  * response is being built.
  *
@@ -20,8 +23,12 @@
  * Not thread-safe: event loop only.
  */
 
-/** Entry slots allocated on first use; the columns double when full. */
+/** Entry slots allocated on first use; the columns double when full, up to the entry limit. */
 const INITIAL_ENTRIES = 16;
+/** Bytes of column per entry (two float64 offsets, two int32 ring positions). */
+const ENTRY_BYTES = 24;
+/** The cache holds at most one batch per this many bytes of ring (smaller batches: fewer bytes). */
+const RING_BYTES_PER_ENTRY = 256;
 
 export class TailCache {
   private ring: Uint8Array | null = null;
@@ -35,20 +42,26 @@ export class TailCache {
   /** Where the next batch goes in the ring. */
   private writePos = 0;
   private size = 0;
+  private budget = 0;
+  /** Ring size: what the budget leaves after the columns of `maxEntries` entries. */
   private capacity = 0;
+  private maxEntries = 0;
 
   constructor(maxBytes: number) {
-    this.capacity = maxBytes;
+    this.maxBytes = maxBytes;
   }
 
+  /** Memory the cache may hold: ring plus entry columns. */
   get maxBytes(): number {
-    return this.capacity;
+    return this.budget;
   }
 
   /** Changing the size drops the content (and the ring and entry columns, reallocated on next use). */
   set maxBytes(n: number) {
-    if (n === this.capacity) return;
-    this.capacity = n;
+    if (n === this.budget) return;
+    this.budget = n;
+    this.capacity = Math.floor((n * RING_BYTES_PER_ENTRY) / (RING_BYTES_PER_ENTRY + ENTRY_BYTES));
+    this.maxEntries = Math.floor(this.capacity / RING_BYTES_PER_ENTRY);
     this.ring = null;
     this.offsets = new Float64Array(0);
     this.spans = new Int32Array(0);
@@ -92,9 +105,9 @@ export class TailCache {
     return this.spans[this.slot(i) * 2 + 1]!;
   }
 
-  /** Doubles the entry columns, laying the live entries out from slot 0. */
+  /** Doubles the entry columns (up to maxEntries), laying the live entries out from slot 0. */
   private grow(): void {
-    const slots = Math.max(INITIAL_ENTRIES, (this.spans.length >> 1) * 2);
+    const slots = Math.min(this.maxEntries, Math.max(INITIAL_ENTRIES, (this.spans.length >> 1) * 2));
     const offsets = new Float64Array(slots * 2);
     const spans = new Int32Array(slots * 2);
     for (let i = 0; i < this.count; i++) {
@@ -111,10 +124,11 @@ export class TailCache {
 
   add(baseOffset: number, endOffset: number, bytes: Uint8Array): void {
     const length = bytes.length;
-    if (length > this.capacity) {
+    if (length > this.capacity || this.maxEntries === 0) {
       this.clear();
       return;
     }
+    if (this.count === this.maxEntries) this.dropOldest();
     this.ring ??= new Uint8Array(this.capacity);
     let start = this.writePos;
     if (start + length > this.capacity) {
