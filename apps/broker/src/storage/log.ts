@@ -240,6 +240,18 @@ export class Log {
     return n;
   }
 
+  /**
+   * Bytes of memory held per structure that grows with a partition's traffic, each bounded by
+   * design (finding 9 of the hardening issue): the tail cache (its share of log.tail.cache.bytes),
+   * the in-memory part of the indexes (IndexFile: a bounded tail per index), producer state
+   * (ProducerTable: fixed bytes per idempotent producer).
+   */
+  memoryUsage(): { tailCache: number; indexes: number; producerState: number } {
+    let indexes = 0;
+    for (const s of this.segs) indexes += s.offsetIndex.memoryBytes + s.timeIndex.memoryBytes;
+    return { tailCache: this.tail.memoryBytes, indexes, producerState: this.producerState.memoryBytes };
+  }
+
   /** Bytes the tail cache may hold (the LogManager shares a broker-wide budget). */
   setTailCacheBytes(bytes: number): void {
     this.tail.maxBytes = bytes;
