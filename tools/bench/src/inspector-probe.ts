@@ -19,6 +19,12 @@ export interface MemoryBreakdown {
   arrayBuffers: number;
 }
 
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
@@ -93,6 +99,26 @@ export class InspectorProbe {
     this.listeners.delete('HeapProfiler.addHeapSnapshotChunk');
     await this.call('HeapProfiler.disable');
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  }
+
+  /** Starts V8's sampling heap profiler: every allocation (garbage included) is sampled by size. */
+  async startAllocationSampling(): Promise<void> {
+    await this.call('HeapProfiler.enable');
+    await this.call('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
+
+  /** Stops sampling; returns the sampled bytes allocated per function (file:line), heaviest first. */
+  async stopAllocationSampling(top: number): Promise<Array<{ site: string; bytes: number }>> {
+    const { profile } = (await this.call('HeapProfiler.stopSampling')) as { profile: { head: SamplingNode } };
+    const sites = new Map<string, number>();
+    const walk = (node: SamplingNode) => {
+      const f = node.callFrame;
+      const site = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|apps|packages)\//, '$1/')}:${f.lineNumber + 1}`;
+      if (node.selfSize > 0) sites.set(site, (sites.get(site) ?? 0) + node.selfSize);
+      for (const child of node.children) walk(child);
+    };
+    walk(profile.head);
+    return [...sites].map(([site, bytes]) => ({ site, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, top);
   }
 
   close(): void {

@@ -13,8 +13,11 @@
  * /metrics. To find what grows: `--probe` starts the broker under the inspector and shows
  * process.memoryUsage() after a forced full GC instead (live memory, without garbage not yet
  * collected); `--heap-snapshot <file>` also writes a heap snapshot at the end of the load and
- * prints its heaviest object groups. `--setting key=value` (repeatable) passes a broker setting,
- * `--node-arg <flag>` (repeatable) a flag to node running the broker (e.g. --max-semi-space-size=4).
+ * prints its heaviest object groups; `--allocation-profile` prints the functions that allocated
+ * the most JS heap during the run (V8's sampling heap profiler: where the garbage comes from).
+ * `--setting key=value` (repeatable) passes a broker setting,
+ * `--node-arg <flag>` (repeatable) a flag to node running the broker (e.g. --max-semi-space-size=4),
+ * `--broker-bin <path>` another build of strata-broker.js to measure (e.g. of the main branch).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +38,9 @@ const { values: args } = parseArgs({
     setting: { type: 'string', multiple: true, default: [] },
     probe: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'string' },
+    'allocation-profile': { type: 'boolean', default: false },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    'broker-bin': { type: 'string' },
   },
   strict: true,
 });
@@ -59,7 +64,8 @@ for (const s of args.setting) {
   SETTINGS[s.slice(0, eq)] = s.slice(eq + 1);
 }
 const SNAPSHOT = args['heap-snapshot'];
-const PROBE = args.probe || SNAPSHOT !== undefined;
+const ALLOCATIONS = args['allocation-profile'];
+const PROBE = args.probe || SNAPSHOT !== undefined || ALLOCATIONS;
 const NODE_ARGS = [...args['node-arg'], ...(PROBE ? ['--inspect=127.0.0.1:0'] : [])];
 const TICK_MS = 100;
 const REPORT_EVERY_S = 10;
@@ -90,7 +96,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'strata-mem-'));
   const port = await freePort();
-  const broker = new BrokerProcess({ dataDir, port, settings: SETTINGS, nodeArgs: NODE_ARGS });
+  const broker = new BrokerProcess({ dataDir, port, settings: SETTINGS, nodeArgs: NODE_ARGS, ...(args['broker-bin'] ? { bin: args['broker-bin'] } : {}) });
   await broker.start();
   let probe: InspectorProbe | null = null;
   const producers: Producer[] = [];
@@ -163,6 +169,7 @@ async function main(): Promise<void> {
     const seconds = Math.round(MINUTES * 60);
     const samples: Array<{ t: number; rss: number }> = [];
     const live: MemoryBreakdown[] = [];
+    if (probe && ALLOCATIONS) await probe.startAllocationSampling();
     const t0 = Date.now();
     go();
     process.stderr.write(`${PARTITIONS} partitions, ${producerCount} producers, ${consumerCount} consumers, ${fmt(RATE)} msgs/s asked, ${MINUTES} min\n`);
@@ -183,6 +190,10 @@ async function main(): Promise<void> {
       process.stderr.write(`${s}s: rss ${fmt(mib(rss), 1)} MiB; ${inside} MiB; produced ${fmt(produced)}, consumed ${fmt(consumed)}\n`);
     }
     const elapsed = (Date.now() - t0) / 1000;
+    if (probe && ALLOCATIONS) {
+      process.stderr.write('JS allocations during the run by function (sampled, garbage included):\n');
+      for (const a of await probe.stopAllocationSampling(30)) process.stderr.write(`  ${fmt(mib(a.bytes), 1).padStart(8)} MiB  ${a.site}\n`);
+    }
     if (probe) {
       const spaces = await probe.heapSpaces();
       process.stderr.write(`V8 heap spaces (committed/used MiB): ${spaces.map((sp) => `${sp.space} ${fmt(mib(sp.committed), 1)}/${fmt(mib(sp.used), 1)}`).join(', ')}\n`);
