@@ -583,17 +583,12 @@ export class Log {
    * are damaged, KAFKA_STORAGE_ERROR when the log is offline.
    */
   async read(offset: number, maxBytes: number, minOneBatch: boolean, limit: ReadLimit = 'high-watermark'): Promise<LogReadResult> {
-    if (this.offlineError) throw this.offlineError;
+    const now = this.readNow(offset, maxBytes, minOneBatch, limit);
+    if (now !== null) return now;
     const hw = this.hw;
     const end = limit === 'written' ? this.writtenEnd : hw;
     const lso = this.startOffset;
-    if (offset < lso || offset > end) {
-      throw new StrataError(ERRORS.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${lso}, ${end}] of ${this.name}`);
-    }
     const active = this.active;
-    if (offset === end) return { records: EMPTY, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
-    const cached = this.tail.read(offset, maxBytes, minOneBatch, end);
-    if (cached !== null) return { records: cached, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
     const segments = this.segs;
     for (let i = this.segmentIndexFor(offset); i < segments.length; i++) {
       const segment = segments[i]!;
@@ -611,6 +606,24 @@ export class Log {
       }
     }
     return { records: EMPTY, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
+  }
+
+  /**
+   * What read() answers without a file read — the end of the log, or the tail cache — or null when
+   * it must read a segment. Throws as read() does. A fetch of many partitions at the end of their
+   * logs (the common case) then makes no promise per partition (finding 9: garbage per request).
+   */
+  readNow(offset: number, maxBytes: number, minOneBatch: boolean, limit: ReadLimit = 'high-watermark'): LogReadResult | null {
+    if (this.offlineError) throw this.offlineError;
+    const hw = this.hw;
+    const end = limit === 'written' ? this.writtenEnd : hw;
+    const lso = this.startOffset;
+    if (offset < lso || offset > end) {
+      throw new StrataError(ERRORS.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${lso}, ${end}] of ${this.name}`);
+    }
+    const active = this.active;
+    const records = offset === end ? EMPTY : this.tail.read(offset, maxBytes, minOneBatch, end);
+    return records === null ? null : { records, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
   }
 
   private readFailed(segment: LogSegment, offset: number, cause: unknown): StrataError {
