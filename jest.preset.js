@@ -13,6 +13,7 @@ module.exports = {
   moduleNameMapper: {
     '^@strata/protocol$': path.join(__dirname, 'packages/protocol/src/index.ts'),
     '^@strata/client$': path.join(__dirname, 'packages/client/src/index.ts'),
+    '^@strata/client/kafkajs$': path.join(__dirname, 'packages/client/src/kafkajs/index.ts'),
     '^@strata/broker$': path.join(__dirname, 'apps/broker/src/index.ts'),
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],

@@ -19,17 +19,25 @@ import { CONSUMER_OFFSETS_TOPIC, GroupCoordinator, OffsetStore, builtInAssignors
 import { clusterHandlers } from './handlers/cluster';
 import { listOffsetsHandler } from './handlers/list-offsets';
 import { operationHandlers } from './handlers/operations';
+import { offsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch';
 import { initProducerIdHandler } from './handlers/init-producer-id';
 import { produceHandler } from './handlers/produce';
-import { ProducerIdManager } from './producer-ids';
-import { BrokerMetrics } from './metrics';
+import { FileBlockSource, ProducerIdManager } from './producer-ids';
+import { BrokerMetrics, type PartitionLag } from './metrics';
+import { parseTp } from './groups/topic-partitions';
 import type { BrokerServices, RequestHandler } from './server/handler';
 import { BrokerServer } from './server/server';
 import { StandaloneCluster, type ClusterView } from './cluster/cluster-view';
+import { EtcdCluster } from './cluster/etcd-cluster';
+import { EtcdBlockSource } from './cluster/etcd-producer-ids';
 import { ReplicaManager } from './replication/replica-manager';
 import { isNoSpace } from './storage/log';
 import { LogManager } from './storage/log-manager';
 import { LocalMetadataStore, type MetadataStore } from './topics/metadata-store';
+import { LocalAclStore, type AclStore } from './security/acl-store';
+import { BrokerSecurity } from './security/broker-security';
+import { LocalCredentialStore, type CredentialStore } from './security/credential-store';
+import { securityHandlers } from './security/security-handlers';
 import { TopicManager } from './topics/topic-manager';
 import { systemClock, type Clock } from './util/clock';
 import { createLogger } from './util/logger';
@@ -54,6 +62,12 @@ export interface StartBrokerOptions {
   scheduler?: Scheduler;
   /** Topic metadata store; default: a file in data.dir. */
   metadataStore?: MetadataStore;
+  /** SCRAM credentials store; default: credentials.json in data.dir. */
+  credentialStore?: CredentialStore;
+  /** ACL store; default: acls.json in data.dir. */
+  aclStore?: AclStore;
+  /** The process's descriptor limit (tests); default: read from the OS. */
+  descriptorLimit?: number | null;
   /** Also collect process metrics (CPU, memory, event loop) in /metrics. Default: false. */
   processMetrics?: boolean;
 }
@@ -67,6 +81,8 @@ export interface RunningBroker {
   readonly dataDir: string;
   readonly config: BrokerConfig;
   readonly metrics: BrokerMetrics;
+  /** Reloads the TLS certificate, key and CA files (also done on SIGHUP by strata-broker); false without TLS or on failure. */
+  reloadCertificates(): boolean;
   /** Graceful shutdown; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -81,18 +97,29 @@ export class Broker implements RunningBroker {
   readonly topics: TopicManager;
   readonly replicas: ReplicaManager;
   private readonly cluster: ClusterView;
+  /** Set when this broker is part of a cluster (etcd.endpoints). */
+  private readonly etcd: EtcdCluster | null = null;
   readonly logger: Logger;
   private readonly producerIds: ProducerIdManager;
   readonly groups: GroupCoordinator;
   private groupsLoading: Promise<void> = Promise.resolve();
+  private readonly credentials: CredentialStore;
+  private readonly acls: AclStore;
+  private readonly clock: Clock;
+  private readonly descriptorLimit: number | null | undefined;
 
   private constructor(
     readonly config: BrokerConfig,
     options: StartBrokerOptions,
   ) {
     const clock = options.clock ?? systemClock;
+    this.clock = clock;
+    this.descriptorLimit = options.descriptorLimit;
+    this.credentials = options.credentialStore ?? new LocalCredentialStore(this.dataDir);
+    this.acls = options.aclStore ?? new LocalAclStore(this.dataDir);
     const scheduler = options.scheduler ?? systemScheduler;
-    this.logger = options.logger ?? createLogger(config.logLevel);
+    // Embedded, 'auto' means JSON: only the command line knows whether stdout is a terminal.
+    this.logger = options.logger ?? createLogger(config.logLevel, undefined, config.logFormat === 'pretty' ? 'pretty' : 'json');
     if (!installNativeCrc32c()) this.logger.debug('native CRC-32C not available on this platform; using the portable one');
     this.metrics = new BrokerMetrics({ defaultMetrics: options.processMetrics ?? false });
     this.lockPath = join(this.dataDir, '.lock');
@@ -115,15 +142,38 @@ export class Broker implements RunningBroker {
       tailCacheBytes: config.tailCacheBytes,
       inlineWriteMaxBytes: config.inlineWriteMaxBytes,
     });
-    this.producerIds = new ProducerIdManager(this.dataDir);
-    this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir), this.logs, config, clock, this.logger);
-    this.replicas = new ReplicaManager(this.topics);
-    this.cluster = new StandaloneCluster(() => ({ nodeId: config.brokerId, url: this.url, rack: '', epoch: 0 }), this.topics);
+    this.topics = new TopicManager(options.metadataStore ?? new LocalMetadataStore(this.dataDir, this.logger), this.logs, config, clock, this.logger);
+    this.replicas = new ReplicaManager(this.topics, () => this.cluster);
+    if (config.cluster.etcdEndpoints.length > 0) {
+      this.etcd = new EtcdCluster({
+        config,
+        topics: this.topics,
+        replicas: this.replicas,
+        clock,
+        scheduler,
+        logger: this.logger,
+        url: () => this.url,
+        // Leading a __consumer_offsets partition makes this broker the coordinator of its groups.
+        onIsrChange: (kind) => (kind === 'shrink' ? this.metrics.isrShrinks.inc() : this.metrics.isrExpands.inc()),
+        onRolesChanged: (topic) => {
+          if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.syncLeadership();
+        },
+        ...(config.cluster.interBrokerLocalAddress ? { localAddress: config.cluster.interBrokerLocalAddress } : {}) });
+      this.cluster = this.etcd;
+      const etcd = this.etcd;
+      this.metrics.setReplicationSource(() => etcd.replicationSnapshot());
+      this.producerIds = new ProducerIdManager(new EtcdBlockSource(this.etcd.client, this.etcd.layout));
+    } else {
+      this.cluster = new StandaloneCluster(() => ({ nodeId: config.brokerId, url: this.url, rack: '', epoch: 0 }), this.topics);
+      this.producerIds = new ProducerIdManager(new FileBlockSource(this.dataDir));
+    }
     this.groups = this.createGroupCoordinator(scheduler, clock);
+    this.metrics.setLagSource(() => this.consumerLag());
     this.services = {
       config,
       topics: this.topics,
       replicas: this.replicas,
+      cluster: this.cluster,
       logs: this.logs,
       metrics: this.metrics,
       clock,
@@ -139,6 +189,7 @@ export class Broker implements RunningBroker {
     const topics = this.topics;
     const offsets = new OffsetStore({
       partitions: () => topics.get(CONSUMER_OFFSETS_TOPIC)?.partitions ?? [],
+      clustered: this.config.cluster.etcdEndpoints.length > 0,
       durable: this.config.durability === 'fsync',
       clock,
       logger: this.logger,
@@ -147,7 +198,7 @@ export class Broker implements RunningBroker {
       config: this.config.groups,
       catalog: {
         version: () => topics.version,
-        partitionCount: (name) => topics.get(name)?.partitions.length,
+        partitionCount: (name) => topics.get(name)?.record.partitions,
         userTopics: () =>
           topics
             .list()
@@ -161,6 +212,18 @@ export class Broker implements RunningBroker {
       logger: this.logger,
       metrics: this.metrics,
     });
+  }
+
+  /** Per group and committed partition: high watermark minus committed offset (partitions that no longer exist are left out). */
+  private *consumerLag(): Iterable<PartitionLag> {
+    const offsets = this.groups.offsets;
+    for (const group of offsets.groups()) {
+      for (const [tp, committed] of offsets.groupOffsets(group)) {
+        const { topic, partition } = parseTp(tp);
+        const hw = this.topics.partition(topic, partition)?.log.highWatermark;
+        if (hw !== undefined) yield { group, topic, partition, lag: Math.max(0, hw - committed.offset) };
+      }
+    }
   }
 
   /** Creates the compacted internal topic holding committed offsets on first start. */
@@ -191,7 +254,8 @@ export class Broker implements RunningBroker {
   get url(): string {
     if (this.config.advertisedUrl) return this.config.advertisedUrl;
     const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? '127.0.0.1' : this.config.host;
-    return `ws://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    const scheme = this.config.security.sslCertFile ? 'wss' : 'ws';
+    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
   }
 
   /** Validates `options` and starts a broker. Throws ConfigError for invalid settings. */
@@ -216,10 +280,17 @@ export class Broker implements RunningBroker {
     await this.lock();
     try {
       await this.logs.open();
+      if (this.etcd) {
+        // The cluster's state says which replicas this broker holds; their logs load from it.
+        await this.etcd.start();
+      } else {
+        await this.topics.load();
+        await this.ensureOffsetsTopic();
+      }
       await this.producerIds.load();
-      await this.topics.load();
-      await this.ensureOffsetsTopic();
       await this.logs.startupComplete();
+      await this.credentials.load();
+      await this.acls.load();
       const handlers = new Map<number, RequestHandler>();
       const supported = () => [...handlers.keys()];
       for (const h of [
@@ -229,21 +300,41 @@ export class Broker implements RunningBroker {
         listOffsetsHandler(this.services),
         initProducerIdHandler(this.producerIds),
         ...operationHandlers(this.services),
+        offsetForLeaderEpochHandler(this.services),
         ...clusterHandlers(this.services, this.cluster),
         ...groupHandlers(this.services, this.groups),
+        ...securityHandlers(this.acls, this.credentials),
       ]) {
         handlers.set(h.api.key, h);
       }
+      const security = new BrokerSecurity({
+        settings: this.config.security,
+        credentials: this.credentials,
+        acls: this.acls,
+        topics: { exists: (name) => this.topics.get(name) !== undefined, autoCreate: this.config.autoCreateTopics },
+        metrics: this.metrics,
+        clock: this.clock,
+        logger: this.logger,
+      });
       this.server = new BrokerServer(this.services, handlers, {
         maxFrameBytes: this.config.maxFrameBytes,
         maxInflightRequests: this.config.maxInflightRequests,
         maxBufferedBytes: this.config.maxBufferedBytes,
+        security,
+        settings: this.config.security,
+        maxOpenFiles: this.config.maxOpenFiles,
+        ...(this.descriptorLimit !== undefined ? { descriptorLimit: this.descriptorLimit } : {}),
       });
       this.port = await this.server.listen(this.config.host, this.config.port);
+      // Reachable now: join the cluster (other brokers and clients learn this URL from etcd).
+      await this.etcd?.register();
       // Errors are logged by the store; group requests then fail with COORDINATOR_NOT_AVAILABLE.
-      this.groupsLoading = this.groups.load().catch(() => undefined);
+      // In a cluster each __consumer_offsets partition loads when this broker becomes its leader.
+      if (!this.etcd) this.groupsLoading = this.groups.load().catch(() => undefined);
     } catch (e) {
       this.groups.close();
+      await this.server?.close(0).catch(() => undefined);
+      await this.etcd?.close().catch(() => undefined);
       await this.logs.shutdown().catch(() => undefined);
       await this.unlock();
       throw e;
@@ -283,12 +374,19 @@ export class Broker implements RunningBroker {
     await fs.promises.rm(this.lockPath, { force: true });
   }
 
+  reloadCertificates(): boolean {
+    return this.server?.reloadCertificates() ?? false;
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.logger.info('broker shutting down');
+      // In a cluster, leaderships move to other replicas first: clients retry there.
+      await this.etcd?.moveLeadershipsAway().catch((e: unknown) => this.logger.warn({ err: e }, 'controlled shutdown failed'));
       await this.server?.close(this.config.shutdownTimeoutMs);
       this.groups.close();
       await this.groupsLoading;
+      await this.etcd?.close().catch((e: unknown) => this.logger.warn({ err: e }, 'leaving the cluster failed'));
       await this.logs.shutdown();
       await this.unlock();
       this.logger.info('broker stopped');

@@ -40,6 +40,14 @@ describe('strata-broker binary', () => {
     expect(env.stderr).toMatch(/durability.*environment/);
   });
 
+  it('exits 2 on a usage error: an unknown flag or an extra argument', () => {
+    const unknown = spawnSync(process.execPath, [BIN, '--no-such-setting', '1'], { encoding: 'utf8' });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--no-such-setting'");
+    const extra = spawnSync(process.execPath, [BIN, 'serve'], { encoding: 'utf8' });
+    expect(extra.status).toBe(2);
+  });
+
   it('prints every setting in --help', () => {
     const help = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
@@ -61,6 +69,21 @@ describe('strata-broker binary', () => {
       await client.closed;
       expect(existsSync(join(dir, '.clean-shutdown'))).toBe(true);
       expect(existsSync(join(dir, '.lock'))).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      cleanup();
+    }
+  });
+
+  it('logs JSON lines when stdout is not a terminal, and human-readable lines with --log.format pretty', async () => {
+    const { dir, cleanup } = tempDir();
+    const child = spawn(process.execPath, [BIN, '--data.dir', dir, '--port', '0', '--log.level', 'info', '--log.format', 'pretty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const line = await waitForLine(child, /broker started/);
+      expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}broker started url=ws:\/\/127\.0\.0\.1:\d+ dataDir=\S+ /);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       cleanup();

@@ -90,13 +90,48 @@ describe('idempotent producers', () => {
   });
 
   it('never reuses a producer id after a restart', async () => {
-    const before = await client.request('InitProducerId', { producerId: -1, producerEpoch: -1 });
+    const before = new Set<number>();
+    for (let i = 0; i < 50; i++) before.add((await client.request('InitProducerId', { producerId: -1, producerEpoch: -1 })).producerId);
     await client.close();
     const restarted = await broker.restart();
     const c = await WireClient.connect(restarted.url);
-    const after = await c.request('InitProducerId', { producerId: -1, producerEpoch: -1 });
-    expect(after.producerId).toBeGreaterThan(before.producerId);
+    const after: number[] = [];
+    for (let i = 0; i < 50; i++) after.push((await c.request('InitProducerId', { producerId: -1, producerEpoch: -1 })).producerId);
+    expect(before.size).toBe(50);
+    expect(new Set(after).size).toBe(50);
+    expect(after.filter((id) => before.has(id))).toEqual([]);
     await c.close();
     await restarted.close();
+  });
+
+  it('hands out producer ids no client can guess from its own (hardening finding 8)', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 1000; i++) ids.push((await client.request('InitProducerId', { producerId: -1, producerEpoch: -1 })).producerId);
+    expect(new Set(ids).size).toBe(1000);
+    for (const id of ids) expect(Number.isSafeInteger(id) && id >= 0).toBe(true);
+    // Sequential ids put the next one at +1: here neighbours are ~2^50 apart.
+    const close = ids.slice(1).filter((id, i) => Math.abs(id - ids[i]!) < 1_000_000);
+    expect(close).toEqual([]);
+    // Fencing a guessed id: the guess of "my id + 1" is not another producer's id.
+    expect(ids.some((id) => ids.includes(id + 1))).toBe(false);
+  });
+});
+
+describe('internal topics (hardening finding 8)', () => {
+  it('refuses client changes to the settings of __consumer_offsets and its deletion', async () => {
+    const broker = await testBroker();
+    const client = await WireClient.connect(broker.url);
+    try {
+      const alter = await client.request('AlterTopicConfigs', { topics: [{ name: '__consumer_offsets', configs: [{ name: 'retention.ms', value: '1', operation: 0 }] }], validateOnly: false });
+      expect(alter.topics[0]).toMatchObject({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION });
+      expect(alter.topics[0]!.errorMessage).toMatch(/internal topic/);
+      const desc = await client.request('DescribeTopics', { topics: ['__consumer_offsets'], includeConfigs: true });
+      expect(desc.topics[0]!.configs.find((c) => c.name === 'retention.ms')?.isDefault).toBe(true);
+      const del = await client.request('DeleteTopics', { names: ['__consumer_offsets'], timeoutMs: 1000 });
+      expect(del.topics[0]).toMatchObject({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION });
+    } finally {
+      await client.close();
+      await broker.cleanup();
+    }
   });
 });

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerClusterCommand } from './commands/cluster';
+import { registerConsoleCommand } from './commands/console';
 import { registerConsumeCommand } from './commands/consume';
 import { registerGroupsCommand } from './commands/groups';
 import { registerPartitionsCommand } from './commands/partitions';
@@ -18,6 +19,8 @@ import { registerPerfCommand } from './commands/perf';
 import { registerProduceCommand } from './commands/produce';
 import { registerStorageCommand } from './commands/storage';
 import { registerTopicsCommand } from './commands/topics';
+import { registerUsersCommand } from './commands/users';
+import { registerAclsCommand } from './commands/acls';
 import { ExitCode } from './core/exit-codes';
 import { addGlobalOptions } from './core/global-options';
 import { CliRuntime } from './core/runtime';
@@ -44,6 +47,9 @@ Exit codes:
 Environment:
   STRATA_BROKERS    default for --brokers
   STRATA_CLIENT_ID  default for --client-id
+  STRATA_USERNAME, STRATA_SASL_MECHANISM, STRATA_TLS_CA, STRATA_TLS_CERT, STRATA_TLS_KEY
+                    defaults for --username, --sasl-mechanism and --tls-*
+  STRATA_PASSWORD   the SASL password (never given as an option)
   STRATA_DEBUG=1    print SDK logs and stack traces on stderr`,
     );
   addGlobalOptions(program);
@@ -55,6 +61,9 @@ Environment:
   registerClusterCommand(program, runtime);
   registerPartitionsCommand(program, runtime);
   registerStorageCommand(program, runtime);
+  registerConsoleCommand(program, runtime);
+  registerUsersCommand(program, runtime);
+  registerAclsCommand(program, runtime);
   return program;
 }
 

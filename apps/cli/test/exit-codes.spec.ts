@@ -57,6 +57,9 @@ describe('exit codes', () => {
     ['an invalid topic name', ['topics', 'create', 'no spaces allowed']],
     ['an invalid --acks', ['produce', 't', '--acks', '2']],
     ['an invalid --offset', ['consume', 't', '--offset', 'soon']],
+    ['an invalid --offset time', ['consume', 't', '--offset', '@yesterday']],
+    ['an unknown --format field', ['consume', 't', '--format', '%q']],
+    ['--format with --json', ['consume', 't', '--format', '%v', '--json']],
     ['conflicting start options', ['consume', 't', '--from-beginning', '--offset', '3']],
     ['a command group without its subcommand', ['topics']],
   ])('2: usage error for %s', async (_name, args) => {
@@ -78,6 +81,19 @@ describe('exit codes', () => {
     const r = await runCli(['--brokers', `ws://127.0.0.1:${port}`, '--timeout', '3000', 'topics', 'list']);
     expect(r.code).toBe(3);
     expect(lines(r.stderr)).toEqual([expect.stringMatching(new RegExp(`^error: cannot connect to any broker \\(ws://127\\.0\\.0\\.1:${port}\\): `))]);
+  });
+
+  it('3: reports a stopped broker (connection refused) as such, without waiting for --timeout or the SDK retries', async () => {
+    const port = await closedPort();
+    const r = await runCli(['-b', `127.0.0.1:${port}`, '--timeout', '60000', 'topics', 'list'], { deadlineMs: 30_000 });
+    expect(r.code).toBe(3);
+    expect(lines(r.stderr)).toEqual([expect.stringMatching(new RegExp(`^error: cannot connect to any broker \\(ws://127\\.0\\.0\\.1:${port}\\): connection refused \\(nothing listens on 127\\.0\\.0\\.1:${port}\\)$`))]);
+  });
+
+  it('accepts -b host:port as Kafka tools do', async () => {
+    const r = await runCli(['-b', new URL(tb.url).host, 'topics', 'list', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveProperty('topics');
   });
 
   it('3: also for produce and consume, with the broker list from STRATA_BROKERS', async () => {

@@ -51,7 +51,7 @@ describe('strata consume --follow', () => {
     expect(result.signal).toBeNull();
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
-    expect(lines(result.stdout)).toEqual(['0\t0\tnull\tbefore', '1\t0\tnull\tafter-1', '0\t1\ta\tafter-2']);
+    expect(lines(result.stdout)).toEqual(['0\t0\t\tbefore', '1\t0\t\tafter-1', '0\t1\ta\tafter-2']);
   });
 
   it('starts at the end by default, prints JSON lines, and exits 0 on SIGTERM', async () => {

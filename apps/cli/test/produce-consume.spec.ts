@@ -32,7 +32,7 @@ describe('strata produce', () => {
 
     const c = await cli(['consume', 'plain', '--from-beginning']);
     expect(c.code).toBe(0);
-    expect(lines(c.stdout)).toEqual(['0\t0\tnull\tfirst', '0\t1\tnull\tsecond', '0\t2\tnull\t', '0\t3\tnull\tlast without newline']);
+    expect(lines(c.stdout)).toEqual(['0\t0\t\tfirst', '0\t1\t\tsecond', '0\t2\t\t', '0\t3\t\tlast without newline']);
   });
 
   it('splits keys at the key separator, keeps the partition order of lines, and prints JSON with headers and timestamp', async () => {
@@ -71,7 +71,7 @@ describe('strata produce', () => {
 
     const text = await cli(['consume', 'keyed', '--from-beginning']);
     expect(lines(text.stdout)).toContainEqual(expect.stringMatching(/^\d\t\d\talice\t1$/));
-    expect(lines(text.stdout)).toContainEqual(expect.stringMatching(/^\d\t\d\tnull\tno separator here$/));
+    expect(lines(text.stdout)).toContainEqual(expect.stringMatching(/^\d\t\d\t\tno separator here$/));
   });
 
   it('writes to a given partition with --partition, and consume reads only the partitions asked for', async () => {
@@ -80,9 +80,9 @@ describe('strata produce', () => {
     expect((await cli(['produce', 'pinned', '--partition', '0', '--acks', '0'], 'z\n')).code).toBe(0);
 
     const c2 = await cli(['consume', 'pinned', '--from-beginning', '--partition', '2']);
-    expect(lines(c2.stdout)).toEqual(['2\t0\tnull\tx', '2\t1\tnull\ty']);
+    expect(lines(c2.stdout)).toEqual(['2\t0\t\tx', '2\t1\t\ty']);
     const c0 = await cli(['consume', 'pinned', '--from-beginning', '-p', '0,1']);
-    expect(lines(c0.stdout)).toEqual(['0\t0\tnull\tz']);
+    expect(lines(c0.stdout)).toEqual(['0\t0\t\tz']);
   });
 
   it('fails with UNKNOWN_TOPIC_OR_PARTITION (exit 1) for a topic or partition that does not exist', async () => {
@@ -124,10 +124,31 @@ describe('strata consume', () => {
 
   it('starts at an offset in every partition, or per partition with P:N', async () => {
     const all = await cli(['consume', 'reads', '--offset', '1']);
-    expect(lines(all.stdout).sort()).toEqual(['0\t1\tnull\tv1', ...Array.from({ length: 8 }, (_, i) => `0\t${i + 2}\tnull\tv${i + 2}`), '1\t1\tk\tw1'].sort());
+    expect(lines(all.stdout).sort()).toEqual(['0\t1\t\tv1', ...Array.from({ length: 8 }, (_, i) => `0\t${i + 2}\t\tv${i + 2}`), '1\t1\tk\tw1'].sort());
 
     const one = await cli(['consume', 'reads', '--offset', '0:8']);
-    expect(lines(one.stdout)).toEqual(['0\t8\tnull\tv8', '0\t9\tnull\tv9']);
+    expect(lines(one.stdout)).toEqual(['0\t8\t\tv8', '0\t9\t\tv9']);
+  });
+
+  it('starts kcat-style at beginning, end, -N records before the end, or @time', async () => {
+    expect(lines((await cli(['consume', 'reads', '-p', '0', '-o', 'beginning', '-n', '2'])).stdout)).toEqual(['0\t0\t\tv0', '0\t1\t\tv1']);
+    expect((await cli(['consume', 'reads', '-o', 'end'])).stdout).toBe('');
+    expect(lines((await cli(['consume', 'reads', '-o', '-2'])).stdout).sort()).toEqual(['0\t8\t\tv8', '0\t9\t\tv9', '1\t0\tk\tw0', '1\t1\tk\tw1']);
+    expect(lines((await cli(['consume', 'reads', '-o', '0:-1'])).stdout)).toEqual(['0\t9\t\tv9']);
+    // Every record was written before now, none after: @past reads everything, @future nothing.
+    expect(lines((await cli(['consume', 'reads', '-p', '1', '-o', '@0'])).stdout)).toEqual(['1\t0\tk\tw0', '1\t1\tk\tw1']);
+    expect((await cli(['consume', 'reads', '-o', `@${new Date(Date.now() + 3_600_000).toISOString()}`])).stdout).toBe('');
+  });
+
+  it('prints records with a --format string: fields, headers and lengths', async () => {
+    await createTopic('formatted', 1);
+    expect((await cli(['produce', 'formatted', '--key-separator', '=', '-H', 'trace=abc', '-H', 'env=test'], 'k=v\nno key\n')).code).toBe(0);
+    const c = await cli(['consume', 'formatted', '-o', 'beginning', '--format', '%t %p:%o [%k] (%K) %v %h\\n']);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toBe('formatted 0:0 [k] (1) v trace=abc,env=test\nformatted 0:1 [] (-1) no key trace=abc,env=test\n');
+    const bad = await cli(['consume', 'formatted', '--format', '%z']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown field "%z"/);
   });
 
   it('fails with OFFSET_OUT_OF_RANGE (exit 1) for an offset past the end', async () => {
@@ -139,7 +160,7 @@ describe('strata consume', () => {
   it('stops after --max-messages records', async () => {
     const c = await cli(['consume', 'reads', '--from-beginning', '--partition', '0', '--max-messages', '3']);
     expect(c.code).toBe(0);
-    expect(lines(c.stdout)).toEqual(['0\t0\tnull\tv0', '0\t1\tnull\tv1', '0\t2\tnull\tv2']);
+    expect(lines(c.stdout)).toEqual(['0\t0\t\tv0', '0\t1\t\tv1', '0\t2\t\tv2']);
   });
 
   it('prints key<sep>value with --key-separator, which produce --key-separator reads back', async () => {

@@ -78,9 +78,9 @@ describe('strata topics', () => {
     expect(text.code).toBe(0);
     const out = lines(text.stdout);
     expect(out[0]).toBe('Topic: described  partitions: 2');
-    expect(out[1]).toMatch(/PARTITION\s+LEADER\s+START-OFFSET\s+END-OFFSET\s+HIGH-WATERMARK\s+SIZE-BYTES\s+SEGMENTS/);
-    expect(out[2]).toMatch(/^\s+0\s+\d+\s+0\s+0\s+0\s+0\s+1$/);
-    expect(out[3]).toMatch(/^\s+1\s+\d+\s+0\s+3\s+3\s+[1-9]\d*\s+1$/);
+    expect(out[1]).toMatch(/PARTITION\s+LEADER\s+REPLICAS\s+ISR\s+START-OFFSET\s+END-OFFSET\s+HIGH-WATERMARK\s+SIZE-BYTES\s+SEGMENTS/);
+    expect(out[2]).toMatch(/^\s+0\s+\d+\s+\d+\s+\d+\s+0\s+0\s+0\s+0\s+1$/);
+    expect(out[3]).toMatch(/^\s+1\s+\d+\s+\d+\s+\d+\s+0\s+3\s+3\s+[1-9]\d*\s+1$/);
     expect(out).toContainEqual(expect.stringMatching(/^\s+segment\.bytes=2097152\s+\(override\)$/));
     expect(out).toContainEqual(expect.stringMatching(/^\s+segment\.ms=\d+\s+\(default\)$/));
 

@@ -2,7 +2,8 @@
  * Everything both entry points (Node and browser) export, apart from the Strata class bound to their
  * default transport.
  */
-export { StrataClient } from './strata';
+export { StrataClient, type PlatformDefaults } from './strata';
+export { uint8ArrayView, type BytesView } from './consumer/bytes-view';
 export type { StrataOptions } from './config/client-options';
 export { CLIENT_DEFAULTS } from './config/client-options';
 
@@ -23,7 +24,8 @@ export {
   isRetriable,
 } from './errors';
 
-export type { Transport, TransportConnection, TransportConnectOptions, TransportCloseInfo } from './transport/transport';
+export type { Transport, TransportConnection, TransportConnectOptions, TransportCloseInfo, TlsOptions } from './transport/transport';
+export type { SaslOptions } from './network/sasl-authenticator';
 export { browserTransport, type WebSocketLike, type WebSocketConstructor } from './transport/browser-transport';
 
 export type { Clock, TimerHandle } from './clock';
@@ -39,7 +41,8 @@ export { Admin, type AdminEvents } from './admin/admin';
 export type { AdminOptions } from './admin/admin-options';
 export type * from './admin/admin-types';
 export type * from './admin/group-types';
-export type { ClusterDescription, ClusterBrokerInfo, PartitionReplicaInfo, ElectLeadersArgs, ElectionResult, SkipCorruptResult } from './admin/cluster-admin';
+export type { ElectLeadersArgs, ElectionResult, SkipCorruptResult } from './admin/cluster-admin';
+export type { Acl, AclFilter, ScramMechanismOption, UserDescription } from './admin/security-admin';
 
 export { Producer, type ProducerEvents, type ProducerMetrics } from './producer/producer';
 export { PRODUCER_DEFAULTS, type ProducerOptions } from './producer/producer-options';

@@ -12,12 +12,13 @@ import { InstrumentationEmitter } from '../src/instrumentation';
 import type { ConnectionEvents } from '../src/network/connection-events';
 import { RETRY_DEFAULTS } from '../src/retry';
 import { wsTransport } from '../src/transport/ws-transport';
+import { bufferView } from '../src/consumer/node-bytes-view';
 import { silentLogger } from '../src';
 import { startTestBroker, testClient, uniqueTopic, type TestBroker } from './helpers/test-broker';
 
 function clusterFor(url: string): Cluster {
   const options = resolveClientOptions({ brokers: [url], clientId: 'refresh-test', logger: silentLogger, connectionTimeoutMs: 2000, requestTimeoutMs: 2000 });
-  const ctx = createContext(options, wsTransport());
+  const ctx = createContext(options, wsTransport(), [], bufferView);
   return createCluster(ctx, { events: new InstrumentationEmitter<ConnectionEvents>(ctx.clock, ctx.logger), retry: RETRY_DEFAULTS, allowAutoTopicCreation: false });
 }
 

@@ -4,7 +4,8 @@
  * malformed sections.
  */
 import { BATCH_HEADER_SIZE, RecordBatchBuilder, decodeRecords, readBatchHeader, type RecordInput } from '@strata/protocol';
-import type { ConsumerMessage } from '../src';
+import { uint8ArrayView } from '../src';
+import type { ConsumerMessage } from '../src/consumer/consumer-message';
 import { readMessages } from '../src/consumer/message-reader';
 
 const T0 = 1_700_000_000_000;
@@ -18,7 +19,7 @@ function build(records: RecordInput[]): { section: Uint8Array; header: ReturnTyp
 
 function read(section: Uint8Array, header: ReturnType<typeof readBatchHeader>, fetchOffset = 0): ConsumerMessage[] {
   const out: ConsumerMessage[] = [];
-  readMessages(out, 't', 3, section, header, fetchOffset);
+  readMessages(out, uint8ArrayView, 't', 3, section, header, fetchOffset);
   return out;
 }
 

@@ -3,7 +3,7 @@
  * module, and only the Node transport may use Node globals (Buffer, process).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import * as ts from 'typescript';
 
 const SRC = join(__dirname, '..', 'src');
@@ -57,14 +57,16 @@ describe('platform neutrality', () => {
     expect([...reached.keys()].map((f) => relative(SRC, f))).not.toContain(join('transport', 'ws-transport.ts'));
   });
 
-  it('uses Node globals only in the Node transport and the native CRC loader (both Node-entry only)', () => {
+  it('uses Node globals only in the Node transport, the native CRC loader, the Buffer views and the Node entry itself (none reached from browsers)', () => {
     const offending: string[] = [];
-    // native-crc.ts requires an optional native module; the test above keeps both out of browsers.
-    const nodeOnly = [join('transport', 'ws-transport.ts'), join('codecs', 'native-crc.ts')];
+    // native-crc.ts requires an optional native module; the test above keeps them out of browsers.
+    const nodeOnly = [join('transport', 'ws-transport.ts'), join('codecs', 'native-crc.ts'), join('consumer', 'node-bytes-view.ts'), 'index.ts'];
     expect([...closure(join(SRC, 'browser.ts')).keys()].map((f) => relative(SRC, f)).filter((f) => nodeOnly.includes(f))).toEqual([]);
+    // The KafkaJS compatibility entry (kafkajs/) is Node-only too, as KafkaJS is.
+    expect([...closure(join(SRC, 'browser.ts')).keys()].map((f) => relative(SRC, f)).filter((f) => f.startsWith(`kafkajs${sep}`))).toEqual([]);
     for (const file of sourceFiles(SRC)) {
       const rel = relative(SRC, file);
-      if (nodeOnly.includes(rel)) continue;
+      if (nodeOnly.includes(rel) || rel.startsWith(`kafkajs${sep}`)) continue;
       const code = readFileSync(file, 'utf8')
         .replace(/\/\*[\s\S]*?\*\//g, '')
         .replace(/\/\/.*$/gm, '')

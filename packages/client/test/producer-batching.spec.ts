@@ -1,7 +1,7 @@
 /** Producer accumulators, partitioners, back-pressure, compression and bad input, against a real broker. */
 import { Broker } from '@strata/broker';
 import { CompressionCodec as CodecIds, readBatchHeader } from '@strata/protocol';
-import { StrataClient, StrataSendError, wsTransport, type Admin, type Producer, type Strata } from '../src';
+import { StrataClient, StrataSendError, uint8ArrayView, wsTransport, type Admin, type Producer, type Strata } from '../src';
 import { take } from './helpers/collect';
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy';
 import { startTestBroker, testClient, uniqueTopic, type TestBroker } from './helpers/test-broker';
@@ -138,7 +138,7 @@ describe('Producer batching', () => {
   });
 
   it('refuses a codec the platform does not have with UNSUPPORTED_COMPRESSION_TYPE (browsers: snappy without a codec)', () => {
-    const bare = new StrataClient({ brokers: [broker.url] }, () => wsTransport());
+    const bare = new StrataClient({ brokers: [broker.url] }, { transport: () => wsTransport(), bytesView: uint8ArrayView });
     expect(() => bare.producer({ compression: 'snappy' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_COMPRESSION_TYPE' }));
     expect(() => strata.producer({ compression: 'lz4' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_COMPRESSION_TYPE' }));
   });

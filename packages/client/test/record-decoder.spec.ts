@@ -1,5 +1,5 @@
 import { CompressionCodec as Codec, RecordBatchBuilder } from '@strata/protocol';
-import { CodecRegistry, platformGzip, StrataError } from '../src';
+import { CodecRegistry, platformGzip, StrataError, uint8ArrayView } from '../src';
 import { nextOffsetAfter, RecordDecoder } from '../src/consumer/record-decoder';
 
 const T0 = 1_700_000_000_000;
@@ -25,7 +25,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 const gzip = platformGzip()!;
 
 describe('RecordDecoder', () => {
-  const decoder = new RecordDecoder(new CodecRegistry([gzip]), true);
+  const decoder = new RecordDecoder(new CodecRegistry([gzip]), true, uint8ArrayView);
 
   it('decodes batches into messages, skipping records below the fetch offset', async () => {
     const bytes = concat(batch(10, ['a', 'b', 'c']), batch(13, ['d', null]));
@@ -52,7 +52,7 @@ describe('RecordDecoder', () => {
     const bytes = batch(0, ['intact']);
     bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     await expect(decoder.decode('t', 0, bytes, 0)).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
-    await expect(new RecordDecoder(new CodecRegistry(), false).decode('t', 0, batch(0, ['ok']), 0)).resolves.toHaveLength(1);
+    await expect(new RecordDecoder(new CodecRegistry(), false, uint8ArrayView).decode('t', 0, batch(0, ['ok']), 0)).resolves.toHaveLength(1);
   });
 
   it('decompresses gzip batches through the codec registry', async () => {

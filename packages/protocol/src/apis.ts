@@ -133,6 +133,33 @@ export const Apis = {
     v1.DescribeClusterResponse,
   ),
   SkipCorrupt: api<M.SkipCorruptRequest, M.SkipCorruptRequestInit, M.SkipCorruptResponse, M.SkipCorruptResponseInit>(1100, 'SkipCorrupt', v1.SkipCorruptRequest, v1.SkipCorruptResponse),
+  SaslHandshake: api<M.SaslHandshakeRequest, M.SaslHandshakeRequestInit, M.SaslHandshakeResponse, M.SaslHandshakeResponseInit>(
+    17,
+    'SaslHandshake',
+    v1.SaslHandshakeRequest,
+    v1.SaslHandshakeResponse,
+  ),
+  SaslAuthenticate: api<M.SaslAuthenticateRequest, M.SaslAuthenticateRequestInit, M.SaslAuthenticateResponse, M.SaslAuthenticateResponseInit>(
+    36,
+    'SaslAuthenticate',
+    v1.SaslAuthenticateRequest,
+    v1.SaslAuthenticateResponse,
+  ),
+  DescribeAcls: api<M.DescribeAclsRequest, M.DescribeAclsRequestInit, M.DescribeAclsResponse, M.DescribeAclsResponseInit>(29, 'DescribeAcls', v1.DescribeAclsRequest, v1.DescribeAclsResponse),
+  CreateAcls: api<M.CreateAclsRequest, M.CreateAclsRequestInit, M.CreateAclsResponse, M.CreateAclsResponseInit>(30, 'CreateAcls', v1.CreateAclsRequest, v1.CreateAclsResponse),
+  DeleteAcls: api<M.DeleteAclsRequest, M.DeleteAclsRequestInit, M.DeleteAclsResponse, M.DeleteAclsResponseInit>(31, 'DeleteAcls', v1.DeleteAclsRequest, v1.DeleteAclsResponse),
+  DescribeUserScramCredentials: api<
+    M.DescribeUserScramCredentialsRequest,
+    M.DescribeUserScramCredentialsRequestInit,
+    M.DescribeUserScramCredentialsResponse,
+    M.DescribeUserScramCredentialsResponseInit
+  >(50, 'DescribeUserScramCredentials', v1.DescribeUserScramCredentialsRequest, v1.DescribeUserScramCredentialsResponse),
+  AlterUserScramCredentials: api<
+    M.AlterUserScramCredentialsRequest,
+    M.AlterUserScramCredentialsRequestInit,
+    M.AlterUserScramCredentialsResponse,
+    M.AlterUserScramCredentialsResponseInit
+  >(51, 'AlterUserScramCredentials', v1.AlterUserScramCredentialsRequest, v1.AlterUserScramCredentialsResponse),
 } as const;
 
 export type ApiName = keyof typeof Apis;

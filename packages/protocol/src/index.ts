@@ -11,5 +11,6 @@ export * from './record-validation';
 export * from './apis';
 export * from './frame';
 export * from './limits';
+export * from './scram';
 export type * from './generated/messages';
 export { strata } from './generated/messages';

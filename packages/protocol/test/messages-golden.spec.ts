@@ -76,6 +76,31 @@ const samples: Array<[string, ApiDefinition, object, object]> = [
     errorCode: 0, topics: [{ name: 'orders', partitions: [{ partition: 0, committedOffset: 10, committedLeaderEpoch: -1, metadata: '', errorCode: 0 }, { partition: 1, committedOffset: -1, errorCode: 0 }] }],
   }],
   ['list-groups', Apis.ListGroups, { statesFilter: ['stable'] }, { errorCode: 0, groups: [{ groupId: 'g1', groupState: 'stable', members: 2 }] }],
+  ['sasl-handshake', Apis.SaslHandshake, { mechanism: 'SCRAM-SHA-256' }, { errorCode: 0, mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-512'] }],
+  ['sasl-authenticate', Apis.SaslAuthenticate, { authBytes: new TextEncoder().encode('n,,n=user,r=abc') }, {
+    errorCode: 0,
+    authBytes: new TextEncoder().encode('r=abcdef,s=c2FsdA==,i=4096'),
+    sessionLifetimeMs: 3600000,
+    throttleMs: 0,
+  }],
+  ['describe-acls', Apis.DescribeAcls, { filter: { principal: 'User:alice' } }, {
+    errorCode: 0,
+    acls: [{ resourceType: 'TOPIC', resourceName: 'orders-', patternType: 'PREFIXED', principal: 'User:alice', host: '*', operation: 'READ', permission: 'ALLOW' }],
+  }],
+  ['create-acls', Apis.CreateAcls, { creations: [{ resourceType: 'GROUP', resourceName: 'g1', patternType: 'LITERAL', principal: 'User:alice', host: '*', operation: 'READ', permission: 'ALLOW' }] }, {
+    results: [{ errorCode: 0 }],
+  }],
+  ['delete-acls', Apis.DeleteAcls, { filters: [{ principal: 'User:alice' }] }, {
+    filterResults: [{ errorCode: 0, matchingAcls: [{ resourceType: 'GROUP', resourceName: 'g1', patternType: 'LITERAL', principal: 'User:alice', host: '*', operation: 'READ', permission: 'ALLOW' }] }],
+  }],
+  ['describe-user-scram-credentials', Apis.DescribeUserScramCredentials, { users: ['alice'] }, {
+    errorCode: 0,
+    results: [{ user: 'alice', errorCode: 0, credentials: [{ mechanism: 'SCRAM-SHA-256', iterations: 8192 }] }],
+  }],
+  ['alter-user-scram-credentials', Apis.AlterUserScramCredentials, {
+    deletions: [{ name: 'bob', mechanism: 'SCRAM-SHA-512' }],
+    upsertions: [{ name: 'alice', mechanism: 'SCRAM-SHA-256', iterations: 8192, salt: new Uint8Array(16).fill(1), storedKey: new Uint8Array(32).fill(2), serverKey: new Uint8Array(32).fill(3) }],
+  }, { results: [{ user: 'bob', errorCode: 91, errorMessage: 'no credential' }, { user: 'alice', errorCode: 0 }], throttleMs: 250 }],
   ['delete-groups', Apis.DeleteGroups, { groupIds: ['g1'] }, { results: [{ groupId: 'g1', errorCode: 68, errorMessage: 'group has members' }] }],
   [
     'offset-for-leader-epoch',

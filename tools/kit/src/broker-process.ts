@@ -34,20 +34,24 @@ export interface BrokerProcessOptions {
   bin?: string;
   /** Extra arguments for node itself, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to profile the broker. */
   nodeArgs?: string[];
+  /** Own process group: Ctrl-C in a terminal reaches only the parent, which stops the broker itself. */
+  detached?: boolean;
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
   /** Called with every line the broker logs after start-up (JSON lines). */
   onLine?: (line: string) => void;
 }
 
 export class BrokerProcess {
   private child: ChildProcess | null = null;
-  readonly url: string;
+  url: string;
   /** How many times start() succeeded. */
   starts = 0;
   /** Output of the last start-up, for error messages. */
   lastOutput = '';
 
   constructor(private readonly options: BrokerProcessOptions) {
-    this.url = `ws://127.0.0.1:${options.port}`;
+    this.url = `ws://${options.host ?? '127.0.0.1'}:${options.port}`;
   }
 
   get pid(): number | undefined {
@@ -61,10 +65,14 @@ export class BrokerProcess {
   /** Starts the binary and resolves once it logs that it is listening. */
   async start(): Promise<void> {
     const args = [...(this.options.nodeArgs ?? []), this.options.bin ?? BROKER_BIN, '--data.dir', this.options.dataDir, '--port', String(this.options.port), '--log.level', 'info'];
+    if (this.options.host) args.push('--host', this.options.host);
     for (const [k, v] of Object.entries(this.options.settings ?? {})) args.push(`--${k}`, v);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: this.options.detached ?? false });
     this.child = child;
     let output = '';
+    this.child.once('exit', () => {
+      if (this.child === child) this.child = null;
+    });
     await new Promise<void>((resolve, reject) => {
       const onData = (d: Buffer) => {
         output += d.toString();
@@ -117,6 +125,16 @@ export class BrokerProcess {
     return kb * 1024;
   }
 
+  /** SIGSTOP: the process freezes (its etcd lease and connections time out meanwhile). */
+  pause(): void {
+    if (this.child?.pid && this.child.exitCode === null) process.kill(this.child.pid, 'SIGSTOP');
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    if (this.child?.pid && this.child.exitCode === null) process.kill(this.child.pid, 'SIGCONT');
+  }
+
   /** SIGKILL: no shutdown, no flush, no clean-shutdown marker. */
   async kill(): Promise<void> {
     const child = this.child;
@@ -124,6 +142,7 @@ export class BrokerProcess {
     if (!child || child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGKILL');
+    if (child.pid) process.kill(child.pid, 'SIGCONT'); // a paused process dies only once resumed
     await exited;
   }
 

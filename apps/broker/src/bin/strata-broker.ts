@@ -5,9 +5,9 @@
  *
  * Settings come from (lowest to highest precedence) defaults, a JSON file (--config), STRATA_*
  * environment variables and flags (--<setting> <value>). An invalid setting prints what is wrong
- * and what is allowed, and exits 2.
+ * and what is allowed, and exits 2; so does a usage error (an unknown flag, an extra argument).
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { Broker } from '../broker';
 import { BROKER_SETTINGS, envName, readConfigFile, resolveBrokerConfig, type ConfigInput } from '../config/broker-config';
 import { ConfigError } from '../config/settings';
@@ -22,11 +22,18 @@ async function main(): Promise<void> {
     .description('Run a Strata broker. Every setting can also be given as a STRATA_* environment variable (e.g. STRATA_LOG_SEGMENT_BYTES).')
     .version(BROKER_VERSION)
     .option('-c, --config <file>', 'JSON file of settings ({ "setting.name": value })')
-    .allowExcessArguments(false);
+    .allowExcessArguments(false)
+    .exitOverride();
   for (const def of BROKER_SETTINGS) {
     program.option(`--${def.key} <value>`, `${def.doc} Allowed: ${def.allowed}. Default: ${JSON.stringify(def.default)}. Env: ${envName(def.key)}.`);
   }
-  program.parse(process.argv);
+  try {
+    program.parse(process.argv);
+  } catch (e) {
+    // Commander printed the help, the version or the usage error (unknown option, extra argument).
+    if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT_CONFIG);
+    throw e;
+  }
   const opts = program.opts<Record<string, string>>();
   const flags: ConfigInput = {};
   for (const def of BROKER_SETTINGS) if (opts[def.key] !== undefined) flags[def.key] = opts[def.key]!;
@@ -58,6 +65,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP reloads the TLS certificate files without dropping the listener.
+  process.on('SIGHUP', () => {
+    if (broker) broker.reloadCertificates();
+  });
   process.on('uncaughtException', (err) => {
     if (broker) broker.logger.fatal({ err }, 'uncaught exception; exiting (the log recovers on restart)');
     else process.stderr.write(`strata-broker: uncaught exception: ${err.stack ?? String(err)}\n`);
@@ -70,7 +81,8 @@ async function main(): Promise<void> {
       env: process.env,
       flags,
     });
-    broker = await Broker.startWithConfig(config, { logger: createLogger(config.logLevel), processMetrics: true });
+    const format = config.logFormat === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : config.logFormat;
+    broker = await Broker.startWithConfig(config, { logger: createLogger(config.logLevel, undefined, format), processMetrics: true });
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`strata-broker: ${e.message}\n`);

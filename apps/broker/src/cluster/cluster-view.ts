@@ -1,10 +1,14 @@
 /**
  * ClusterView: what handlers need to know about the cluster this broker belongs to — the live
- * brokers, the controller, and the controller's operations (leader elections, controlled
- * shutdown). A broker without etcd is a cluster of one (StandaloneCluster); with etcd, the
- * etcd-backed cluster membership implements the same interface.
+ * brokers, the controller, every topic and every partition's state (leader, replicas, ISR) — and
+ * the operations only the controller performs: topic creation, deletion and settings, leader
+ * elections, controlled shutdown. A broker without etcd is a cluster of one (StandaloneCluster,
+ * backed by its TopicManager); with etcd, EtcdCluster implements the same interface from its copy
+ * of etcd and forwards nothing: a non-controller answers NOT_CONTROLLER and clients retry at the
+ * controller.
  */
 import { ERRORS, StrataError } from '@strata/protocol';
+import type { TopicRecord } from '../topics/metadata-store';
 import type { TopicManager } from '../topics/topic-manager';
 
 export interface ClusterBroker {
@@ -15,6 +19,13 @@ export interface ClusterBroker {
   epoch: number;
 }
 
+export interface PartitionView {
+  leaderId: number;
+  leaderEpoch: number;
+  replicas: readonly number[];
+  isr: readonly number[];
+}
+
 export type ElectionType = 'preferred' | 'unclean';
 
 export interface ElectionOutcome {
@@ -23,12 +34,27 @@ export interface ElectionOutcome {
   error: StrataError | null;
 }
 
+export interface TopicCreation {
+  name: string;
+  numPartitions: number;
+  /** -1: the default. */
+  replicationFactor: number;
+  configs: Record<string, string>;
+}
+
 export interface ClusterView {
   readonly clustered: boolean;
+  readonly clusterId: string;
   brokers(): ClusterBroker[];
   /** -1 when no controller is elected. */
   controllerId(): number;
   controllerEpoch(): number;
+  topicNames(): string[];
+  topic(name: string): TopicRecord | undefined;
+  partition(topic: string, index: number): PartitionView | undefined;
+  createTopics(requests: readonly TopicCreation[], validateOnly: boolean): Promise<Array<StrataError | null>>;
+  deleteTopic(name: string): Promise<void>;
+  alterTopicConfigs(name: string, set: Record<string, string>, remove: readonly string[], validateOnly: boolean): Promise<void>;
   /** Runs elections (on the controller; others throw NOT_CONTROLLER). `partitions` null: all. */
   electLeaders(type: ElectionType, partitions: Array<{ topic: string; partitions: number[] }> | null, timeoutMs: number): Promise<ElectionOutcome[]>;
   /** Moves the leaderships of `brokerId` away (on the controller); returns how many remain. */
@@ -44,6 +70,10 @@ export class StandaloneCluster implements ClusterView {
     private readonly topics: TopicManager,
   ) {}
 
+  get clusterId(): string {
+    return this.topics.clusterId;
+  }
+
   brokers(): ClusterBroker[] {
     return [this.self()];
   }
@@ -56,11 +86,47 @@ export class StandaloneCluster implements ClusterView {
     return 0;
   }
 
+  topicNames(): string[] {
+    return this.topics.list().map((t) => t.record.name);
+  }
+
+  topic(name: string): TopicRecord | undefined {
+    return this.topics.get(name)?.record;
+  }
+
+  partition(topic: string, index: number): PartitionView | undefined {
+    return this.topics.partition(topic, index);
+  }
+
+  async createTopics(requests: readonly TopicCreation[], validateOnly: boolean): Promise<Array<StrataError | null>> {
+    return Promise.all(
+      requests.map(async (r) => {
+        try {
+          if (r.replicationFactor > 1) throw new StrataError(ERRORS.INVALID_REPLICATION_FACTOR, `replication factor ${r.replicationFactor} is larger than the cluster (1 broker)`);
+          const request = { name: r.name, numPartitions: r.numPartitions, configs: r.configs };
+          if (validateOnly) this.topics.validateCreate(request);
+          else await this.topics.create(request);
+          return null;
+        } catch (e) {
+          return e instanceof StrataError ? e : new StrataError(ERRORS.UNKNOWN_SERVER_ERROR, (e as Error).message);
+        }
+      }),
+    );
+  }
+
+  deleteTopic(name: string): Promise<void> {
+    return this.topics.delete(name);
+  }
+
+  alterTopicConfigs(name: string, set: Record<string, string>, remove: readonly string[], validateOnly: boolean): Promise<void> {
+    return this.topics.alterConfigs(name, set, remove, validateOnly);
+  }
+
   async electLeaders(_type: ElectionType, partitions: Array<{ topic: string; partitions: number[] }> | null): Promise<ElectionOutcome[]> {
-    const wanted = partitions ?? this.topics.list().map((t) => ({ topic: t.record.name, partitions: t.partitions.map((p) => p.index) }));
+    const wanted = partitions ?? this.topics.list().map((t) => ({ topic: t.record.name, partitions: [] as number[] }));
     return wanted.flatMap(({ topic, partitions: ps }) => {
       const t = this.topics.get(topic);
-      const indexes = ps.length > 0 ? ps : (t?.partitions.map((p) => p.index) ?? [0]);
+      const indexes = ps.length > 0 ? ps : Array.from({ length: t?.record.partitions ?? 1 }, (_, i) => i);
       return indexes.map((partition) => ({
         topic,
         partition,

@@ -4,6 +4,7 @@
  * value, where it came from and what is allowed.
  */
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_FRAME_BYTES } from '@strata/protocol';
 import {
   ConfigError,
@@ -22,6 +23,44 @@ import {
 const DAY = 24 * 60 * 60 * 1000;
 
 /** Group coordinator and committed-offset settings (docs/groups.md). */
+/** Cluster settings (docs/cluster.md): a broker with etcd.endpoints set joins a replicated cluster. */
+const CLUSTER_SETTINGS: readonly SettingDef[] = [
+  stringSetting(
+    'etcd.endpoints',
+    '',
+    'Comma-separated etcd URLs (e.g. http://10.0.0.1:2379,http://10.0.0.2:2379). Set: this broker joins the cluster whose metadata lives there (broker.id must be unique in it). Empty: a single broker with no external service.',
+    /^(https?:\/\/[^,\s]+)(,https?:\/\/[^,\s]+)*$|^$/,
+    'http:// or https:// URLs separated by commas, or empty',
+  ),
+  stringSetting('etcd.prefix', '/strata', 'Key prefix of this cluster in etcd, so several clusters can share one etcd.', /^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/, 'a key prefix starting with /, such as /strata'),
+  intSetting(
+    'broker.session.timeout.ms',
+    3000,
+    2000,
+    60_000,
+    'Lease of the broker\'s registration in etcd (rounded up to whole seconds). A broker whose lease cannot be renewed stops acting as a leader or controller before it expires; the controller moves leadership away from a broker whose lease expired. Bounds how long a failed leader stays unnoticed.',
+  ),
+  stringSetting('broker.rack', '', 'Rack (or zone) of this broker: replicas of a partition are spread over racks first.', /^[A-Za-z0-9._-]{0,64}$/, 'up to 64 characters from [A-Za-z0-9._-]'),
+  intSetting('default.replication.factor', 1, 1, 1000, 'Replicas of topics created without a replication factor (capped to the brokers alive for __consumer_offsets, see offsets.topic.replication.factor).'),
+  intSetting('min.insync.replicas', 1, 1, 1000, 'Default min.insync.replicas of topics: acks=all needs at least this many in-sync replicas.'),
+  boolSetting('unclean.leader.election.enable', false, 'Default unclean.leader.election.enable of topics.'),
+  intSetting('replica.lag.time.max.ms', 30_000, 100, INT32_MAX, 'A follower that has not caught up with the leader\'s log end for this long leaves the ISR; it rejoins once caught up.'),
+  intSetting('replica.fetch.wait.max.ms', 500, 1, 60_000, 'How long a follower\'s fetch waits at the leader for new data (long poll).'),
+  intSetting('replica.fetch.max.bytes', 4 * 1024 * 1024, 1024, INT32_MAX, 'Bytes a follower fetches per partition in one request (at least one whole batch).'),
+  intSetting('offsets.topic.replication.factor', 3, 1, 1000, 'Replicas of __consumer_offsets when the cluster creates it (capped to the brokers alive then).'),
+  boolSetting('auto.leader.rebalance.enable', true, 'The controller moves each partition\'s leadership back to its preferred (first) replica when that replica is in sync.'),
+  intSetting('leader.imbalance.check.interval.ms', 300_000, 100, INT32_MAX, 'How often the controller looks for partitions not led by their preferred replica.'),
+  boolSetting('controlled.shutdown.enable', true, 'On SIGTERM, ask the controller to move this broker\'s leaderships away before stopping, so clients see no failed request.'),
+  intSetting('controlled.shutdown.timeout.ms', 30_000, 0, INT32_MAX, 'How long a stopping broker waits for the controller to move its leaderships away.'),
+  stringSetting(
+    'inter.broker.local.address',
+    '',
+    'Local address this broker\'s connections to other brokers start from (a multi-homed host, or fault-injection tests that tell brokers apart by source address). Empty: chosen by the system.',
+    /^[0-9a-fA-F.:]*$/,
+    'an IP address, or empty',
+  ),
+];
+
 const GROUP_SETTINGS: readonly SettingDef[] = [
   intSetting(
     'group.consumer.session.timeout.ms',
@@ -58,6 +97,77 @@ const GROUP_SETTINGS: readonly SettingDef[] = [
   ),
   intSetting('offsets.topic.segment.bytes', 100 * 1024 * 1024, 1024, INT32_MAX, 'segment.bytes of __consumer_offsets when it is created: smaller segments let compaction reclaim old commits sooner.'),
   intSetting('offsets.metadata.max.bytes', 4096, 0, 1024 * 1024, 'Longest metadata string an offset commit may carry (UTF-8 bytes); longer: INVALID_COMMIT_OFFSET_SIZE.'),
+];
+
+/** Security and connection-limit settings (docs/security.md). */
+const SECURITY_SETTINGS: readonly SettingDef[] = [
+  stringSetting('ssl.cert.file', '', 'PEM certificate chain of the broker. With ssl.key.file, the listener speaks TLS (wss://). Reloaded on SIGHUP and when the file changes.', /^.*$/, 'a file path, or empty'),
+  stringSetting('ssl.key.file', '', 'PEM private key of ssl.cert.file.', /^.*$/, 'a file path, or empty'),
+  stringSetting('ssl.ca.file', '', 'PEM CA certificates that client certificates must chain to (mutual TLS).', /^.*$/, 'a file path, or empty'),
+  enumSetting(
+    'ssl.client.auth',
+    'none',
+    ['none', 'requested', 'required'] as const,
+    'Client certificates: none; requested (verified when sent); required (connections without a valid one are refused). A verified certificate makes the connection\'s principal User:<its subject CN>.',
+  ),
+  stringSetting(
+    'allowed.origins',
+    '',
+    'Comma-separated Origin values browsers may connect from (e.g. https://app.example.com), or * for any. Clients that send no Origin (every non-browser client) are always accepted. Empty: no browser page may connect.',
+    /^.*$/,
+    'origins separated by commas, *, or empty',
+  ),
+  stringSetting(
+    'sasl.enabled.mechanisms',
+    '',
+    'SASL mechanisms clients must authenticate with, comma-separated: SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER. Empty: no SASL (the principal is the TLS certificate\'s, or ANONYMOUS).',
+    /^\s*((SCRAM-SHA-256|SCRAM-SHA-512|OAUTHBEARER)\s*(,\s*(SCRAM-SHA-256|SCRAM-SHA-512|OAUTHBEARER)\s*)*)?$/,
+    'a comma-separated list of SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER, or empty',
+  ),
+  stringSetting('sasl.oauthbearer.public.key.file', '', 'PEM public key that verifies OAUTHBEARER tokens (JWT: RS*, PS*, ES*, EdDSA).', /^.*$/, 'a file path, or empty'),
+  stringSetting('sasl.oauthbearer.jwks.file', '', 'JSON Web Key Set file whose keys verify OAUTHBEARER tokens (chosen by kid).', /^.*$/, 'a file path, or empty'),
+  stringSetting('sasl.oauthbearer.expected.issuer', '', 'When set, tokens must carry this iss claim.', /^.*$/, 'a string, or empty'),
+  stringSetting('sasl.oauthbearer.expected.audience', '', 'When set, tokens\' aud claim must include this value.', /^.*$/, 'a string, or empty'),
+  stringSetting('sasl.oauthbearer.principal.claim', 'sub', 'Claim whose value becomes the principal (User:<value>).'),
+  intSetting(
+    'connections.max.reauth.ms',
+    0,
+    0,
+    INT32_MAX,
+    'Longest a SCRAM session lasts before the client must re-authenticate on the same connection (tokens last until they expire). 0: SCRAM sessions do not expire.',
+  ),
+  intSetting('auth.failure.max.attempts', 10, 0, INT32_MAX, 'Failed authentications allowed per client address and per user within auth.failure.window.ms; further attempts are refused at once until the window passes. 0: no limit.'),
+  intSetting('auth.failure.window.ms', 60_000, 1, INT32_MAX, 'Window of auth.failure.max.attempts.'),
+  boolSetting('authorizer.enable', false, 'Enforce ACLs: with true, every request not allowed by an ACL (or by super.users) is denied.'),
+  stringSetting('super.users', '', 'Principals allowed everything, separated by semicolons, e.g. User:admin;User:ops.', /^\s*(User:[^;]+(;\s*User:[^;]+)*)?\s*$/, 'User:<name> principals separated by ";", or empty'),
+  intSetting('quota.producer.byte.rate', 0, 0, INT32_MAX, 'Default produce quota of each user and client id, in bytes per second (0: unlimited).'),
+  intSetting('quota.consumer.byte.rate', 0, 0, INT32_MAX, 'Default fetch quota of each user and client id, in bytes per second (0: unlimited).'),
+  intSetting('quota.request.rate', 0, 0, INT32_MAX, 'Default request quota of each user and client id, in requests per second (0: unlimited).'),
+  stringSetting('quota.overrides.file', '', 'JSON file of quota overrides per user and/or client id: [{ "user": "alice", "clientId": "etl", "producerByteRate": 1048576, "consumerByteRate": 0, "requestRate": 100 }].', /^.*$/, 'a file path, or empty'),
+  stringSetting('metrics.token.file', '', 'When set, GET /metrics requires the header "Authorization: Bearer <token>" with the token in this file. /healthz stays open.', /^.*$/, 'a file path, or empty'),
+  intSetting('max.connections', 10_000, 1, 1_000_000, 'Most TCP connections (clients and HTTP) the broker keeps open; more are refused at once (HTTP 503). Lowered at start-up to fit the process\'s descriptor limit (ulimit -n) minus log.open.files.max and a reserve for the broker\'s own files.'),
+  intSetting('max.connections.per.ip', 1000, 1, 1_000_000, 'Most TCP connections from one client address; more are refused at once (HTTP 503).'),
+  intSetting(
+    'connection.handshake.timeout.ms',
+    10_000,
+    1,
+    INT32_MAX,
+    'Time from accepting a TCP connection to the end of its handshake (HTTP upgrade, ApiVersions and, when required, authentication); a connection that takes longer is closed.',
+  ),
+  intSetting(
+    'connection.frame.timeout.ms',
+    60_000,
+    1,
+    INT32_MAX,
+    'A request frame that has started arriving must be complete within this time (time the broker itself stops reading does not count), or the connection is closed.',
+  ),
+  intSetting(
+    'queued.max.request.bytes',
+    256 * 1024 * 1024,
+    1024 * 1024,
+    Number.MAX_SAFE_INTEGER,
+    'Broker-wide cap on bytes held for clients: request frames being received or handled plus responses not yet sent. When reached, connections whose next frame needs memory stop being read until memory is released (held bytes stay below this plus one max.frame.bytes).',
+  ),
 ];
 
 export const BROKER_SETTINGS: readonly SettingDef[] = [
@@ -135,9 +245,45 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
   intSetting('connection.max.inflight.requests', 1024, 1, 1_000_000, 'Requests one connection may have in progress before the broker stops reading from it.'),
   intSetting('connection.max.buffered.bytes', 64 * 1024 * 1024, 1024, INT32_MAX, 'Response bytes queued for a slow client, plus the maxBytes of its fetches in progress, before the broker stops reading its requests (requests already received wait until it reads again).'),
   intSetting('shutdown.timeout.ms', 30000, 0, INT32_MAX, 'On SIGTERM/SIGINT, how long to let in-flight requests finish before closing connections.'),
-  enumSetting('log.level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Level of the structured (JSON) log on stdout.'),
+  {
+    key: 'console.enable',
+    // "true"/"false" from the environment and flags; true/false/"auto" from a file or the embedded API.
+    schema: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.union([z.boolean(), z.literal('auto')])),
+    default: 'auto',
+    allowed: 'true, false or "auto"',
+    doc: 'Serve the web console (docs/console.md) at /console/ on the broker\'s port. "auto": only when `host` is a loopback address (127.x.x.x, ::1, localhost), since anyone who can open the page can administer topics and groups.',
+  },
+  enumSetting('log.level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Level of the log on stdout.'),
+  enumSetting(
+    'log.format',
+    'auto',
+    ['auto', 'json', 'pretty'] as const,
+    'Format of the log on stdout: json (one object per line, for log collectors), pretty (human-readable lines), or auto: pretty when stdout is a terminal, json otherwise (an embedded broker: json).',
+  ),
   ...GROUP_SETTINGS,
+  ...SECURITY_SETTINGS,
+  ...CLUSTER_SETTINGS,
 ];
+
+/** Cluster settings, parsed. */
+export interface ClusterSettings {
+  /** Empty: no cluster (a single broker). */
+  etcdEndpoints: string[];
+  etcdPrefix: string;
+  sessionTimeoutMs: number;
+  rack: string;
+  defaultReplicationFactor: number;
+  replicaLagTimeMaxMs: number;
+  replicaFetchWaitMaxMs: number;
+  replicaFetchMaxBytes: number;
+  offsetsTopicReplicationFactor: number;
+  autoLeaderRebalance: boolean;
+  leaderImbalanceCheckIntervalMs: number;
+  controlledShutdown: boolean;
+  controlledShutdownTimeoutMs: number;
+  /** Empty: the system's choice. */
+  interBrokerLocalAddress: string;
+}
 
 export interface BrokerConfig {
   dataDir: string;
@@ -169,7 +315,12 @@ export interface BrokerConfig {
   maxBufferedBytes: number;
   shutdownTimeoutMs: number;
   logLevel: string;
+  /** Serve the web console at /console/ (console.enable, "auto" resolved against host). */
+  consoleEnabled: boolean;
+  logFormat: 'auto' | 'json' | 'pretty';
+  cluster: ClusterSettings;
   groups: GroupSettings;
+  security: SecuritySettings;
   /** Every setting by its dotted key, parsed. */
   raw: Readonly<Record<string, unknown>>;
 }
@@ -187,6 +338,36 @@ export interface GroupSettings {
   offsetsTopicPartitions: number;
   offsetsTopicSegmentBytes: number;
   offsetMetadataMaxBytes: number;
+}
+
+/** The security and connection-limit settings. */
+export interface SecuritySettings {
+  sslCertFile: string;
+  sslKeyFile: string;
+  sslCaFile: string;
+  sslClientAuth: 'none' | 'requested' | 'required';
+  allowedOrigins: string[];
+  saslMechanisms: string[];
+  oauthPublicKeyFile: string;
+  oauthJwksFile: string;
+  oauthIssuer: string;
+  oauthAudience: string;
+  oauthPrincipalClaim: string;
+  maxReauthMs: number;
+  authFailureMaxAttempts: number;
+  authFailureWindowMs: number;
+  authorizerEnable: boolean;
+  superUsers: string[];
+  producerByteRate: number;
+  consumerByteRate: number;
+  requestRate: number;
+  quotaOverridesFile: string;
+  metricsTokenFile: string;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  handshakeTimeoutMs: number;
+  frameTimeoutMs: number;
+  queuedMaxRequestBytes: number;
 }
 
 export type ConfigInput = Record<string, string | number | boolean>;
@@ -288,6 +469,8 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
     maxBufferedBytes: n('connection.max.buffered.bytes'),
     shutdownTimeoutMs: n('shutdown.timeout.ms'),
     logLevel: s('log.level'),
+    consoleEnabled: v['console.enable'] === 'auto' ? isLoopbackHost(s('host')) : (v['console.enable'] as boolean),
+    logFormat: s('log.format') as BrokerConfig['logFormat'],
     groups: {
       sessionTimeoutMs: n('group.consumer.session.timeout.ms'),
       minSessionTimeoutMs: n('group.consumer.min.session.timeout.ms'),
@@ -301,7 +484,80 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
       offsetsTopicSegmentBytes: n('offsets.topic.segment.bytes'),
       offsetMetadataMaxBytes: n('offsets.metadata.max.bytes'),
     },
+    security: securitySettings(v),
+    cluster: {
+      etcdEndpoints: list(s('etcd.endpoints'), ','),
+      etcdPrefix: s('etcd.prefix'),
+      sessionTimeoutMs: n('broker.session.timeout.ms'),
+      rack: s('broker.rack'),
+      defaultReplicationFactor: n('default.replication.factor'),
+      replicaLagTimeMaxMs: n('replica.lag.time.max.ms'),
+      replicaFetchWaitMaxMs: n('replica.fetch.wait.max.ms'),
+      replicaFetchMaxBytes: n('replica.fetch.max.bytes'),
+      offsetsTopicReplicationFactor: n('offsets.topic.replication.factor'),
+      autoLeaderRebalance: v['auto.leader.rebalance.enable'] as boolean,
+      leaderImbalanceCheckIntervalMs: n('leader.imbalance.check.interval.ms'),
+      controlledShutdown: v['controlled.shutdown.enable'] as boolean,
+      controlledShutdownTimeoutMs: n('controlled.shutdown.timeout.ms'),
+      interBrokerLocalAddress: s('inter.broker.local.address'),
+    },
     raw: Object.freeze({ ...v }),
+  };
+}
+
+/** True for a host name or address that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+const list = (value: string, separator: string): string[] =>
+  value
+    .split(separator)
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+
+function securitySettings(v: Record<string, unknown>): SecuritySettings {
+  const n = (k: string) => v[k] as number; // validated by the table's schema
+  const s = (k: string) => (v[k] as string | undefined) ?? ''; // validated by the table's schema
+  const problems: ValidationProblem[] = [];
+  if ((s('ssl.cert.file') === '') !== (s('ssl.key.file') === '')) {
+    problems.push({ key: 'ssl.key.file', value: s('ssl.key.file'), source: 'option', message: 'ssl.cert.file and ssl.key.file must be set together' });
+  }
+  if (v['ssl.client.auth'] !== 'none' && (s('ssl.cert.file') === '' || s('ssl.ca.file') === '')) {
+    problems.push({ key: 'ssl.client.auth', value: v['ssl.client.auth'], source: 'option', message: 'ssl.client.auth needs TLS (ssl.cert.file, ssl.key.file) and ssl.ca.file' });
+  }
+  const mechanisms = [...new Set(list(s('sasl.enabled.mechanisms'), ',').map((m) => m.toUpperCase()))];
+  if (mechanisms.includes('OAUTHBEARER') && s('sasl.oauthbearer.public.key.file') === '' && s('sasl.oauthbearer.jwks.file') === '') {
+    problems.push({ key: 'sasl.enabled.mechanisms', value: s('sasl.enabled.mechanisms'), source: 'option', message: 'OAUTHBEARER needs sasl.oauthbearer.public.key.file or sasl.oauthbearer.jwks.file' });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    sslCertFile: s('ssl.cert.file'),
+    sslKeyFile: s('ssl.key.file'),
+    sslCaFile: s('ssl.ca.file'),
+    sslClientAuth: v['ssl.client.auth'] as SecuritySettings['sslClientAuth'],
+    allowedOrigins: list(s('allowed.origins'), ','),
+    saslMechanisms: mechanisms,
+    oauthPublicKeyFile: s('sasl.oauthbearer.public.key.file'),
+    oauthJwksFile: s('sasl.oauthbearer.jwks.file'),
+    oauthIssuer: s('sasl.oauthbearer.expected.issuer'),
+    oauthAudience: s('sasl.oauthbearer.expected.audience'),
+    oauthPrincipalClaim: s('sasl.oauthbearer.principal.claim'),
+    maxReauthMs: n('connections.max.reauth.ms'),
+    authFailureMaxAttempts: n('auth.failure.max.attempts'),
+    authFailureWindowMs: n('auth.failure.window.ms'),
+    authorizerEnable: v['authorizer.enable'] as boolean,
+    superUsers: list(s('super.users'), ';'),
+    producerByteRate: n('quota.producer.byte.rate'),
+    consumerByteRate: n('quota.consumer.byte.rate'),
+    requestRate: n('quota.request.rate'),
+    quotaOverridesFile: s('quota.overrides.file'),
+    metricsTokenFile: s('metrics.token.file'),
+    maxConnections: n('max.connections'),
+    maxConnectionsPerIp: n('max.connections.per.ip'),
+    handshakeTimeoutMs: n('connection.handshake.timeout.ms'),
+    frameTimeoutMs: n('connection.frame.timeout.ms'),
+    queuedMaxRequestBytes: n('queued.max.request.bytes'),
   };
 }
 

@@ -4,7 +4,7 @@
  * not override it.
  */
 import type { BrokerConfig } from './broker-config';
-import { ConfigError, INT32_MAX, enumSetting, intSetting, numberSetting, validateSettings, type SettingDef } from './settings';
+import { ConfigError, INT32_MAX, boolSetting, enumSetting, intSetting, numberSetting, validateSettings, type SettingDef } from './settings';
 
 interface TopicSettingDef extends SettingDef {
   /** Broker setting that provides the default. */
@@ -49,6 +49,24 @@ export const TOPIC_SETTINGS: readonly TopicSettingDef[] = [
     intSetting('min.compaction.lag.ms', 0, 0, Number.MAX_SAFE_INTEGER, 'Records younger than this are never compacted away.'),
     'log.cleaner.min.compaction.lag.ms',
   ),
+  topic(
+    intSetting(
+      'min.insync.replicas',
+      1,
+      1,
+      1000,
+      'In a cluster: a produce with acks=all is refused (NOT_ENOUGH_REPLICAS) while fewer replicas than this are in sync, and the high watermark does not advance. With the replication factor 3 and 2 here, one broker can fail without losing an acknowledged record or availability.',
+    ),
+    'min.insync.replicas',
+  ),
+  topic(
+    boolSetting(
+      'unclean.leader.election.enable',
+      false,
+      'In a cluster: when every in-sync replica of a partition is down, elect a replica outside the ISR (the partition comes back, but acknowledged records only the lost replicas had are gone). Off: the partition waits for an in-sync replica.',
+    ),
+    'unclean.leader.election.enable',
+  ),
 ];
 
 export interface TopicConfig {
@@ -64,6 +82,8 @@ export interface TopicConfig {
   deleteRetentionMs: number;
   minCleanableDirtyRatio: number;
   minCompactionLagMs: number;
+  minInsyncReplicas: number;
+  uncleanLeaderElection: boolean;
 }
 
 /** Validates topic configs (as strings, from CreateTopics or the metadata file). Throws ConfigError. */
@@ -101,5 +121,7 @@ export function resolveTopicConfig(overrides: Record<string, string>, broker: Br
     deleteRetentionMs: values['delete.retention.ms'] as number,
     minCleanableDirtyRatio: values['min.cleanable.dirty.ratio'] as number,
     minCompactionLagMs: values['min.compaction.lag.ms'] as number,
+    minInsyncReplicas: values['min.insync.replicas'] as number,
+    uncleanLeaderElection: values['unclean.leader.election.enable'] as boolean,
   };
 }

@@ -29,8 +29,8 @@ export function describeGroups(coordinator: GroupCoordinator, req: ConsumerGroup
 
 function describeGroup(coordinator: GroupCoordinator, groupId: string, includeOffsets: boolean): GroupDescriptionInit {
   try {
-    coordinator.checkAvailable();
     checkGroupId(groupId);
+    coordinator.checkAvailable(groupId);
   } catch (e) {
     if (!(e instanceof StrataError)) throw e;
     return { groupId, errorCode: e.errorCode, errorMessage: e.message, state: 'dead' };
@@ -105,8 +105,8 @@ export async function deleteGroups(coordinator: GroupCoordinator, req: DeleteGro
   const results = await Promise.all(
     req.groupIds.map(async (groupId) => {
       try {
-        coordinator.checkAvailable();
         checkGroupId(groupId);
+        coordinator.checkAvailable(groupId);
         const group = coordinator.group(groupId);
         if (group && group.members.size > 0) {
           throw new StrataError(ERRORS.NON_EMPTY_GROUP, `group ${groupId} has ${group.members.size} members; stop them (or wait for their sessions to expire) first`);

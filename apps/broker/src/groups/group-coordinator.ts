@@ -23,6 +23,7 @@ import type { Scheduler } from '../util/scheduler';
 import type { AssignorRegistry } from './assignors';
 import { ConsumerGroup, GroupMember } from './consumer-group';
 import { applyMemberParams, checkGroupId, checkIds, memberParams, type GroupCoordinatorConfig } from './member-params';
+import { offsetsPartitionFor } from './offset-records';
 import type { OffsetStore } from './offset-store';
 import { resolveGroupTopics, topicsFingerprint, type TopicCatalog } from './subscriptions';
 import { fromTopicPartitions, intersects, setsEqual, toTopicPartitions, type TpKey } from './topic-partitions';
@@ -73,9 +74,32 @@ export class GroupCoordinator {
     return this.offsets.load();
   }
 
-  /** Throws unless the coordinator can serve group requests. */
-  checkAvailable(): void {
+  /**
+   * In a cluster: this broker's leaderships of __consumer_offsets partitions changed. Partitions
+   * it now leads are loaded; the groups of those it lost are dropped (their members get
+   * NOT_COORDINATOR on their next heartbeat and find the new coordinator).
+   */
+  syncLeadership(): void {
+    const dropped = this.offsets.syncLeadership();
+    if (dropped.length === 0) return;
+    const count = this.catalog.partitionCount('__consumer_offsets') ?? 1;
+    for (const [id, group] of [...this.groups]) {
+      if (dropped.includes(offsetsPartitionFor(id, count))) {
+        // Timers only: the group's state moves with the partition to the new coordinator.
+        for (const member of [...group.members.values()]) this.dispose(member);
+        this.groups.delete(id);
+        this.options.metrics.groupMembers.remove({ group: id });
+      }
+    }
+  }
+
+  /** Throws unless the coordinator can serve requests of `groupId` (any group without one). */
+  checkAvailable(groupId?: string): void {
     if (this.closed) throw new StrataError(ERRORS.COORDINATOR_NOT_AVAILABLE, 'the group coordinator is shutting down');
+    if (this.offsets.clustered) {
+      if (groupId !== undefined) this.offsets.checkCoordinator(groupId);
+      return;
+    }
     if (this.offsets.failed) throw new StrataError(ERRORS.COORDINATOR_NOT_AVAILABLE, 'loading committed offsets failed; see the broker log');
     if (!this.offsets.loaded) throw new StrataError(ERRORS.COORDINATOR_LOAD_IN_PROGRESS, 'the coordinator is loading committed offsets');
   }
@@ -91,7 +115,7 @@ export class GroupCoordinator {
 
   heartbeat(req: ConsumerGroupHeartbeatRequest, conn?: MemberConnection): ConsumerGroupHeartbeatResponseInit {
     try {
-      this.checkAvailable();
+      this.checkAvailable(req.groupId);
       checkGroupId(req.groupId);
       checkIds(req);
       if (req.memberEpoch === LEAVE_EPOCH) return this.leave(req);

@@ -27,8 +27,8 @@ import { parseTp, tpKey } from './topic-partitions';
 
 export async function commitOffsets(coordinator: GroupCoordinator, metrics: BrokerMetrics, req: OffsetCommitRequest): Promise<OffsetCommitResponseInit> {
   try {
-    coordinator.checkAvailable();
     checkGroupId(req.groupId);
+    coordinator.checkAvailable(req.groupId);
     checkCommitter(coordinator, req.groupId, req.memberId, req.memberEpoch, req.instanceId);
   } catch (e) {
     if (!(e instanceof StrataError)) throw e;
@@ -109,8 +109,8 @@ export function checkCommitter(coordinator: GroupCoordinator, groupId: string, m
 
 export function fetchOffsets(coordinator: GroupCoordinator, req: OffsetFetchRequest): OffsetFetchResponseInit {
   try {
-    coordinator.checkAvailable();
     checkGroupId(req.groupId);
+    coordinator.checkAvailable(req.groupId);
   } catch (e) {
     if (!(e instanceof StrataError)) throw e;
     return { errorCode: e.errorCode, errorMessage: e.message, topics: [] };

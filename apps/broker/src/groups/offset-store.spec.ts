@@ -8,7 +8,7 @@ import { OffsetStore } from './offset-store';
 const logger = pino({ level: 'silent' });
 
 function store(logs: MemoryLog[], clock = new ManualClock()): OffsetStore {
-  return new OffsetStore({ partitions: () => logs.map((log) => ({ log, leaderEpoch: 0 })), durable: true, clock, logger });
+  return new OffsetStore({ partitions: () => logs.map((log) => ({ log, leaderEpoch: 0, isLeader: true })), durable: true, clock, logger });
 }
 
 describe('offset records', () => {

@@ -17,7 +17,7 @@
 import type { Logger } from 'pino';
 import { ERRORS, RecordBatchBuilder, StrataError, decodeRecords, iterateBatches, type BatchView } from '@strata/protocol';
 import { recordsSection } from '../compression';
-import type { AppendResult, LogReadResult } from '../storage/log';
+import type { AppendResult, LogReadResult, ReadLimit } from '../storage/log';
 import type { Clock } from '../util/clock';
 import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, offsetsPartitionFor } from './offset-records';
 import { parseTp, tpKey, type TpKey } from './topic-partitions';
@@ -26,15 +26,20 @@ import { parseTp, tpKey, type TpKey } from './topic-partitions';
 export interface OffsetsLog {
   readonly logStartOffset: number;
   readonly highWatermark: number;
+  readonly writtenEndOffset: number;
   append(batches: readonly BatchView[], leaderEpoch: number): Pick<AppendResult, 'endOffset' | 'generation'>;
   waitWritten(endOffset: number, generation?: number): Promise<void>;
   waitDurable(endOffset: number, generation?: number): Promise<void>;
-  read(offset: number, maxBytes: number, minOneBatch: boolean): Promise<Pick<LogReadResult, 'records'>>;
+  read(offset: number, maxBytes: number, minOneBatch: boolean, limit?: ReadLimit): Promise<Pick<LogReadResult, 'records'>>;
 }
 
 export interface OffsetsPartition {
   readonly log: OffsetsLog;
   readonly leaderEpoch: number;
+  /** False for a replica this broker only follows (in a cluster). */
+  readonly isLeader: boolean;
+  /** A replicated partition appends as leader and acknowledges once replicated (acks=all). */
+  appendAsLeader?(batches: readonly BatchView[], acks: number, durable: boolean): { result: Pick<AppendResult, 'endOffset' | 'generation'>; acknowledged: Promise<void> };
 }
 
 export interface CommittedOffset {
@@ -49,8 +54,10 @@ export interface OffsetCommitEntry extends Omit<CommittedOffset, 'commitTimestam
 }
 
 export interface OffsetStoreOptions {
-  /** The partitions of `__consumer_offsets`, in partition order. */
-  partitions: () => readonly OffsetsPartition[];
+  /** The partitions of `__consumer_offsets` by index; empty where this broker holds no replica. */
+  partitions: () => ReadonlyArray<OffsetsPartition | undefined>;
+  /** In a cluster: each partition is loaded when this broker becomes its leader (syncLeadership). */
+  clustered?: boolean;
   /** Wait for fsync (true) or for the write to the OS (false) before acknowledging. */
   durable: boolean;
   clock: Clock;
@@ -64,6 +71,8 @@ export class OffsetStore {
   /** Per offsets partition: the promise the next write's cache update waits for. */
   private readonly tails = new Map<number, Promise<void>>();
   private state: 'new' | 'loading' | 'loaded' | 'failed' | 'closed' = 'new';
+  /** In a cluster: the load state of each partition this broker leads. */
+  private readonly partitionStates = new Map<number, 'loading' | 'loaded' | 'failed'>();
 
   constructor(private readonly options: OffsetStoreOptions) {}
 
@@ -75,6 +84,57 @@ export class OffsetStore {
     return this.state === 'failed';
   }
 
+  get clustered(): boolean {
+    return this.options.clustered ?? false;
+  }
+
+  /**
+   * In a cluster: whether this broker coordinates `group` now. Throws NOT_COORDINATOR (another
+   * broker leads the group's offsets partition), COORDINATOR_LOAD_IN_PROGRESS or
+   * COORDINATOR_NOT_AVAILABLE (all retriable).
+   */
+  checkCoordinator(group: string): void {
+    const partitions = this.options.partitions();
+    if (partitions.length === 0) throw new StrataError(ERRORS.COORDINATOR_NOT_AVAILABLE, 'the __consumer_offsets topic does not exist yet');
+    const index = offsetsPartitionFor(group, partitions.length);
+    const partition = partitions[index];
+    if (!partition?.isLeader) throw new StrataError(ERRORS.NOT_COORDINATOR, `this broker does not lead __consumer_offsets-${index}, which holds group "${group}"`);
+    const state = this.partitionStates.get(index);
+    if (state === 'failed') throw new StrataError(ERRORS.COORDINATOR_NOT_AVAILABLE, `loading __consumer_offsets-${index} failed; see the broker log`);
+    if (state !== 'loaded') throw new StrataError(ERRORS.COORDINATOR_LOAD_IN_PROGRESS, `the coordinator is loading __consumer_offsets-${index}`);
+  }
+
+  /**
+   * In a cluster: loads the partitions this broker just became leader of and forgets the groups of
+   * those it stopped leading. Returns the indexes it forgot (the coordinator drops their groups).
+   */
+  syncLeadership(): number[] {
+    const partitions = this.options.partitions();
+    const dropped: number[] = [];
+    partitions.forEach((partition, index) => {
+      const leads = partition?.isLeader ?? false;
+      const known = this.partitionStates.has(index);
+      if (leads && !known) {
+        this.partitionStates.set(index, 'loading');
+        void this.loadPartition(partition!.log).then(
+          () => {
+            if (this.partitionStates.get(index) === 'loading') this.partitionStates.set(index, 'loaded');
+          },
+          (e: unknown) => {
+            if (this.partitionStates.get(index) !== 'loading') return;
+            this.partitionStates.set(index, 'failed');
+            this.options.logger.error({ err: e, partition: index }, 'loading committed offsets failed');
+          },
+        );
+      } else if (!leads && known) {
+        this.partitionStates.delete(index);
+        for (const group of [...this.cache.keys()]) if (offsetsPartitionFor(group, partitions.length) === index) this.cache.delete(group);
+        dropped.push(index);
+      }
+    });
+    return dropped;
+  }
+
   /** Reads every partition of the topic into the cache. */
   async load(): Promise<void> {
     this.state = 'loading';
@@ -84,7 +144,7 @@ export class OffsetStore {
       const partitions = this.options.partitions();
       for (const partition of partitions) {
         if (this.isClosed()) return;
-        records += await this.loadPartition(partition.log);
+        if (partition) records += await this.loadPartition(partition.log);
       }
     } catch (e) {
       if (this.isClosed()) return;
@@ -97,12 +157,18 @@ export class OffsetStore {
     this.options.logger.info({ groups: this.cache.size, records, ms: this.options.clock.now() - started }, 'committed offsets loaded');
   }
 
+  /**
+   * Applies a partition's commits to the cache. A new leader reads to its written end, not its
+   * high watermark: a follower learns the high watermark one fetch late, so the last commits it
+   * holds may sit above it, and as leader everything it holds becomes committed (Kafka loads to the
+   * log end for the same reason). At start-up on a single node the two are the same.
+   */
   private async loadPartition(log: OffsetsLog): Promise<number> {
     let offset = log.logStartOffset;
-    const end = log.highWatermark;
+    const end = log.writtenEndOffset;
     let records = 0;
     while (offset < end && !this.isClosed()) {
-      const read = await log.read(offset, LOAD_READ_BYTES, true);
+      const read = await log.read(offset, LOAD_READ_BYTES, true, 'written');
       if (read.records.length === 0) break;
       let next = offset;
       for (const batch of iterateBatches(read.records, { validate: false, allowPartialTail: true })) {
@@ -194,17 +260,24 @@ export class OffsetStore {
     const partitions = this.options.partitions();
     if (partitions.length === 0) return Promise.reject(new StrataError(ERRORS.COORDINATOR_NOT_AVAILABLE, 'the __consumer_offsets topic is missing'));
     const index = offsetsPartitionFor(group, partitions.length);
-    const partition = partitions[index]!;
+    const partition = partitions[index];
+    if (!partition?.isLeader) return Promise.reject(new StrataError(ERRORS.NOT_COORDINATOR, `this broker does not lead __consumer_offsets-${index}`));
     const builder = new RecordBatchBuilder({ initialCapacity: 256 });
     const now = this.options.clock.now();
     for (const r of records) builder.append({ key: r.key, value: r.value }, now);
-    let appended: Pick<AppendResult, 'endOffset' | 'generation'>;
+    let wait: Promise<void>;
     try {
-      appended = partition.log.append([...iterateBatches(builder.build())], partition.leaderEpoch);
+      const batches = [...iterateBatches(builder.build())];
+      if (partition.appendAsLeader) {
+        // Replicated: acknowledged once the in-sync replicas have it (and fsynced, if durable).
+        wait = partition.appendAsLeader(batches, -1, this.options.durable).acknowledged;
+      } else {
+        const appended = partition.log.append(batches, partition.leaderEpoch);
+        wait = this.options.durable ? partition.log.waitDurable(appended.endOffset, appended.generation) : partition.log.waitWritten(appended.endOffset, appended.generation);
+      }
     } catch (e) {
       return Promise.reject(asStorageError(e));
     }
-    const wait = this.options.durable ? partition.log.waitDurable(appended.endOffset, appended.generation) : partition.log.waitWritten(appended.endOffset, appended.generation);
     wait.catch(() => undefined); // handled below, once the writes before it are applied
     const previous = this.tails.get(index) ?? Promise.resolve();
     const mine = previous

@@ -16,17 +16,20 @@ export function clusterHandlers(b: BrokerServices, cluster: ClusterView): Reques
     const underReplicated: PartitionReplicaStateInit[] = [];
     const offline: PartitionReplicaStateInit[] = [];
     let partitionCount = 0;
-    for (const topic of b.topics.list()) {
-      for (const p of topic.partitions) {
+    for (const name of b.cluster.topicNames()) {
+      const record = b.cluster.topic(name)!;
+      for (let index = 0; index < record.partitions; index++) {
         partitionCount++;
-        const state = { topic: p.topic, partition: p.index, leaderId: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: [...p.replicas], isr: [...p.isr] };
-        if (p.leaderId < 0 || (p.isLeader && p.log.offline)) offline.push(state);
+        const p = b.cluster.partition(name, index);
+        const local = b.topics.partition(name, index);
+        const state = { topic: name, partition: index, leaderId: p?.leaderId ?? -1, leaderEpoch: p?.leaderEpoch ?? -1, replicas: [...(p?.replicas ?? [])], isr: [...(p?.isr ?? [])] };
+        if (!p || p.leaderId < 0 || (local?.isLeader && local.log.offline)) offline.push(state);
         else if (p.isr.length < p.replicas.length) underReplicated.push(state);
       }
     }
     return {
       errorCode: 0,
-      clusterId: b.topics.clusterId,
+      clusterId: b.cluster.clusterId,
       controllerId: cluster.controllerId(),
       controllerEpoch: cluster.controllerEpoch(),
       brokers: cluster.brokers(),

@@ -9,6 +9,7 @@
  */
 import { Apis, ERRORS, StrataError, type FetchRequest, type FetchTopicResultInit, type FetchPartitionResultInit } from '@strata/protocol';
 import { handler, type BrokerServices, type RequestContext, type RequestHandler } from '../server/handler';
+import { LeadershipError } from '../replication/replica-manager';
 import type { Log } from '../storage/log';
 
 const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
@@ -16,7 +17,8 @@ const DEFAULT_PARTITION_MAX_BYTES = 1024 * 1024;
 /** Room kept in a frame for everything but record bytes. */
 const FRAME_HEADROOM = 64 * 1024;
 
-function errorOf(e: unknown): { errorCode: number; errorMessage: string } {
+function errorOf(e: unknown): { errorCode: number; errorMessage: string; currentLeader?: { leaderId: number; leaderEpoch: number } } {
+  if (e instanceof LeadershipError) return { errorCode: e.errorCode, errorMessage: e.message, currentLeader: { leaderId: e.leaderId, leaderEpoch: e.leaderEpoch } };
   const err = e instanceof StrataError ? e : new StrataError(ERRORS.UNKNOWN_SERVER_ERROR, (e as Error).message);
   return { errorCode: err.errorCode, errorMessage: err.message };
 }
@@ -26,6 +28,11 @@ interface PartitionRead {
   log: Log | null;
   endSegment: number;
   endPosition: number;
+  /**
+   * A consumer of a replicated log waits for the high watermark to pass this offset (data written
+   * but not replicated yet must not wake it); -1: wait for bytes written (followers, single broker).
+   */
+  waitForHwAbove: number;
 }
 
 interface ReadOutcome {
@@ -43,15 +50,19 @@ async function readAll(b: BrokerServices, req: FetchRequest, maxBytes: number): 
       const result: FetchPartitionResultInit = { partition: p.partition, errorCode: 0, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 };
       partitions.push(result);
       let log: Log;
+      const follower = req.replicaId >= 0;
       try {
-        log = b.replicas.leader(t.name, p.partition, p.currentLeaderEpoch).log;
+        const partition = b.replicas.leader(t.name, p.partition, p.currentLeaderEpoch);
+        // A follower's fetch offset is its log end offset: it moves the high watermark and the ISR.
+        if (follower) partition.recordFollowerFetch(req.replicaId, p.fetchOffset);
+        log = partition.log;
       } catch (e) {
         Object.assign(result, errorOf(e));
         outcome.errors++;
         continue;
       }
       const position = log.writtenPosition;
-      const read: PartitionRead = { result, log, endSegment: position.segment, endPosition: position.position };
+      const read: PartitionRead = { result, log, endSegment: position.segment, endPosition: position.position, waitForHwAbove: !follower && log.isReplicated ? p.fetchOffset : -1 };
       outcome.reads.push(read);
       const remaining = maxBytes - outcome.bytes;
       const limit = Math.min(p.partitionMaxBytes > 0 ? p.partitionMaxBytes : DEFAULT_PARTITION_MAX_BYTES, Math.max(remaining, 0));
@@ -62,14 +73,15 @@ async function readAll(b: BrokerServices, req: FetchRequest, maxBytes: number): 
           continue;
         }
         // From memory when possible: no promise per partition for the common fetch at the end of the log.
-        const r = log.readNow(p.fetchOffset, Math.max(limit, 1), outcome.bytes === 0) ?? (await log.read(p.fetchOffset, Math.max(limit, 1), outcome.bytes === 0));
+        const limitTo = follower ? 'written' : 'high-watermark';
+        const r = log.readNow(p.fetchOffset, Math.max(limit, 1), outcome.bytes === 0, limitTo) ?? (await log.read(p.fetchOffset, Math.max(limit, 1), outcome.bytes === 0, limitTo));
         result.records = r.records;
         result.highWatermark = result.lastStableOffset = r.highWatermark;
         result.logStartOffset = r.logStartOffset;
         read.endSegment = r.endSegment;
         read.endPosition = r.endPosition;
         outcome.bytes += r.records.length;
-        if (r.records.length > 0) b.metrics.bytesOut.inc({ topic: t.name }, r.records.length);
+        b.metrics.fetched(t.name, r.records);
       } catch (e) {
         Object.assign(result, errorOf(e));
         result.highWatermark = result.lastStableOffset = log.highWatermark;
@@ -97,7 +109,14 @@ function park(ctx: RequestContext, reads: PartitionRead[], minBytes: number, max
     const timer = setTimeout(finish, maxWaitMs);
     const check = () => {
       let available = 0;
-      for (const r of reads) if (r.log) available += r.log.bytesSince(r.endSegment, r.endPosition);
+      for (const r of reads) {
+        if (!r.log) continue;
+        if (r.waitForHwAbove >= 0) {
+          if (r.log.highWatermark > r.waitForHwAbove) finish();
+          continue;
+        }
+        available += r.log.bytesSince(r.endSegment, r.endPosition);
+      }
       if (available >= minBytes) finish();
     };
     unsubscribe.push(ctx.onClose(finish));

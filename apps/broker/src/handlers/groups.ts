@@ -5,8 +5,11 @@
  */
 import { Apis, ERRORS } from '@strata/protocol';
 import { describeGroups, deleteGroups, listGroups } from '../groups/group-admin';
+import { CONSUMER_OFFSETS_TOPIC } from '../groups';
+import { offsetsPartitionFor } from '../groups/offset-records';
 import type { GroupCoordinator } from '../groups/group-coordinator';
 import { commitOffsets, fetchOffsets } from '../groups/group-offsets';
+import { onlyDescribable } from '../security/filters';
 import { handler, type BrokerServices, type RequestHandler } from '../server/handler';
 
 /** FindCoordinator key type of consumer groups, the only one this broker knows. */
@@ -19,7 +22,16 @@ export function groupHandlers(b: BrokerServices, coordinator: GroupCoordinator):
         return { key, nodeId: -1, url: '', errorCode: ERRORS.INVALID_REQUEST.code, errorMessage: `key_type ${req.keyType} is not supported; use 0 (group)` };
       }
       if (key.length === 0) return { key, nodeId: -1, url: '', errorCode: ERRORS.INVALID_GROUP_ID.code, errorMessage: 'the group id is empty' };
-      return { key, nodeId: b.config.brokerId, url: b.advertisedUrl(), errorCode: 0, errorMessage: '' };
+      if (!b.cluster.clustered) return { key, nodeId: b.config.brokerId, url: b.advertisedUrl(), errorCode: 0, errorMessage: '' };
+      // In a cluster: the leader of the group's __consumer_offsets partition coordinates it.
+      const offsets = b.cluster.topic(CONSUMER_OFFSETS_TOPIC);
+      const index = offsets ? offsetsPartitionFor(key, offsets.partitions) : -1;
+      const leader = offsets ? b.cluster.partition(CONSUMER_OFFSETS_TOPIC, index)?.leaderId ?? -1 : -1;
+      const broker = b.cluster.brokers().find((x) => x.nodeId === leader);
+      if (!broker) {
+        return { key, nodeId: -1, url: '', errorCode: ERRORS.COORDINATOR_NOT_AVAILABLE.code, errorMessage: offsets ? `__consumer_offsets-${index} has no leader right now` : 'the __consumer_offsets topic is not created yet' };
+      }
+      return { key, nodeId: broker.nodeId, url: broker.url, errorCode: 0, errorMessage: '' };
     }),
   }));
 
@@ -30,7 +42,7 @@ export function groupHandlers(b: BrokerServices, coordinator: GroupCoordinator):
   const describe = handler<'ConsumerGroupDescribe'>(Apis.ConsumerGroupDescribe, (_ctx, req) => describeGroups(coordinator, req));
   const offsetCommit = handler<'OffsetCommit'>(Apis.OffsetCommit, (_ctx, req) => commitOffsets(coordinator, b.metrics, req));
   const offsetFetch = handler<'OffsetFetch'>(Apis.OffsetFetch, (_ctx, req) => fetchOffsets(coordinator, req));
-  const list = handler<'ListGroups'>(Apis.ListGroups, (_ctx, req) => listGroups(coordinator, req));
+  const list = handler<'ListGroups'>(Apis.ListGroups, (ctx, req) => onlyDescribable(ctx, listGroups(coordinator, req)));
   const remove = handler<'DeleteGroups'>(Apis.DeleteGroups, (_ctx, req) => deleteGroups(coordinator, req));
 
   return [findCoordinator, heartbeat, describe, offsetCommit, offsetFetch, list, remove] as RequestHandler[];

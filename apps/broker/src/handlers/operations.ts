@@ -14,7 +14,7 @@ export function operationHandlers(b: BrokerServices): RequestHandler[] {
   const skipCorrupt = handler<'SkipCorrupt'>(Apis.SkipCorrupt, async (_ctx, req) => ({
     topics: await Promise.all(
       req.topics.map(async (t) => {
-        const indexes = t.partitions.length > 0 ? t.partitions : (b.topics.get(t.name)?.partitions.map((p) => p.index) ?? [0]);
+        const indexes = t.partitions.length > 0 ? t.partitions : Array.from({ length: b.topics.get(t.name)?.record.partitions ?? 1 }, (_, i) => i);
         const partitions: SkipCorruptPartitionResultInit[] = [];
         for (const index of indexes) {
           try {

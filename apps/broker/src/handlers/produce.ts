@@ -9,9 +9,11 @@
  */
 import { Apis, ERRORS, StrataError, type ProducePartitionResultInit, type ProduceTopicResultInit } from '@strata/protocol';
 import { validateProducedRecords } from '../records/produce-validation';
+import { LeadershipError } from '../replication/replica-manager';
 import { NO_RESPONSE, handler, type BrokerServices, type RequestHandler } from '../server/handler';
 
-function failure(e: unknown): { errorCode: number; errorMessage: string } {
+function failure(e: unknown): { errorCode: number; errorMessage: string; currentLeader?: { leaderId: number; leaderEpoch: number } } {
+  if (e instanceof LeadershipError) return { errorCode: e.errorCode, errorMessage: e.message, currentLeader: { leaderId: e.leaderId, leaderEpoch: e.leaderEpoch } };
   if (e instanceof StrataError) return { errorCode: e.errorCode, errorMessage: e.message };
   return { errorCode: ERRORS.UNKNOWN_SERVER_ERROR.code, errorMessage: (e as Error).message };
 }
@@ -60,10 +62,10 @@ export function produceHandler(b: BrokerServices): RequestHandler {
             return result;
           }
           try {
-            const partition = b.replicas.leader(t.name, p.partition);
+            const partition = b.replicas.leader(t.name, p.partition, p.currentLeaderEpoch ?? -1);
             const config = partition.log.config;
             const batches = validateProducedRecords(p.records, { maxBatchBytes: config.maxMessageBytes, maxUncompressedBytes: b.config.maxFrameBytes, requireKeys: config.compact });
-            const appended = partition.log.append(batches, partition.leaderEpoch);
+            const { result: appended, acknowledged } = partition.appendAsLeader(batches, req.acks, durable);
             result.baseOffset = appended.baseOffset;
             result.logStartOffset = partition.log.logStartOffset;
             if (!appended.duplicate) {
@@ -73,10 +75,9 @@ export function produceHandler(b: BrokerServices): RequestHandler {
               b.metrics.recordsIn.inc({ topic: t.name }, records);
             }
             if (req.acks !== 0) {
-              const wait = durable ? partition.log.waitDurable(appended.endOffset, appended.generation) : partition.log.waitWritten(appended.endOffset, appended.generation);
               pending.set(result, t.name);
               waits.push(
-                wait.then(
+                acknowledged.then(
                   () => void pending.delete(result),
                   (e: unknown) => {
                     if (pending.delete(result)) Object.assign(result, failure(e), { baseOffset: -1 });

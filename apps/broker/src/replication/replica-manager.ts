@@ -8,6 +8,7 @@
  * Event loop only.
  */
 import { ERRORS, StrataError } from '@strata/protocol';
+import type { ClusterView } from '../cluster/cluster-view';
 import type { TopicManager } from '../topics/topic-manager';
 import type { Partition } from './partition';
 
@@ -24,16 +25,39 @@ export class LeadershipError extends StrataError {
 }
 
 export class ReplicaManager {
-  constructor(private readonly topics: TopicManager) {}
+  /** Returns why this broker may not lead right now (its etcd session lapsed), or null. */
+  private fence: () => StrataError | null = () => null;
 
-  /** The partition, whatever this broker's role in it. Throws UNKNOWN_TOPIC_OR_PARTITION. */
+  constructor(
+    private readonly topics: TopicManager,
+    private readonly cluster: () => ClusterView,
+  ) {}
+
+  /** Installs the check that keeps a broker whose etcd session lapsed from acting as leader. */
+  setFence(fence: () => StrataError | null): void {
+    this.fence = fence;
+  }
+
+  /**
+   * The partition, whatever this broker's role in it. Throws UNKNOWN_TOPIC_OR_PARTITION, or, in a
+   * cluster, NOT_LEADER_OR_FOLLOWER naming the leader when this broker holds no replica of it.
+   */
   partition(topic: string, index: number): Partition {
     const t = this.topics.get(topic);
     const partition = t?.partitions[index];
-    if (!t || !partition) {
-      throw new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, t ? `topic "${topic}" has no partition ${index}` : `topic "${topic}" does not exist`);
+    if (partition) return partition;
+    const cluster = this.cluster();
+    const record = cluster.topic(topic);
+    if (record && index >= 0 && index < record.partitions) {
+      const view = cluster.partition(topic, index);
+      throw new LeadershipError(
+        ERRORS.NOT_LEADER_OR_FOLLOWER,
+        `this broker holds no replica of ${topic}-${index}${view && view.leaderId >= 0 ? `; broker ${view.leaderId} leads it (epoch ${view.leaderEpoch})` : ''}`,
+        view?.leaderId ?? -1,
+        view?.leaderEpoch ?? -1,
+      );
     }
-    return partition;
+    throw new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, record || t ? `topic "${topic}" has no partition ${index}` : `topic "${topic}" does not exist`);
   }
 
   /**
@@ -52,6 +76,8 @@ export class ReplicaManager {
         partition.leaderEpoch,
       );
     }
+    const fenced = this.fence();
+    if (fenced) throw fenced;
     const offline = partition.log.offline;
     if (offline) throw offline;
     return partition;

@@ -9,8 +9,10 @@ import type { ApiDefinition, ApiName, RequestOf, ResponseInitOf } from '@strata/
 import type { BrokerConfig } from '../config/broker-config';
 import type { BrokerMetrics } from '../metrics';
 import type { LogManager } from '../storage/log-manager';
+import type { ClusterView } from '../cluster/cluster-view';
 import type { ReplicaManager } from '../replication/replica-manager';
 import type { TopicManager } from '../topics/topic-manager';
+import type { AclOperation, ResourceType } from '../security/acl';
 import type { Clock } from '../util/clock';
 
 export const NO_RESPONSE: unique symbol = Symbol('no-response');
@@ -20,9 +22,15 @@ export interface RequestContext {
   readonly clientId: string | null;
   /** The client's network address as the broker sees it. */
   readonly clientHost: string;
-  /** Authenticated principal; ANONYMOUS until authentication exists. */
+  /** Authenticated principal ("User:alice"); "User:ANONYMOUS" on a connection that did not authenticate. */
   readonly principal: string;
   readonly apiVersion: number;
+  /**
+   * True when the principal may perform `operation` on the resource. The connection has already
+   * checked what the request names (security/api-resources.ts); handlers of 'filtered' APIs call
+   * this to leave out what the principal may not see (Metadata of all topics, ListGroups).
+   */
+  authorize(operation: AclOperation, resourceType: ResourceType, name: string): boolean;
   /** Calls `fn` when the client's connection closes; returns an unsubscribe. */
   onClose(fn: () => void): () => void;
 }
@@ -33,6 +41,8 @@ export interface BrokerServices {
   readonly topics: TopicManager;
   /** Partition lookups that check leadership, leader epochs and offline logs in one place. */
   readonly replicas: ReplicaManager;
+  /** The cluster: brokers, controller, every topic and partition state; the controller's operations. */
+  readonly cluster: ClusterView;
   readonly logs: LogManager;
   readonly metrics: BrokerMetrics;
   readonly clock: Clock;

@@ -40,6 +40,14 @@ export class CorruptBatchError extends Error {
     readonly reason: string,
     /** True when the file simply ends inside a batch (a torn write), not damaged in the middle. */
     readonly torn = false,
+    /**
+     * Set when this batch's offsets do not follow those of the batch before it in the same walk
+     * and that batch, too, left a gap after its own predecessor: its position. Base offsets lie
+     * outside the CRC, so either batch may be the damaged one (a base offset moved up leaves a gap
+     * before its batch; one moved down does not); neither may be served or kept at the offsets it
+     * claims.
+     */
+    readonly previousBatch: number | null = null,
   ) {
     super(`corrupt record batch in ${path} at position ${position}: ${reason}`);
     this.name = 'CorruptBatchError';
@@ -90,6 +98,10 @@ export class BatchScanner {
   /** File position of the next batch. */
   private position: number;
   private lastOffset: number;
+  /** Position of the last batch returned, -1 before the first. */
+  private previousPosition = -1;
+  /** True when the last batch returned started right after the offsets before it. */
+  private previousContiguous = true;
   private readonly end: number;
   private readonly offsetLimit: number;
   private readonly chunkBytes: number;
@@ -151,8 +163,10 @@ export class BatchScanner {
       }
     }
     const batch: FileBatch = { header, position, size, end: position + size, lastOffset: lastOffsetOf(header) };
+    this.previousContiguous = header.baseOffset === this.lastOffset + 1;
     this.position = batch.end;
     this.lastOffset = batch.lastOffset;
+    this.previousPosition = position;
     return batch;
   }
 
@@ -201,7 +215,7 @@ export class BatchScanner {
       throw this.corrupt(position, `record count ${header.recordCount} exceeds last offset delta ${header.lastOffsetDelta} + 1`);
     }
     if (header.baseOffset <= this.lastOffset) {
-      throw this.corrupt(position, `base offset ${header.baseOffset} does not follow the previous batch (last offset ${this.lastOffset})`);
+      throw this.corrupt(position, `base offset ${header.baseOffset} does not follow the previous batch (last offset ${this.lastOffset})`, false, this.previousPosition >= 0 && !this.previousContiguous ? this.previousPosition : null);
     }
     if (lastOffsetOf(header) >= this.offsetLimit) {
       throw this.corrupt(position, `offsets ${header.baseOffset}..${lastOffsetOf(header)} reach past ${this.offsetLimit - 1}, the last offset this segment may hold`);
@@ -209,8 +223,8 @@ export class BatchScanner {
     return header;
   }
 
-  private corrupt(position: number, reason: string, torn = false): CorruptBatchError {
-    return new CorruptBatchError(this.options.path, position, reason, torn);
+  private corrupt(position: number, reason: string, torn = false, previousBatch: number | null = null): CorruptBatchError {
+    return new CorruptBatchError(this.options.path, position, reason, torn, previousBatch);
   }
 }
 

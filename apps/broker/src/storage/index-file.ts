@@ -281,6 +281,23 @@ export abstract class IndexFile {
     return ((await this.floor(pred))?.index ?? -1) + 1;
   }
 
+  /**
+   * Calls `fn` with the entries from index `from` on, in order, until it returns false (reads the
+   * blocks before the tail that the walk reaches). A truncation meanwhile ends the walk.
+   */
+  protected async walkFrom(from: number, fn: (buf: Buffer, at: number) => boolean): Promise<void> {
+    const size = this.entrySize;
+    const truncations = this.truncations;
+    let i = from;
+    while (i < this.tailStart) {
+      const k = Math.floor(i / BLOCK_ENTRIES);
+      const block = await this.readBlock(k);
+      if (truncations !== this.truncations) return;
+      for (let j = i - k * BLOCK_ENTRIES; j < BLOCK_ENTRIES; j++, i++) if (!fn(block, j * size)) return;
+    }
+    for (; i < this.count; i++) if (!fn(this.tail, (i - this.tailStart) * size)) return;
+  }
+
   /** Calls `fn` with every entry in order (verification: reads the blocks before the tail). */
   protected async forEach(fn: (buf: Buffer, at: number) => void): Promise<void> {
     const size = this.entrySize;

@@ -33,7 +33,7 @@ import { CorruptIndexError } from './index-file';
 import { Log, type LogConfig, type LogEvents } from './log';
 import { CLEANED_SUFFIX } from './cleaner-core';
 import { SWAPINFO_SUFFIX, SWAP_SUFFIX } from './log-cleaner';
-import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, parseSegmentFileName, segmentFileName } from './segment';
+import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, parseSegmentFileName, segmentFileName, type IndexEntry } from './segment';
 
 export interface RecoveryPoint {
   /** Offset up to which the log and its indexes were fsynced. */
@@ -111,22 +111,38 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
 
   // Which segment recovery starts in, and where. A clean shutdown's point is the log end, so
   // nothing is recovered unless the active segment's file does not end where the point says.
-  let recoverFrom = await recoveryStart(segments, options, logger);
+  // A new log (no segment file yet) has nothing to load or recover.
+  let recoverFrom = bases.size === 0 ? { index: segments.length, position: 0, offset: 0 } : await recoveryStart(segments, options, logger);
 
   // Pass 3: segments before the recovery point are trusted, but not blindly: each one's indexes
   // are checked and the batches after its last index entry walked (CRC included for the last
   // segment, whose tail a clean-shutdown marker does not prove whole).
   let nextOffset = segments[0]!.baseOffset;
-  for (let i = 0; i < Math.min(recoverFrom.index, segments.length); i++) {
+  /** Index entries of a cleanly closed active segment whose tail must be recovered. */
+  let witnesses: IndexEntry[] | undefined;
+  /** The log end a clean shutdown recorded, when the active segment's batches claim more. */
+  let expectedEnd: number | undefined;
+  for (let i = 0; i < Math.min(recoverFrom.index, bases.size === 0 ? 0 : segments.length); i++) {
     const segment = segments[i]!;
     const last = i === segments.length - 1;
     try {
       nextOffset = await segment.loadClean(limitOf(i), last);
+      const rp = options.recoveryPoint;
+      if (last && options.cleanShutdown && rp?.segment === segment.baseOffset && nextOffset > rp.offset) {
+        // The batches claim offsets past the log end the clean shutdown recorded: a base offset
+        // (outside the CRC) may have moved. Recovery keeps such a batch only if it continues the
+        // offsets before it (else it is the moved one).
+        throw new CorruptBatchError(segment.logPath, rp.position, `the batches end at offset ${nextOffset}, past the log end ${rp.offset} recorded at the clean shutdown`);
+      }
     } catch (e) {
       if (e instanceof CorruptBatchError && last) {
         // The active segment's tail is torn or damaged: recover it from its start.
         logger.warn({ segment: segment.logPath, position: e.position, reason: e.reason }, 'the log tail is damaged although the broker stopped cleanly; recovering it');
         recoverFrom = { index: i, position: 0, offset: segment.baseOffset };
+        // Its index was fsynced at the clean shutdown: its entries witness base offsets, which the
+        // CRC does not cover (a moved first batch used to move the log end with it).
+        witnesses = segment.offsetIndex.isLoaded ? await segment.offsetIndex.allEntries() : undefined;
+        if (options.cleanShutdown && options.recoveryPoint?.segment === segment.baseOffset) expectedEnd = options.recoveryPoint.offset;
         break;
       }
       if (!(e instanceof CorruptIndexError) && !(e instanceof CorruptBatchError)) throw e;
@@ -169,7 +185,22 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
         from = segment.baseOffset;
       }
     }
-    const r = await segment.recover(position, from, { offsetLimit: limitOf(i), truncate: true });
+    if (position > 0) {
+      // The checkpoint's offset is only a hint: the batches before its position decide. Trusting a
+      // damaged file's offset would put the log end past the data (reads below the high watermark
+      // returning nothing) or before it (the next produce reusing an offset already readable);
+      // found by the storage fuzzer (test/fuzz-storage.spec.ts).
+      const next = await segment.offsetAt(position);
+      if (next === null) {
+        logger.warn({ segment: segment.logPath, position }, 'the batches before the recovery point do not check out; scanning the whole segment');
+        position = 0;
+        from = segment.baseOffset;
+      } else if (next !== from) {
+        logger.warn({ segment: segment.logPath, position, recorded: from, actual: next }, 'the recovery checkpoint names another offset than its batches; using the batches');
+        from = next;
+      }
+    }
+    const r = await segment.recover(position, from, { offsetLimit: limitOf(i), truncate: true, ...(witnesses ? { witnesses } : {}), ...(expectedEnd !== undefined ? { expectedEnd } : {}) });
     stats.recoveredSegments++;
     stats.recoveredBatches += r.batches;
     stats.truncatedBytes += r.truncatedBytes;

@@ -32,6 +32,8 @@ import { segmentsToDelete } from './retention';
 
 const CHECKPOINT_FILE = 'recovery-checkpoint.json';
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+/** In a cluster, each partition folder records the id of its topic. */
+export const PARTITION_METADATA_FILE = 'partition.metadata';
 
 /** Counters the LogManager keeps up to date (the broker's metrics registry). */
 export interface StorageMetrics {
@@ -105,14 +107,7 @@ export class LogManager implements LogEvents {
     await fs.promises.mkdir(dataDir, { recursive: true });
     this.cleanShutdown = (await readFileIfExists(join(dataDir, CLEAN_SHUTDOWN_FILE))) !== null;
     const raw = await readFileIfExists(join(dataDir, CHECKPOINT_FILE));
-    if (raw) {
-      try {
-        const parsed = JSON.parse(raw.toString('utf8')) as { version: number; logs: Record<string, RecoveryPoint> }; // our own file, written atomically
-        if (parsed.version === 1 && typeof parsed.logs === 'object') this.checkpoints = parsed.logs;
-      } catch {
-        this.options.logger.warn('recovery checkpoint unreadable; recovering every log in full');
-      }
-    }
+    if (raw) this.checkpoints = parseCheckpoints(raw.toString('utf8'), this.options.logger);
     for (const name of await listDir(dataDir)) {
       if (name.endsWith('.deleted') || name.endsWith('.tmp')) await removeIfExists(join(dataDir, name));
     }
@@ -143,6 +138,25 @@ export class LogManager implements LogEvents {
     }
     this.logs.set(name, log);
     this.resizeTailCaches(log);
+    return log;
+  }
+
+  /**
+   * In a cluster: loads (or creates) a replica's log whose folder records the topic's id in
+   * `partition.metadata`. A folder of another topic of the same name (deleted and created again
+   * while this broker was away) holds other data: it is deleted, and the replica starts empty.
+   */
+  async loadClusterLog(topic: string, partition: number, config: LogConfig, topicId: string): Promise<Log> {
+    const dir = join(this.options.dataDir, logDirName(topic, partition));
+    const file = join(dir, PARTITION_METADATA_FILE);
+    const raw = await readFileIfExists(file);
+    const recorded = raw ? raw.toString('utf8').trim() : null;
+    if (recorded !== null && recorded !== topicId) {
+      this.options.logger.warn({ log: logDirName(topic, partition), recorded, topicId }, 'the local replica belongs to an older topic of the same name; deleting it');
+      await this.deleteLogs(topic, partition + 1, partition);
+    }
+    const log = await this.loadLog(topic, partition, config);
+    if (recorded !== topicId) await writeFileAtomic(file, `${topicId}\n`);
     return log;
   }
 
@@ -238,9 +252,9 @@ export class LogManager implements LogEvents {
     return deleted;
   }
 
-  /** Deletes the logs of a topic: closes them, renames their folders aside, removes them. */
-  async deleteLogs(topic: string, partitions: number): Promise<void> {
-    for (let p = 0; p < partitions; p++) {
+  /** Deletes the logs of a topic (partitions [from, partitions)): closes them, renames their folders aside, removes them. */
+  async deleteLogs(topic: string, partitions: number, from = 0): Promise<void> {
+    for (let p = from; p < partitions; p++) {
       const name = logDirName(topic, p);
       const log = this.logs.get(name);
       this.logs.delete(name);
@@ -384,6 +398,38 @@ export class LogManager implements LogEvents {
       this.options.logger.warn({ err: e }, 'could not write the recovery checkpoint at shutdown; the next start recovers the logs');
     }
   }
+}
+
+/**
+ * The recovery points of `recovery-checkpoint.json`. Written atomically by us, but a damaged disk
+ * or a careless edit can leave anything in it: a point that is not three non-negative safe
+ * integers is dropped (its log is then recovered in full) rather than trusted — `"logs": null`
+ * used to stop start-up with a TypeError, and a position of -1 with a RangeError deep in index
+ * code (found by the storage fuzzer, test/fuzz-storage.spec.ts).
+ */
+export function parseCheckpoints(text: string, logger: Logger): Record<string, RecoveryPoint> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    logger.warn('recovery checkpoint unreadable; recovering every log in full');
+    return {};
+  }
+  const file = parsed as { version?: unknown; logs?: unknown } | null;
+  if (typeof file !== 'object' || file === null || file.version !== 1 || typeof file.logs !== 'object' || file.logs === null) {
+    logger.warn('recovery checkpoint has an unknown shape; recovering every log in full');
+    return {};
+  }
+  const points: Record<string, RecoveryPoint> = {};
+  const dropped: string[] = [];
+  const valid = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+  for (const [name, point] of Object.entries(file.logs as Record<string, unknown>)) {
+    const p = point as Partial<Record<keyof RecoveryPoint, unknown>> | null;
+    if (typeof p === 'object' && p !== null && valid(p.offset) && valid(p.segment) && valid(p.position)) points[name] = { offset: p.offset, segment: p.segment, position: p.position };
+    else dropped.push(name);
+  }
+  if (dropped.length > 0) logger.warn({ logs: dropped }, 'recovery checkpoint has invalid points; recovering those logs in full');
+  return points;
 }
 
 /** Logs closed at once at shutdown (each close is a few fsyncs on the thread pool). */

@@ -139,6 +139,7 @@ export class Log {
   private syncing = false;
   private readonly writeWaiters = new OffsetWaiters();
   private readonly syncWaiters = new OffsetWaiters();
+  private readonly hwWaiters = new OffsetWaiters();
   private readonly watchers = new Set<() => void>();
   private closed = false;
   /** A full disk was reported and no write succeeded since (reported once per episode). */
@@ -258,6 +259,11 @@ export class Log {
     if (this.tail.bytes > bytes) this.tail.clear();
   }
 
+  /** True when a Partition moves the high watermark (the log is replicated). */
+  get isReplicated(): boolean {
+    return this.replicated;
+  }
+
   /**
    * Replicated logs move the high watermark only through setHighWatermark (their Partition knows
    * the followers); others move it with every write.
@@ -272,7 +278,40 @@ export class Log {
     const hw = Math.min(offset, this.writtenEnd);
     if (hw <= this.hw) return;
     this.hw = hw;
+    this.hwWaiters.settle(hw);
     for (const watcher of this.watchers) watcher();
+  }
+
+  /** Resolves once the high watermark reaches `endOffset` (acks=all on a replicated log). */
+  waitHighWatermark(endOffset: number, generation?: number): Promise<void> {
+    if (this.hw >= endOffset) return Promise.resolve();
+    const stale = this.staleAppend(generation);
+    if (stale) return stale;
+    return this.hwWaiters.wait(endOffset);
+  }
+
+  /** Rejects every high-watermark wait (leadership lost, or the ISR shrank below its minimum). */
+  failHighWatermarkWaits(error: Error): void {
+    this.hwWaiters.rejectAbove(-1, error);
+  }
+
+  /**
+   * Appends batches copied from the leader, as they are (offsets and leader epochs already
+   * stamped). Each must start at or after the log end offset (compaction on the leader leaves
+   * gaps) and is checked whole (CRC included). Returns the new log end offset.
+   */
+  appendAsFollower(batches: readonly BatchView[]): number {
+    this.assertWritable();
+    const now = this.clock.now();
+    for (const batch of batches) {
+      const base = batch.header.baseOffset;
+      if (base < this.endOffset) {
+        throw new StrataError(ERRORS.CORRUPT_MESSAGE, `replicated batch at offset ${base} of ${this.name} is below the log end offset ${this.endOffset}`);
+      }
+      this.enqueue(batch, base, now);
+    }
+    this.drain();
+    return this.endOffset;
   }
 
   /**
@@ -388,7 +427,10 @@ export class Log {
   private written(endOffset: number): void {
     this.writtenEnd = endOffset;
     this.diskFullReported = false;
-    if (!this.replicated) this.hw = endOffset;
+    if (!this.replicated) {
+      this.hw = endOffset;
+      this.hwWaiters.settle(endOffset);
+    }
     this.writeWaiters.settle(endOffset);
     if (this.syncWaiters.length > 0) void this.syncLoop();
     for (const watcher of this.watchers) watcher();
@@ -423,6 +465,7 @@ export class Log {
     const writtenEnd = this.writtenEnd;
     this.writeWaiters.rejectAbove(writtenEnd, error);
     this.syncWaiters.rejectAbove(writtenEnd, error);
+    this.hwWaiters.rejectAbove(writtenEnd, error);
     // Drop segments created after the failed one (they hold nothing written).
     const idx = this.segs.indexOf(failed.segment);
     const dropped = this.segs.splice(idx + 1);
@@ -618,11 +661,14 @@ export class Log {
     const hw = this.hw;
     const end = limit === 'written' ? this.writtenEnd : hw;
     const lso = this.startOffset;
-    if (offset < lso || offset > end) {
+    // A consumer may be ahead of a new leader's high watermark (it lags the old leader's until the
+    // followers fetch again): that is "nothing yet", not out of range, while the log has it.
+    const outside = offset < lso || (offset > end && (limit === 'written' || offset > this.writtenEnd));
+    if (outside) {
       throw new StrataError(ERRORS.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${lso}, ${end}] of ${this.name}`);
     }
     const active = this.active;
-    const records = offset === end ? EMPTY : this.tail.read(offset, maxBytes, minOneBatch, end);
+    const records = offset >= end ? EMPTY : this.tail.read(offset, maxBytes, minOneBatch, end);
     return records === null ? null : { records, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
   }
 
@@ -723,13 +769,20 @@ export class Log {
    */
   async loadProducerState(): Promise<void> {
     const from = await this.producerState.load(this.endOffset);
-    if (from >= this.endOffset) return;
-    const now = this.clock.now();
-    for (let i = this.segmentIndexFor(from); i < this.segs.length; i++) {
-      await this.segs[i]!.forEachHeaderFrom(from, (header) => {
-        if (isIdempotent(header)) this.producerState.record(header, header.baseOffset, this.generation, now);
-      });
+    if (from < this.endOffset) {
+      const now = this.clock.now();
+      for (let i = this.segmentIndexFor(from); i < this.segs.length; i++) {
+        await this.segs[i]!.forEachHeaderFrom(from, (header) => {
+          if (isIdempotent(header)) this.producerState.record(header, header.baseOffset, this.generation, now);
+        });
+      }
     }
+    // A loaded log is durable as it stands (clean, or recovered and fsynced by the loader): the
+    // first checkpoint has nothing to do unless producer state had to be replayed (then a
+    // snapshot at the log end spares the next start the replay).
+    const active = this.active;
+    this.lastCheckpoint = { offset: this.writtenEnd, segment: active.baseOffset, position: active.writtenSize };
+    this.lastSnapshotVersion = from >= this.endOffset ? this.producerState.version : -1;
   }
 
   /** Waits until no write is queued or running. */
@@ -759,9 +812,27 @@ export class Log {
     await segment.truncateTo(position, cut);
     this.endOffset = this.writtenEnd = Math.min(cut, this.endOffset);
     if (this.hw > this.endOffset) this.hw = this.endOffset;
-    this.producerState.truncateFrom(this.endOffset);
     this.syncedEnd = Math.min(this.syncedEnd, this.endOffset);
     if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
+    // Idempotent-producer state is rebuilt, not just trimmed: a snapshot past the cut is void.
+    await this.loadProducerState();
+  }
+
+  /**
+   * Removes every segment and starts the log empty at `offset` (a follower whose log end is below
+   * the leader's log start offset: what it lacks is gone from the leader too).
+   */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    await this.whenIdle();
+    const old = this.segs.splice(0);
+    for (const s of old) await s.deleteFiles();
+    this.segs.push(
+      new LogSegment({ dir: this.dir, baseOffset: offset, fresh: true, indexIntervalBytes: this.cfg.indexIntervalBytes, maxBatchBytes: this.maxBatchBytes, ...(this.pool ? { pool: this.pool } : {}) }),
+    );
+    this.tail.clear();
+    this.startOffset = this.endOffset = this.writtenEnd = this.hw = this.syncedEnd = offset;
+    this.activeSince = this.clock.now();
+    await this.loadProducerState();
   }
 
   /** Waits for queued writes, fsyncs, closes every file. Appends fail afterwards. */
@@ -776,6 +847,7 @@ export class Log {
       const error = storageError(`log ${this.name} closed`);
       this.writeWaiters.rejectAbove(-1, error);
       this.syncWaiters.rejectAbove(-1, error);
+      this.hwWaiters.rejectAbove(-1, error);
     }
   }
 
@@ -786,6 +858,7 @@ export class Log {
     const error = storageError(`log ${this.name} was deleted`);
     this.writeWaiters.rejectAbove(-1, error);
     this.syncWaiters.rejectAbove(-1, error);
+    this.hwWaiters.rejectAbove(-1, error);
     for (const s of this.segs) await s.deleteFiles();
   }
 }

@@ -42,6 +42,25 @@ export class OffsetIndex extends IndexFile {
     return e ? { offset: this.baseOffset + keyOf(e.buf, e.at), position: positionOf(e.buf, e.at) } : null;
   }
 
+  /** The entry whose position is exactly `position`, or null. Index must be loaded. */
+  async entryAt(position: number): Promise<{ offset: number; position: number } | null> {
+    const e = await this.floor((buf, at) => positionOf(buf, at) <= position);
+    return e && positionOf(e.buf, e.at) === position ? { offset: this.baseOffset + keyOf(e.buf, e.at), position } : null;
+  }
+
+  /** The entries whose positions lie in [from, to), in order. Index must be loaded. */
+  async entriesIn(from: number, to: number): Promise<Array<{ offset: number; position: number }>> {
+    const out: Array<{ offset: number; position: number }> = [];
+    const first = await this.countWhile((buf, at) => positionOf(buf, at) < from);
+    await this.walkFrom(first, (buf, at) => {
+      const position = positionOf(buf, at);
+      if (position >= to) return false;
+      out.push({ offset: this.baseOffset + keyOf(buf, at), position });
+      return true;
+    });
+    return out;
+  }
+
   /** Every entry, in order (verification; the index must be loaded). */
   async allEntries(): Promise<Array<{ offset: number; position: number }>> {
     const out: Array<{ offset: number; position: number }> = [];

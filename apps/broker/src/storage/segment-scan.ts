@@ -75,9 +75,19 @@ export async function scanSegment(path: string, options: ScanSegmentOptions): Pr
         position = fileSize;
       } catch (e) {
         if (!(e instanceof CorruptBatchError)) throw e;
-        const next = await resync(fd, e.position + 1, fileSize, lastGood, options);
+        let from = e.position;
+        const suspect = scan.good[scan.good.length - 1];
+        if (e.previousBatch !== null && suspect?.position === e.previousBatch) {
+          // A broken offset chain after a batch that left a gap before itself: its base offset
+          // (outside the CRC) may be the damaged one, so it is not kept at the offsets it claims.
+          scan.good.pop();
+          from = suspect.position;
+          const before = scan.good[scan.good.length - 1];
+          lastGood = before ? lastOffsetOf(before.header) : options.baseOffset - 1;
+        }
+        const next = await resync(fd, from + 1, fileSize, lastGood, options);
         scan.damaged.push({
-          fromPosition: e.position,
+          fromPosition: from,
           toPosition: next?.position ?? fileSize,
           lastGoodOffset: lastGood >= options.baseOffset ? lastGood : -1,
           nextGoodOffset: next?.header.baseOffset ?? null,

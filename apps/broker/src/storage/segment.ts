@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { BATCH_HEADER_SIZE, decodeRecords, iterateBatches, lastOffsetOf, readBatchHeader, type RecordBatchHeader } from '@strata/protocol';
+import { BATCH_HEADER_SIZE, StrataProtocolError, decodeRecords, iterateBatches, lastOffsetOf, readBatchHeader, type RecordBatchHeader } from '@strata/protocol';
 import { closeFile, fdatasync, fstatSize, ftruncate, openFile, readAt, writevAll, writevAllSync } from '../util/fs-io';
 import { BatchScanner, CorruptBatchError, NEED_READ, batchesFrom, type FileBatch } from './file-records';
 import type { FilePool } from './file-pool';
@@ -92,6 +92,11 @@ export interface RecoveryResult {
   batches: number;
   /** The batch recovery stopped at, when it stopped before the end of the file. */
   invalid: CorruptBatchError | null;
+}
+
+export interface IndexEntry {
+  offset: number;
+  position: number;
 }
 
 /** Largest single read of a segment (a fetch asks for at most this much from one partition). */
@@ -333,29 +338,51 @@ export class LogSegment {
     const { offset, maxBytes, maxPosition, minOneBatch } = request;
     const visibleEnd = request.visibleEnd ?? Number.MAX_SAFE_INTEGER;
     await this.offsetIndex.ensureLoaded();
-    const entry = await this.offsetIndex.lookupEntry(offset);
     return this.use(async (fd) => {
       const chunkBytes = Math.min(Math.max(this.indexIntervalBytes * 2, 64 * 1024, maxBytes), MAX_READ_CHUNK);
-      const scanner = this.scanFrom(fd, entry, maxPosition, request.offsetLimit, chunkBytes, true);
-      const first = await scanner.find(offset);
+      const { scanner, first } = await this.findFrom(fd, offset, maxPosition, request.offsetLimit, chunkBytes, true);
       if (!first) return { bytes: EMPTY, endPosition: scanner.position, exhausted: true };
       if (first.lastOffset >= visibleEnd) return { bytes: EMPTY, endPosition: first.position, exhausted: false };
       if (first.size > maxBytes) {
         if (!minOneBatch) return { bytes: EMPTY, endPosition: first.position, exhausted: false };
+        // Served alone, but only if the batch after it continues its offsets (see below).
+        await scanner.batches.next().catch((e: unknown) => {
+          if (!(e instanceof CorruptBatchError) || e.previousBatch === null) return null;
+          throw e;
+        });
         return { bytes: await scanner.batches.range(first.position, first.end), endPosition: first.end, exhausted: false };
       }
       let end = first.end;
+      /** End of the batches before the last one in the read. */
+      let beforeLast = first.position;
+      // Index entries in the range witness the base offsets of the batches they point at (see scanFrom).
+      const entries = await this.offsetIndex.entriesIn(first.end, Math.min(maxPosition, first.position + maxBytes));
+      let entry = 0;
+      let next = first.lastOffset + 1;
       try {
         for (;;) {
           let batch = scanner.batches.tryNext();
           if (batch === NEED_READ) batch = await scanner.batches.next();
           if (!batch || batch.end - first.position > maxBytes || batch.lastOffset >= visibleEnd) break;
+          while (entry < entries.length && entries[entry]!.position < batch.position) entry++;
+          const indexed = entries[entry];
+          if (indexed?.position === batch.position && indexed.offset !== batch.header.baseOffset && batch.header.baseOffset !== next) {
+            throw new CorruptBatchError(this.logPath, batch.position, `base offset ${batch.header.baseOffset} differs from the index entry (${indexed.offset})`);
+          }
+          next = batch.lastOffset + 1;
+          beforeLast = end;
           end = batch.end;
         }
       } catch (e) {
         // Damage after the first batch: return the intact batches before it; the next read, which
-        // starts at the damaged batch, reports it.
+        // starts at the damaged batch, reports it. When the damage is a broken offset chain, the
+        // last batch read is as suspect as the one after it: a small rewrite of its base offset
+        // (outside the CRC) used to be served at the wrong offsets (found by the storage fuzzer).
         if (!(e instanceof CorruptBatchError)) throw e;
+        if (e.previousBatch !== null) {
+          if (e.previousBatch === first.position) throw e;
+          end = beforeLast;
+        }
       }
       return { bytes: await scanner.batches.range(first.position, end), endPosition: end, exhausted: false };
     });
@@ -364,16 +391,37 @@ export class LogSegment {
   /** The first batch whose last offset is >= `offset`, or null when there is none. */
   async firstBatchFrom(offset: number): Promise<FileBatch | null> {
     await this.offsetIndex.ensureLoaded();
-    const entry = await this.offsetIndex.lookupEntry(offset);
-    return this.use((fd) => this.scanFrom(fd, entry, this.written, undefined, 64 * 1024).find(offset));
+    return this.use(async (fd) => (await this.findFrom(fd, offset, this.written, undefined, 64 * 1024, false)).first);
   }
 
   /**
-   * A scanner from `entry`, the index entry at or before the offset wanted (null: from the start).
-   * Its find() checks that the batch at the entry's position has the entry's base offset: a
-   * rewritten base offset there is corruption.
+   * Scans to the first batch whose last offset is >= `offset`, from the index entry at or before
+   * it. A scan that fails right at its index entry (the entry names no batch there, or another
+   * one) steps back to the entry before it, down to the segment start: a damaged index never hides
+   * intact data — it used to answer CORRUPT_MESSAGE for intact batches, which skip-corrupt could
+   * not repair (found by the storage fuzzer) — while damaged data fails again where it is.
    */
-  private scanFrom(fd: number, entry: { offset: number; position: number } | null, end: number, offsetLimit: number | undefined, chunkBytes: number, verify = false): IndexedScan {
+  private async findFrom(fd: number, offset: number, end: number, offsetLimit: number | undefined, chunkBytes: number, verify: boolean): Promise<{ scanner: IndexedScan; first: FileBatch | null }> {
+    let entry = await this.offsetIndex.lookupEntry(offset);
+    for (;;) {
+      const scanner = this.scanFrom(fd, entry, end, offsetLimit, chunkBytes, verify);
+      try {
+        return { scanner, first: await scanner.find(offset) };
+      } catch (e) {
+        if (!(e instanceof CorruptBatchError) || entry === null || e.position !== entry.position) throw e;
+        entry = await this.offsetIndex.lookupEntry(entry.offset - 1);
+      }
+    }
+  }
+
+  /**
+   * A scanner from an index entry (null: the segment start). Its find() checks every batch that
+   * starts at an indexed position against the entry: the base offset lies outside the CRC, so a
+   * batch that disagrees with its entry is trusted only when it continues the offsets before it
+   * (then the entry is what was damaged); otherwise, and always at the entry the scan starts from
+   * (nothing before it to compare with), it is corruption.
+   */
+  private scanFrom(fd: number, entry: IndexEntry | null, end: number, offsetLimit: number | undefined, chunkBytes: number, verify: boolean): IndexedScan {
     const batches = new BatchScanner(fd, {
       path: this.logPath,
       start: entry?.position ?? 0,
@@ -385,18 +433,24 @@ export class LogSegment {
       verify,
     });
     const path = this.logPath;
+    const base = this.baseOffset;
+    const index = this.offsetIndex;
     return {
       batches,
       get position() {
         return batches.nextPosition;
       },
       async find(target: number): Promise<FileBatch | null> {
+        let next = entry?.offset ?? base;
         for (;;) {
           const batch = await batches.next();
           if (!batch) return null;
-          if (entry && batch.position === entry.position && batch.header.baseOffset !== entry.offset) {
-            throw new CorruptBatchError(path, batch.position, `base offset ${batch.header.baseOffset} differs from the index entry (${entry.offset})`);
+          const offset = batch.header.baseOffset;
+          const indexed = batch.position === entry?.position ? entry : await index.entryAt(batch.position);
+          if (indexed && offset !== indexed.offset && (offset !== next || indexed === entry)) {
+            throw new CorruptBatchError(path, batch.position, `base offset ${offset} differs from the index entry (${indexed.offset})`);
           }
+          next = batch.lastOffset + 1;
           if (batch.lastOffset >= target) return batch;
         }
       },
@@ -461,7 +515,18 @@ export class LogSegment {
    * invalid batch. Returns the offset after the last valid batch and why it stopped early, if it
    * did.
    */
-  async recover(fromPosition: number, fromOffset: number, options: { offsetLimit?: number; truncate: boolean }): Promise<RecoveryResult> {
+  async recover(
+    fromPosition: number,
+    fromOffset: number,
+    options: {
+      offsetLimit?: number;
+      truncate: boolean;
+      /** Index entries known to be good (fsynced at a clean shutdown). */
+      witnesses?: readonly IndexEntry[];
+      /** The log end recorded at a clean shutdown. */
+      expectedEnd?: number;
+    },
+  ): Promise<RecoveryResult> {
     const offsetLimit = options.offsetLimit ?? Number.MAX_SAFE_INTEGER;
     return this.use(async (fd) => {
       const fileSize = await fstatSize(fd);
@@ -480,9 +545,22 @@ export class LogSegment {
       let nextOffset = minOffset;
       let batches = 0;
       let invalid: CorruptBatchError | null = null;
+      let previous: { position: number; baseOffset: number; nextOffset: number } | null = null;
+      let stoppedAt: number | null = null;
       try {
         for (let batch = await scanner.next(); batch; batch = await scanner.next()) {
+          // Index entries known to be good (fsynced by a clean shutdown) witness base offsets: a
+          // batch disagreeing with one is kept only if it continues the offsets before it.
+          // So does the log end recorded at a clean shutdown: a batch reaching past it is kept only
+          // if it continues the offsets before it (a moved last batch used to move the log end).
+          const witness = options.witnesses?.find((w) => w.position === batch.position);
+          const pastEnd = options.expectedEnd !== undefined && batch.lastOffset >= options.expectedEnd;
+          if (((witness && witness.offset !== batch.header.baseOffset) || pastEnd) && batch.header.baseOffset !== nextOffset) {
+            stoppedAt = batch.position;
+            throw new CorruptBatchError(this.logPath, batch.position, `base offset ${batch.header.baseOffset} disagrees with the index or the recorded log end and does not continue the offsets before it (${nextOffset})`);
+          }
           this.track(batch.header.baseOffset, batch.size, batch.header.maxTimestamp);
+          previous = { position: batch.position, baseOffset: batch.header.baseOffset, nextOffset };
           nextOffset = batch.lastOffset + 1;
           batches++;
         }
@@ -490,7 +568,19 @@ export class LogSegment {
         if (!(e instanceof CorruptBatchError)) throw e;
         invalid = e;
       }
-      const position = scanner.nextPosition;
+      let position = stoppedAt ?? scanner.nextPosition;
+      if (options.truncate && invalid !== null && invalid.previousBatch !== null && previous?.position === invalid.previousBatch) {
+        // A broken offset chain: the batch before the break is as suspect as the one after it (a
+        // rewritten base offset is outside the CRC); keeping it kept its records at wrong offsets
+        // (found by the storage fuzzer). Cut it too.
+        position = previous.position;
+        nextOffset = previous.nextOffset;
+        batches--;
+        this.offsetIndex.truncateToPosition(position);
+        this.timeIndex.truncateToOffset(previous.baseOffset);
+        this.assigned = position;
+        invalid = new CorruptBatchError(this.logPath, position, invalid.reason);
+      }
       if (!options.truncate) {
         // Indexes cover the valid prefix; the file keeps everything (a closed segment's damage).
         this.assigned = this.written = this.synced = fileSize;
@@ -549,13 +639,52 @@ export class LogSegment {
     await this.offsetIndex.truncateToPosition(position);
     this.maxTs = this.timeIndex.lastEntry()?.timestamp ?? -1;
     const head = await this.use((fd) => readAt(fd, BATCH_HEADER_SIZE, 0));
-    this.firstBatchTs = head.length === BATCH_HEADER_SIZE ? readBatchHeader(head).maxTimestamp : -1;
+    this.firstBatchTs = -1;
+    try {
+      if (head.length === BATCH_HEADER_SIZE) this.firstBatchTs = readBatchHeader(head).maxTimestamp;
+    } catch (e) {
+      // A damaged first batch used to stop start-up here (found by the storage fuzzer). It only
+      // times segment.ms; the damage itself is reported by the reads that meet it.
+      if (!(e instanceof StrataProtocolError)) throw e;
+    }
   }
 
-  /** Truncates to `position` bytes (the first batch at or past an offset); indexes follow. */
+  /**
+   * The offset that follows the batches ending exactly at `position` (a recovery checkpoint's byte
+   * position), walking (CRCs checked) from the last index entry before it; null when the walk does
+   * not land on `position` or the batch at the entry does not have the entry's offset. Call after
+   * restoreBefore(position), which leaves only the index entries before it.
+   */
+  async offsetAt(position: number): Promise<number | null> {
+    const entry = this.offsetIndex.lastEntry();
+    return this.use(async (fd) => {
+      const from = entry?.offset ?? this.baseOffset;
+      const scanner = new BatchScanner(fd, { path: this.logPath, start: entry?.position ?? 0, end: position, maxBatchBytes: this.maxBatchBytes, minOffset: from, verify: true });
+      let next = from;
+      try {
+        for (let batch = await scanner.next(); batch; batch = await scanner.next()) {
+          if (entry && batch.position === entry.position && batch.header.baseOffset !== entry.offset) return null;
+          next = batch.lastOffset + 1;
+          // restoreBefore took the max timestamp from the time index, whose last entry may be older
+          // than these batches: ListOffsets by time then skipped them (found by the storage fuzzer).
+          if (batch.header.maxTimestamp > this.maxTs) this.maxTs = batch.header.maxTimestamp;
+        }
+      } catch (e) {
+        if (e instanceof CorruptBatchError) return null;
+        throw e;
+      }
+      return next;
+    });
+  }
+
+  /**
+   * Truncates to `position` bytes (the first batch at or past an offset) and fsyncs, so a crash
+   * cannot bring the cut batches back (recovery would accept them as valid); indexes follow.
+   */
   async truncateTo(position: number, offset: number): Promise<void> {
     return this.use(async (fd) => {
       await ftruncate(fd, position);
+      await fdatasync(fd);
       this.assigned = this.written = position;
       this.synced = Math.min(this.synced, position);
       await this.offsetIndex.truncateToPosition(position);

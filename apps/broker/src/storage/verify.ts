@@ -4,7 +4,8 @@
  *
  * Per partition folder: every segment scanned in full (scanSegment: CRC-32C, offsets continuing,
  * resynchronising after damage), each offset-index entry checked to name the batch that starts at
- * its position, both indexes checked for order, segments checked not to overlap. Damage at the
+ * its position, both indexes checked for order, segments checked not to overlap, and after a
+ * clean shutdown the last segment's end checked against the recorded log end. Damage at the
  * very end of the last segment is reported as a torn tail (recovery truncates it at the next
  * start); damage anywhere else needs `strata partitions skip-corrupt` once the broker runs.
  * Also checks that the metadata and checkpoint files parse.
@@ -12,7 +13,10 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MAX_FRAME_BYTES } from '@strata/protocol';
+import pino from 'pino';
 import { CorruptIndexError } from './index-file';
+import type { RecoveryPoint } from './log-loader';
+import { parseCheckpoints } from './log-manager';
 import { OffsetIndex } from './offset-index';
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, parseSegmentFileName, segmentFileName } from './segment';
 import { scanSegment, type DamagedRange } from './segment-scan';
@@ -43,31 +47,36 @@ export interface VerifyReport {
   ok: boolean;
 }
 
+const silent = pino({ level: 'silent' });
 const JSON_FILES = ['metadata.json', 'recovery-checkpoint.json', 'cleaner-offset-checkpoint.json', 'producer-ids.json'];
 
 export async function verifyDataDir(dataDir: string, options: { maxBatchBytes?: number } = {}): Promise<VerifyReport> {
   const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const names = await fs.promises.readdir(dataDir);
   const report: VerifyReport = { dataDir, partitions: [], fileProblems: [], locked: names.includes('.lock'), ok: true };
+  const parsed: Record<string, unknown> = {};
   for (const file of JSON_FILES) {
     if (!names.includes(file)) continue;
     try {
-      JSON.parse(await fs.promises.readFile(join(dataDir, file), 'utf8'));
+      parsed[file] = JSON.parse(await fs.promises.readFile(join(dataDir, file), 'utf8'));
     } catch (e) {
       report.fileProblems.push(`${file}: ${(e as Error).message}`);
     }
   }
+  // After a clean shutdown the checkpoint records where each log ended (see LogManager).
+  const clean = names.includes('.clean-shutdown');
+  const points = clean ? parseCheckpoints(JSON.stringify(parsed['recovery-checkpoint.json'] ?? {}), silent) : {};
   for (const name of names.sort()) {
     if (!/^.+-\d+$/.test(name)) continue;
     const dir = join(dataDir, name);
     if (!(await fs.promises.stat(dir)).isDirectory()) continue;
-    report.partitions.push(await verifyPartition(dir, name, maxBatchBytes));
+    report.partitions.push(await verifyPartition(dir, name, maxBatchBytes, points[name]));
   }
   report.ok = report.fileProblems.length === 0 && report.partitions.every((p) => p.problems.length === 0);
   return report;
 }
 
-async function verifyPartition(dir: string, name: string, maxBatchBytes: number): Promise<PartitionVerification> {
+async function verifyPartition(dir: string, name: string, maxBatchBytes: number, cleanEnd: RecoveryPoint | undefined): Promise<PartitionVerification> {
   const bases = (await fs.promises.readdir(dir))
     .map((n) => parseSegmentFileName(n, LOG_SUFFIX))
     .filter((b): b is number => b !== null)
@@ -92,6 +101,10 @@ async function verifyPartition(dir: string, name: string, maxBatchBytes: number)
         detail: `bytes ${d.fromPosition}..${d.toPosition} (${d.reason})${torn ? '; the next start truncates it' : `; offsets after ${d.lastGoodOffset} up to ${d.nextGoodOffset === null ? 'the segment end' : d.nextGoodOffset - 1} are unreadable until skip-corrupt`}`,
         damaged: d,
       });
+    }
+    if (next === undefined && cleanEnd?.segment === base && previousEnd !== cleanEnd.offset) {
+      // Base offsets lie outside the CRC: a moved last batch shows only against the recorded end.
+      result.problems.push({ file: path, kind: 'damaged-batches', detail: `the log ends at offset ${previousEnd} but the clean shutdown recorded ${cleanEnd.offset}: a batch's base offset (or the checkpoint) was damaged` });
     }
     const starts = new Map(scan.good.map((b) => [b.position, b.header.baseOffset]));
     const index = new OffsetIndex(join(dir, segmentFileName(base, INDEX_SUFFIX)), base, false);

@@ -13,20 +13,27 @@ import type { BrokerConfig } from '../config/broker-config';
 import { ConfigError, describeProblems } from '../config/settings';
 import { TOPIC_SETTINGS, resolveTopicConfig, validateTopicConfigs, type TopicConfig } from '../config/topic-config';
 import { Partition } from '../replication/partition';
+import { INTERNAL_PREFIX, MAX_PARTITIONS } from './limits';
 import { runLimited, type LogManager } from '../storage/log-manager';
+import type { Log } from '../storage/log';
 import type { Clock } from '../util/clock';
 import type { MetadataStore, TopicRecord } from './metadata-store';
 
 export { Partition };
-export const MAX_PARTITIONS = 10000;
-/** Names starting with this are reserved for internal topics such as `__consumer_offsets`. */
-export const INTERNAL_PREFIX = '__';
+export { INTERNAL_PREFIX, MAX_PARTITIONS };
 
 export interface Topic {
   record: TopicRecord;
   config: TopicConfig;
-  partitions: Partition[];
+  /**
+   * Partitions this broker holds a replica of, by index. On a single broker every partition; in a
+   * cluster only its replicas (other indexes are empty: ask the ClusterView about them).
+   */
+  partitions: Array<Partition | undefined>;
 }
+
+/** Builds the Partition of a log in a cluster (with its replication state). */
+export type PartitionFactory = (topic: string, index: number, log: Log) => Promise<Partition>;
 
 export interface CreateTopicRequest {
   name: string;
@@ -145,6 +152,10 @@ export class TopicManager {
   async alterConfigs(name: string, set: Record<string, string>, remove: readonly string[], validateOnly: boolean): Promise<void> {
     const topic = this.topics.get(name);
     if (!topic || this.busy.has(name)) throw new StrataError(ERRORS.UNKNOWN_TOPIC_OR_PARTITION, `topic "${name}" does not exist`);
+    if (topic.record.internal || name.startsWith(INTERNAL_PREFIX)) {
+      // Its settings are the broker's (offsets.topic.*): retention.ms=1 would erase every group's offsets.
+      throw new StrataError(ERRORS.INVALID_TOPIC_EXCEPTION, `"${name}" is an internal topic of the broker: its settings cannot be changed by clients`);
+    }
     const configs = { ...topic.record.configs, ...set };
     for (const key of remove) delete configs[key];
     const unknownRemovals = remove.filter((k) => !TOPIC_SETTINGS.some((d) => d.key === k));
@@ -160,7 +171,7 @@ export class TopicManager {
     await this.store.putTopic(record);
     topic.record = record;
     topic.config = resolveTopicConfig(configs, this.broker);
-    for (const p of topic.partitions) p.log.setConfig(topic.config);
+    for (const p of topic.partitions) p?.log.setConfig(topic.config);
     this.logger.info({ topic: name, configs }, 'changed topic settings');
   }
 
@@ -182,5 +193,51 @@ export class TopicManager {
       this.busy.delete(name);
     }
   }
-}
 
+  // ---- a cluster: topics come from etcd; this broker holds the logs of its replicas only ----
+
+  /**
+   * Registers (or updates) a topic of the cluster and opens the logs of `local` partitions not
+   * open yet. A log folder left from an older topic of the same name (deleted and created again
+   * while this broker was away) is deleted first: the folder records its topic id.
+   */
+  async applyClusterTopic(record: TopicRecord, local: readonly number[], factory: PartitionFactory): Promise<Topic> {
+    let topic = this.topics.get(record.name);
+    const config = resolveTopicConfig(record.configs, this.broker);
+    if (topic && topic.record.id !== record.id) {
+      await this.removeClusterTopic(record.name);
+      topic = undefined;
+    }
+    if (!topic) {
+      topic = { record, config, partitions: new Array(record.partitions) };
+      this.topics.set(record.name, topic);
+      this.changes++;
+    } else if (JSON.stringify(topic.record.configs) !== JSON.stringify(record.configs)) {
+      topic.record = record;
+      topic.config = config;
+      for (const p of topic.partitions) p?.log.setConfig(config);
+    }
+    const t = topic;
+    await runLimited(
+      local
+        .filter((index) => !t.partitions[index])
+        .map((index) => async () => {
+          const log = await this.logs.loadClusterLog(record.name, index, config, record.id);
+          t.partitions[index] = await factory(record.name, index, log);
+        }),
+      8,
+    );
+    return t;
+  }
+
+  /** Forgets a deleted topic of the cluster and deletes its local logs. */
+  async removeClusterTopic(name: string): Promise<void> {
+    const topic = this.topics.get(name);
+    if (!topic) return;
+    this.topics.delete(name);
+    this.changes++;
+    for (const p of topic.partitions) p?.detach();
+    await this.logs.deleteLogs(name, topic.record.partitions);
+    this.logger.info({ topic: name }, 'deleted the local replicas of a deleted topic');
+  }
+}

@@ -64,7 +64,7 @@ export class GroupHarness {
 
   constructor(config: Partial<GroupCoordinatorConfig> = {}) {
     const logger = pino({ level: 'silent' });
-    const offsets = new OffsetStore({ partitions: () => [{ log: this.log, leaderEpoch: 0 }], durable: true, clock: this.scheduler.clock, logger });
+    const offsets = new OffsetStore({ partitions: () => [{ log: this.log, leaderEpoch: 0, isLeader: true }], durable: true, clock: this.scheduler.clock, logger });
     this.coordinator = new GroupCoordinator({
       config: { ...TEST_GROUP_CONFIG, ...config },
       catalog: {

@@ -15,6 +15,8 @@ export function logConfig(overrides: Partial<LogConfig> = {}): LogConfig {
     deleteRetentionMs: 86_400_000,
     minCleanableDirtyRatio: 0.5,
     minCompactionLagMs: 0,
+    minInsyncReplicas: 1,
+    uncleanLeaderElection: false,
     ...overrides,
   };
 }

@@ -47,8 +47,8 @@ export class WireClient {
     );
   }
 
-  static async connect(url: string, options: { handshake?: boolean } = {}): Promise<WireClient> {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
+  static async connect(url: string, options: { handshake?: boolean; wsOptions?: WebSocket.ClientOptions } = {}): Promise<WireClient> {
+    const ws = new WebSocket(url, { ...options.wsOptions, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

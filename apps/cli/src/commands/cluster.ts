@@ -37,7 +37,7 @@ async function describe(ctx: CommandContext): Promise<void> {
     return;
   }
   await ctx.out.line(`Cluster: ${c.clusterId}  controller: ${c.controller < 0 ? 'none' : c.controller} (epoch ${c.controllerEpoch})  partitions: ${c.partitionCount}`);
-  await ctx.out.line(formatTable(['BROKER', 'URL', 'RACK', 'EPOCH', 'CONTROLLER'], c.brokers.map((b) => [String(b.nodeId), b.url, b.rack || '-', String(b.epoch), b.nodeId === c.controller ? 'yes' : ''])));
+  await ctx.out.line(formatTable(['BROKER', 'URL', 'RACK', 'EPOCH', 'CONTROLLER'], c.brokers.map((b) => [String(b.nodeId), b.url, b.rack ?? '-', String(b.epoch), b.nodeId === c.controller ? 'yes' : ''])));
   const rows = [...c.offline.map((p) => ({ ...p, state: 'offline' })), ...c.underReplicated.map((p) => ({ ...p, state: 'under-replicated' }))];
   if (rows.length === 0) {
     await ctx.out.line('every partition is fully replicated');

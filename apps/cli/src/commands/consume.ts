@@ -10,10 +10,12 @@ import { Argument, InvalidArgumentError, Option, type Command } from 'commander'
 import type { Consumer, MessageBatch } from '@strata/client';
 import { collect, collectList, integer, separator, topicName } from '../core/parsers';
 import type { CliRuntime, CommandContext } from '../core/runtime';
-import { formatText, toJsonRecord, type TextLayout } from '../consume/record-format';
+import { recordOutput, type TextLayout } from '../consume/record-format';
 import { consumeAsGroup } from '../consume/group-consume';
-import { planRanges, type OffsetSpec, type PartitionRange } from '../consume/start-positions';
+import { compileFormat } from '../consume/format-string';
+import { planRanges, timestampsOf, type OffsetSpec, type PartitionRange, type StartPosition } from '../consume/start-positions';
 import { ABORTED, TICK, settle } from '../core/settle';
+import { CliUsageError } from '../core/cli-errors';
 
 interface ConsumeOptions {
   group?: string;
@@ -25,6 +27,7 @@ interface ConsumeOptions {
   maxMessages?: number;
   keySeparator?: string;
   valueOnly?: boolean;
+  format?: string;
 }
 
 /** Registers `strata consume` on `program`. */
@@ -35,12 +38,17 @@ export function registerConsumeCommand(program: Command, runtime: CliRuntime): v
     .addArgument(new Argument('<topic>', 'topic to read').argParser(topicName))
     .addOption(new Option('--from-beginning', 'start at the first offset still in the log').conflicts(['fromEnd', 'offset']))
     .addOption(new Option('--from-end', 'start at the end: only records produced from now on (the default)').conflicts(['offset']))
-    .addOption(new Option('-o, --offset <[partition:]offset>', 'start at this offset in every partition, or in one partition with P:N (repeatable)').argParser(collect(parseOffsetSpec)))
+    .addOption(
+      new Option('-o, --offset <[partition:]position>', 'start at: an offset N, beginning, end, -N (N records before the end) or @TIME (ms since the epoch or an ISO date); in every partition, or in partition P with P:POS (repeatable)').argParser(
+        collect(parseOffsetSpec),
+      ),
+    )
     .addOption(new Option('-p, --partition <n>', 'read only this partition (repeatable, or comma-separated; default: all)').argParser(collectList(integer(0))))
     .option('-f, --follow', 'keep waiting for new records (default: exit once the end observed at start is reached)')
     .addOption(new Option('-n, --max-messages <n>', 'exit after printing this many records').argParser(integer(1)))
-    .addOption(new Option('-k, --key-separator <sep>', 'print "key<sep>value" (just the value for a null key), as produce --key-separator reads it').argParser(separator).conflicts(['valueOnly']))
-    .option('--value-only', 'print only the value of each record')
+    .addOption(new Option('-k, --key-separator <sep>', 'print "key<sep>value" (just the value for a null key), as produce --key-separator reads it').argParser(separator).conflicts(['valueOnly', 'format']))
+    .addOption(new Option('--value-only', 'print only the value of each record').conflicts(['format']))
+    .addOption(new Option('-F, --format <fmt>', 'print each record with this format: %t topic, %p partition, %o offset, %k key, %v value, %T timestamp, %h headers, %K/%S key/value length, \\n newline (kcat-style)').argParser(checkedFormat))
     .addOption(
       new Option('-g, --group <id>', "consume as a member of this consumer group: start at the group's committed offsets, share partitions with its other members, commit what is printed").conflicts([
         'offset',
@@ -50,28 +58,59 @@ export function registerConsumeCommand(program: Command, runtime: CliRuntime): v
     .addHelpText(
       'after',
       `
-Output: one line per record, "partition<TAB>offset<TAB>key<TAB>value" (null for a null key or
-value), or with --json one object per line: topic, partition, offset, timestamp, key, value, headers.
+Output: one line per record, "partition<TAB>offset<TAB>key<TAB>value" (empty for a null key or
+value), a --format string, or with --json one object per line: topic, partition, offset,
+timestamp, key, value, headers.
 
 Examples:
   strata consume orders --from-beginning
   strata consume orders --partition 0 --offset 42 --max-messages 10
+  strata consume orders -o -5 --format '%p:%o %k=%v %h\n'
+  strata consume orders -o @2026-01-01T00:00:00Z
   strata consume orders --follow --json
   strata consume orders --group billing --from-beginning`,
     )
     .action(runtime.action((ctx, topic: string, options: ConsumeOptions) => consume(ctx, topic, options), { interruptible: true }));
 }
 
-function parseOffsetSpec(value: string): OffsetSpec {
-  const m = /^\s*(?:(\d+)\s*:\s*)?(\d+)\s*$/.exec(value);
-  if (!m) throw new InvalidArgumentError('expected an offset N, or P:N for partition P.');
-  const offset = Number(m[2]);
+const POSITION_HELP = 'expected N, beginning, end, -N or @TIME (ms since the epoch or an ISO date), optionally after P: for partition P.';
+
+/** `[P:]POS` with POS an offset, beginning / earliest, end / latest, -N, or @TIME (kcat's s@TIME too). */
+export function parseOffsetSpec(value: string): OffsetSpec {
+  const m = /^\s*(?:(\d+)\s*:\s*)?(\S+)\s*$/.exec(value);
+  if (!m) throw new InvalidArgumentError(POSITION_HELP);
   const partition = m[1] === undefined ? null : Number(m[1]);
-  if (!Number.isSafeInteger(offset) || (partition !== null && !Number.isSafeInteger(partition))) throw new InvalidArgumentError('offset too large.');
-  return { partition, offset };
+  if (partition !== null && !Number.isSafeInteger(partition)) throw new InvalidArgumentError('partition too large.');
+  return { partition, position: parsePosition(m[2]!) };
+}
+
+function parsePosition(p: string): StartPosition {
+  if (p === 'beginning' || p === 'earliest') return { kind: 'beginning' };
+  if (p === 'end' || p === 'latest') return { kind: 'end' };
+  const safe = (n: number): number => {
+    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('offset too large.');
+    return n;
+  };
+  if (/^\d+$/.test(p)) return { kind: 'offset', offset: safe(Number(p)) };
+  if (/^-\d+$/.test(p)) return { kind: 'from-end', count: safe(-Number(p)) };
+  const at = /^s?@(.+)$/.exec(p);
+  if (at) {
+    const t = at[1]!;
+    const timestamp = /^\d+$/.test(t) ? Number(t) : Date.parse(t);
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new InvalidArgumentError(`"${t}" is not a time: expected milliseconds since the epoch or an ISO date such as 2026-01-31T12:00:00Z.`);
+    return { kind: 'timestamp', timestamp };
+  }
+  throw new InvalidArgumentError(POSITION_HELP);
+}
+
+/** Validates a --format string while the options are parsed, so that a bad one is a usage error (exit code 2). */
+function checkedFormat(value: string): string {
+  compileFormat(value);
+  return value;
 }
 
 async function consume(ctx: CommandContext, topic: string, options: ConsumeOptions): Promise<void> {
+  if (options.format !== undefined && ctx.options.json) throw new CliUsageError('--format and --json exclude each other');
   if (options.group !== undefined) {
     await consumeAsGroup(ctx, topic, {
       groupId: options.group,
@@ -84,10 +123,12 @@ async function consume(ctx: CommandContext, topic: string, options: ConsumeOptio
   }
   const admin = await ctx.admin();
   const observed = await admin.fetchTopicOffsets(topic);
-  const ranges = planRanges(
-    { topic, fromBeginning: options.fromBeginning === true, offsets: options.offset ?? [], partitions: options.partition ?? [] },
-    observed,
-  );
+  const offsets = options.offset ?? [];
+  const timestampOffsets = new Map<number, Map<number, number>>();
+  for (const ts of timestampsOf(offsets)) {
+    timestampOffsets.set(ts, new Map((await admin.fetchTopicOffsetsByTimestamp(topic, ts)).map((p) => [p.partition, p.offset])));
+  }
+  const ranges = planRanges({ topic, fromBeginning: options.fromBeginning === true, offsets, partitions: options.partition ?? [], timestampOffsets }, observed);
   const follow = options.follow === true;
   const active = follow ? ranges : ranges.filter((r) => r.start < r.end);
   if (active.length === 0 || ctx.signal.aborted) return;
@@ -98,6 +139,7 @@ async function consume(ctx: CommandContext, topic: string, options: ConsumeOptio
 }
 
 function layoutOf(options: ConsumeOptions): TextLayout {
+  if (options.format !== undefined) return { kind: 'format', format: compileFormat(options.format) };
   if (options.keySeparator !== undefined) return { kind: 'key-value', separator: options.keySeparator };
   if (options.valueOnly) return { kind: 'value' };
   return { kind: 'fields' };
@@ -165,7 +207,7 @@ function formatBatch(batch: MessageBatch, end: number, limit: number, json: bool
   let count = 0;
   for (const message of batch.messages) {
     if (count >= limit || message.offset >= end) break;
-    output += `${json ? JSON.stringify(toJsonRecord(message)) : formatText(message, layout)}\n`;
+    output += recordOutput(message, json, layout);
     count++;
   }
   return { output, count };

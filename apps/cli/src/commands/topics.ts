@@ -10,6 +10,7 @@ import type { CliRuntime, CommandContext } from '../core/runtime';
 
 interface CreateOptions {
   partitions?: number;
+  replicationFactor?: number;
   config?: Array<[string, string]>;
   ifNotExists?: boolean;
 }
@@ -33,6 +34,7 @@ export function registerTopicsCommand(program: Command, runtime: CliRuntime): vo
     .description('create a topic')
     .addArgument(new Argument('<topic>', 'topic name: 1-249 characters from [a-zA-Z0-9._-]').argParser(topicName))
     .addOption(new Option('-p, --partitions <n>', "number of partitions (default: the broker's num.partitions)").argParser(integer(1, 1_000_000)))
+    .addOption(new Option('-r, --replication-factor <n>', "copies of each partition on different brokers of a cluster (default: the broker's default.replication.factor)").argParser(integer(1, 1000)))
     .addOption(new Option('-c, --config <key=value>', 'topic config override, e.g. segment.bytes=1048576 (repeatable)').argParser(collect(keyValue)))
     .option('--if-not-exists', 'succeed without changes if the topic already exists')
     .addHelpText('after', '\nExample:\n  strata topics create orders --partitions 3 --config segment.bytes=1048576')
@@ -75,7 +77,14 @@ async function createTopic(ctx: CommandContext, topic: string, options: CreateOp
   let created = true;
   try {
     const [result] = await admin.createTopics({
-      topics: [{ topic, ...(options.partitions === undefined ? {} : { numPartitions: options.partitions }), configs }],
+      topics: [
+        {
+          topic,
+          ...(options.partitions === undefined ? {} : { numPartitions: options.partitions }),
+          ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }),
+          configs,
+        },
+      ],
       timeout: ctx.options.timeoutMs,
     });
     numPartitions = result?.numPartitions ?? options.partitions ?? 0;
@@ -137,14 +146,16 @@ export function formatDescription(topic: TopicDescription): string {
   const count = topic.partitions.length;
   const rows = topic.partitions.map((p) => [
     String(p.partition),
-    String(p.leader),
+    p.leader < 0 ? 'none' : String(p.leader),
+    p.replicas.join(',') || '-',
+    p.isr.join(',') || '-',
     String(p.logStartOffset),
     String(p.logEndOffset),
     String(p.highWatermark),
     String(p.size),
     String(p.segmentCount),
   ]);
-  const partitions = formatTable(['PARTITION', 'LEADER', 'START-OFFSET', 'END-OFFSET', 'HIGH-WATERMARK', 'SIZE-BYTES', 'SEGMENTS'], rows);
+  const partitions = formatTable(['PARTITION', 'LEADER', 'REPLICAS', 'ISR', 'START-OFFSET', 'END-OFFSET', 'HIGH-WATERMARK', 'SIZE-BYTES', 'SEGMENTS'], rows);
   const configWidth = Math.max(0, ...topic.configs.map((c) => c.name.length + c.value.length + 1));
   const configs = topic.configs.map((c) => `  ${`${c.name}=${c.value}`.padEnd(configWidth)}  (${c.isDefault ? 'default' : 'override'})`);
   return [

@@ -14,7 +14,7 @@
 import type { MessageBatch } from '@strata/client';
 import { ABORTED, TICK, settle } from '../core/settle';
 import type { CommandContext } from '../core/runtime';
-import { formatText, toJsonRecord, type TextLayout } from './record-format';
+import { recordOutput, type TextLayout } from './record-format';
 
 export interface GroupConsumeOptions {
   groupId: string;
@@ -68,7 +68,7 @@ export async function consumeAsGroup(ctx: CommandContext, topic: string, o: Grou
       let output = '';
       for (const message of batch.messages) {
         if (printed >= o.maxMessages) break;
-        output += `${ctx.options.json ? JSON.stringify(toJsonRecord(message)) : formatText(message, o.layout)}\n`;
+        output += recordOutput(message, ctx.options.json, o.layout);
         printedUpTo.set(batch.partition, message.offset + 1);
         printed++;
       }

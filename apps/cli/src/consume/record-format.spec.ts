@@ -1,17 +1,17 @@
 import { ConsumerMessage } from '@strata/client';
 import { formatText, toJsonRecord } from './record-format';
 
-const bytes = (s: string) => new TextEncoder().encode(s);
-const message = (key: Uint8Array | null, value: Uint8Array | null) =>
+const bytes = (s: string) => Buffer.from(s);
+const message = (key: Buffer | null, value: Buffer | null) =>
   new ConsumerMessage('t', 2, 41, 1_700_000_000_000, key, value, [
     { key: 'h', value: bytes('v') },
     { key: 'n', value: null },
   ]);
 
 describe('formatText', () => {
-  it('prints partition, offset, key and value separated by tabs, null for null', () => {
+  it('prints partition, offset, key and value separated by tabs, nothing for null', () => {
     expect(formatText(message(bytes('k'), bytes('v')), { kind: 'fields' })).toBe('2\t41\tk\tv');
-    expect(formatText(message(null, null), { kind: 'fields' })).toBe('2\t41\tnull\tnull');
+    expect(formatText(message(null, null), { kind: 'fields' })).toBe('2\t41\t\t');
   });
 
   it('prints key<sep>value, or the value alone for a null key', () => {
@@ -42,7 +42,7 @@ describe('toJsonRecord', () => {
   });
 
   it('keeps bytes that are not UTF-8 exact, as base64', () => {
-    const binary = new Uint8Array([0xff, 0x00, 0xfe]);
+    const binary = Buffer.from([0xff, 0x00, 0xfe]);
     expect(toJsonRecord(message(null, binary)).value).toEqual({ base64: Buffer.from(binary).toString('base64') });
   });
 });

@@ -1,13 +1,19 @@
 /**
- * How `strata consume` prints a record: text (tab-separated fields, `key<sep>value`, or the value
- * only) or one JSON object per line. Keys and values are UTF-8; text output decodes invalid UTF-8
+ * How `strata consume` prints a record: text (tab-separated fields, `key<sep>value`, the value
+ * only, or a --format string) or one JSON object per line. In text a null key or value prints as
+ * nothing (JSON keeps null apart from empty). Keys and values are UTF-8; text output decodes invalid UTF-8
  * lossily (U+FFFD), JSON output keeps such bytes exact as `{"base64": "..."}`. A byte order mark
  * is kept, not stripped.
  */
 import type { ConsumerMessage } from '@strata/client';
 
 /** Text layouts: all fields, `key<sep>value` (mirrors `produce --key-separator`), or the value only. */
-export type TextLayout = { kind: 'fields' } | { kind: 'key-value'; separator: string } | { kind: 'value' };
+export type TextLayout =
+  | { kind: 'fields' }
+  | { kind: 'key-value'; separator: string }
+  | { kind: 'value' }
+  /** A compiled --format string (it ends lines itself). */
+  | { kind: 'format'; format: (message: ConsumerMessage) => string };
 
 const lossy = new TextDecoder('utf-8', { ignoreBOM: true });
 const strict = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
@@ -27,7 +33,7 @@ export interface JsonRecord {
   headers: Array<{ key: string; value: JsonBytes }>;
 }
 
-/** The text line of a record (without newline); `null` stands for a null key or value. */
+/** The text line of a record (without newline, except what a --format adds); a null key or value prints as nothing. */
 export function formatText(message: ConsumerMessage, layout: TextLayout): string {
   const value = text(message.value);
   switch (layout.kind) {
@@ -37,7 +43,15 @@ export function formatText(message: ConsumerMessage, layout: TextLayout): string
       return message.key === null ? value : `${text(message.key)}${layout.separator}${value}`;
     case 'value':
       return value;
+    case 'format':
+      return layout.format(message);
   }
+}
+
+/** The output of one record: its JSON object or text line and a newline (a --format string ends lines itself). */
+export function recordOutput(message: ConsumerMessage, json: boolean, layout: TextLayout): string {
+  if (json) return `${JSON.stringify(toJsonRecord(message))}\n`;
+  return layout.kind === 'format' ? layout.format(message) : `${formatText(message, layout)}\n`;
 }
 
 /** The JSON object of a record. */
@@ -54,7 +68,7 @@ export function toJsonRecord(message: ConsumerMessage): JsonRecord {
 }
 
 function text(bytes: Uint8Array | null): string {
-  return bytes === null ? 'null' : lossy.decode(bytes);
+  return bytes === null ? '' : lossy.decode(bytes);
 }
 
 function jsonBytes(bytes: Uint8Array | null): JsonBytes {

@@ -1,10 +1,16 @@
 /**
  * Connecting SDK components (admin, producer, consumer) with a deadline. The SDK retries a refused
- * connection with backoff; the CLI gives up after `--timeout` at the latest and reports "cannot
- * connect to any broker" (exit code 3) instead of the SDK's error.
+ * connection with backoff; the CLI gives up after `--timeout` at the latest, and as soon as every
+ * broker refused connections for about half a second (refusal-probe.ts), reporting "cannot connect
+ * to any broker" (exit code 3) instead of the SDK's error.
  */
 import { StrataConnectionError, StrataRequestTimeoutError } from '@strata/client';
 import { BrokerUnreachableError } from './cli-errors';
+import { refusedEverywhere } from './refusal-probe';
+
+/** Consecutive rounds in which every broker refused the connection before giving up, and their spacing. */
+const REFUSAL_ROUNDS = 3;
+const REFUSAL_INTERVAL_MS = 250;
 
 /** Anything with connect() and disconnect(): Admin, Producer, Consumer. */
 export interface Connectable {
@@ -24,8 +30,12 @@ export async function connectWithin(component: Connectable, brokers: readonly st
   });
   const connecting = component.connect();
   connecting.catch(() => undefined); // it may settle after the deadline won the race
+  const probing = new AbortController();
+  const refused = refusedEverywhere(brokers, { rounds: REFUSAL_ROUNDS, intervalMs: REFUSAL_INTERVAL_MS, signal: probing.signal }).then((reason) => {
+    throw new BrokerUnreachableError(brokers, reason);
+  });
   try {
-    await Promise.race([connecting, deadline]);
+    await Promise.race([connecting, deadline, refused]);
   } catch (error) {
     if (error instanceof BrokerUnreachableError) {
       await component.disconnect().catch(() => undefined);
@@ -37,5 +47,6 @@ export async function connectWithin(component: Connectable, brokers: readonly st
     throw error;
   } finally {
     clearTimeout(timer);
+    probing.abort();
   }
 }

@@ -21,10 +21,11 @@ describe('parsers', () => {
     expect(parse('2', parse('0,1', undefined))).toEqual([0, 1, 2]);
   });
 
-  it('brokerList accepts ws:// and wss:// URLs only', () => {
+  it('brokerList accepts ws:// and wss:// URLs, and host:port as ws://host:port', () => {
     expect(brokerList('ws://a:1, wss://b:2')).toEqual(['ws://a:1', 'wss://b:2']);
+    expect(brokerList('localhost:9092,10.0.0.7:9093,[::1]:9094')).toEqual(['ws://localhost:9092', 'ws://10.0.0.7:9093', 'ws://[::1]:9094']);
     expect(() => brokerList('http://a:1')).toThrow(InvalidArgumentError);
-    expect(() => brokerList('a:1')).toThrow(InvalidArgumentError);
+    expect(() => brokerList('localhost')).toThrow(/no port/);
     expect(() => brokerList(' , ')).toThrow(InvalidArgumentError);
   });
 

@@ -42,25 +42,30 @@ export function collectList<T>(parse: (value: string) => T): (value: string, pre
   ];
 }
 
-/** Parses comma-separated broker URLs; each must be ws:// or wss://. */
+/**
+ * Parses comma-separated brokers: ws:// or wss:// URLs, or `host:port` as Kafka tools take them
+ * (`-b localhost:9092`), which means `ws://host:port`.
+ */
 export function brokerList(value: string): string[] {
-  const urls = value
+  const entries = value
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (urls.length === 0) throw new InvalidArgumentError('expected at least one broker URL such as ws://127.0.0.1:9092.');
-  for (const url of urls) {
+  if (entries.length === 0) throw new InvalidArgumentError('expected at least one broker such as localhost:9092 or ws://127.0.0.1:9092.');
+  return entries.map((entry) => {
+    const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `ws://${entry}`;
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      throw new InvalidArgumentError(`"${url}" is not a URL; expected ws://host:port or wss://host:port.`);
+      throw new InvalidArgumentError(`"${entry}" is not a broker address; expected host:port, ws://host:port or wss://host:port.`);
     }
     if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || parsed.hostname.length === 0) {
-      throw new InvalidArgumentError(`"${url}" is not a ws:// or wss:// URL.`);
+      throw new InvalidArgumentError(`"${entry}" is not a ws:// or wss:// URL (or host:port).`);
     }
-  }
-  return urls;
+    if (url !== entry && parsed.port === '') throw new InvalidArgumentError(`"${entry}" has no port; expected host:port such as localhost:9092.`);
+    return url;
+  });
 }
 
 /** A valid topic name (Kafka's rules: 1-249 characters from [a-zA-Z0-9._-], not "." or ".."). */

@@ -12,10 +12,11 @@
  * The SDK's own timers do not keep Node alive, so an action holds a referenced timer while it runs:
  * the process cannot drain its event loop and exit in the middle of an SDK retry backoff.
  */
+import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { Strata, type Admin, type Consumer, type ConsumerOptions, type Logger, type Producer, type ProducerOptions } from '@strata/client';
-import { describeFailure } from './cli-errors';
+import { Strata, type Admin, type Consumer, type ConsumerOptions, type Logger, type Producer, type ProducerOptions, type StrataOptions } from '@strata/client';
+import { CliUsageError, describeFailure } from './cli-errors';
 import { connectWithin, type Connectable } from './connect';
 import { ExitCode, type ExitCodeValue } from './exit-codes';
 import { readGlobalOptions, type GlobalOptions } from './global-options';
@@ -102,6 +103,7 @@ export class CliRuntime {
         connectionTimeoutMs: Math.min(global.timeoutMs, 10_000),
         logger: this.debug ? stderrLogger(this.out) : undefined,
         logLevel: 'nothing',
+        ...securityOptions(global, this.io.env),
       }));
     const connected = async <T extends Connectable>(component: T): Promise<T> => {
       components.push(component);
@@ -145,6 +147,22 @@ export function commandPath(command: Command): string {
   const names: string[] = [];
   for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
   return names.join(' ');
+}
+
+/** The SDK's sasl and tls options from the global options and STRATA_PASSWORD. */
+function securityOptions(global: GlobalOptions, env: Readonly<Record<string, string | undefined>>): Pick<StrataOptions, 'sasl' | 'tls'> {
+  const out: Pick<StrataOptions, 'sasl' | 'tls'> = {};
+  if (global.saslMechanism) {
+    const password = env['STRATA_PASSWORD'];
+    if (!global.username) throw new CliUsageError('--sasl-mechanism needs --username (or STRATA_USERNAME)');
+    if (password === undefined) throw new CliUsageError('--sasl-mechanism needs the password in the STRATA_PASSWORD environment variable');
+    out.sasl = { mechanism: global.saslMechanism, username: global.username, password };
+  }
+  if (global.tlsCa || global.tlsCert || global.tlsKey) {
+    const read = (file: string | undefined) => (file ? readFileSync(file, 'utf8') : undefined);
+    out.tls = { ...(global.tlsCa ? { ca: read(global.tlsCa) } : {}), ...(global.tlsCert ? { cert: read(global.tlsCert) } : {}), ...(global.tlsKey ? { key: read(global.tlsKey) } : {}) };
+  }
+  return out;
 }
 
 /** SDK log lines on stderr (STRATA_DEBUG=1 only: stdout carries data). */

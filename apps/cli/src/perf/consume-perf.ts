@@ -12,7 +12,7 @@ import type { ConsumerMessage, ConsumerOptions, MessageBatch } from '@strata/cli
 import type { CommandContext } from '../core/runtime';
 import { LatencyHistogram } from './latency-histogram';
 import { Progress, cpuSeconds, latencySummary, type PerfSummary } from './perf-report';
-import { WireCounter } from './wire-bytes';
+import { ThrottleCounter, WireCounter } from './wire-bytes';
 import { ABORTED, settle } from '../core/settle';
 
 export type ConsumeMode = 'batches' | 'each-batch' | 'each-message';
@@ -39,6 +39,8 @@ export async function consumePerf(ctx: CommandContext, topic: string, o: Consume
   const consumer = await ctx.consumer(options);
   const wire = new WireCounter('Fetch', 'response');
   consumer.on('connection.request', wire.listener);
+  const throttled = new ThrottleCounter();
+  consumer.on('connection.throttle', throttled.listener);
   if (o.group !== null) consumer.subscribe({ topics: [topic], fromBeginning: true });
   else consumer.assign(observed.map((p) => ({ topic, partition: p.partition, offset: p.low })));
 
@@ -140,6 +142,8 @@ export async function consumePerf(ctx: CommandContext, topic: string, o: Consume
     settings: { partitions: observed.length, group: o.group, mode: o.mode, maxBytesPerPartition: o.maxBytesPerPartition, records: o.records, durationMs: o.durationMs },
     extra: {
       fetchMessages: wire.messages,
+      throttledResponses: throttled.responses,
+      throttleMs: throttled.ms,
       wireBytesPerRecord: records > 0 ? Math.round((wire.bytes / records) * 100) / 100 : 0,
       wireFramingBytesPerRecord: records > 0 ? Math.round(((wire.bytes - bytes) / records) * 100) / 100 : 0,
     },

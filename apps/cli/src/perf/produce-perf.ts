@@ -12,7 +12,7 @@ import { LatencyHistogram } from './latency-histogram';
 import { Progress, cpuSeconds, latencySummary, type PerfSummary } from './perf-report';
 import { sampleValues } from './payload';
 import { ensureTopic, sleep } from './perf-topic';
-import { WireCounter } from './wire-bytes';
+import { ThrottleCounter, WireCounter } from './wire-bytes';
 
 export interface ProducePerfOptions {
   /** Records to send; null: until `durationMs` passes. */
@@ -52,6 +52,8 @@ export async function producePerf(ctx: CommandContext, topic: string, o: Produce
   const producer = await ctx.producer(producerOptions);
   const wire = new WireCounter('Produce', 'request');
   producer.on('connection.request', wire.listener);
+  const throttled = new ThrottleCounter();
+  producer.on('connection.throttle', throttled.listener);
   const logBytes = async (): Promise<number> => {
     const [t] = (await admin.describeTopics({ topics: [topic] })).topics;
     return (t?.partitions ?? []).reduce((n, p) => n + p.size, 0);
@@ -130,6 +132,8 @@ export async function producePerf(ctx: CommandContext, topic: string, o: Produce
     },
     extra: {
       produceMessages: wire.messages,
+      throttledResponses: throttled.responses,
+      throttleMs: throttled.ms,
       wireBytesPerRecord: round2(wireBytesPerRecord),
       wireFramingBytesPerRecord: round2(wireBytesPerRecord - o.recordSize),
       logBytesPerRecord: round2(logBytesPerRecord),

@@ -33,3 +33,14 @@ export class WireCounter {
     this.bytes += n + webSocketHeaderBytes(n, this.direction === 'request');
   };
 }
+
+/** Quota throttles the broker reported (`connection.throttle` events): how many, and their total time. */
+export class ThrottleCounter {
+  responses = 0;
+  ms = 0;
+
+  readonly listener: EventListener<{ throttleMs: number }> = ({ payload }) => {
+    this.responses++;
+    this.ms += payload.throttleMs;
+  };
+}

@@ -1,6 +1,6 @@
 /** Options of `strata.admin()`. */
-import { z } from 'zod';
 import { mergeRetry, retrySchema } from '../config/client-options';
+import { strictObject } from '../config/schema';
 import { validateOptions } from '../config/validate';
 import type { RetryOptions } from '../retry';
 
@@ -13,7 +13,7 @@ export interface ResolvedAdminOptions {
   retry: Readonly<RetryOptions>;
 }
 
-const adminSchema = z.strictObject({ retry: retrySchema.optional() });
+const adminSchema = strictObject({ retry: retrySchema.optional() });
 
 export function resolveAdminOptions(input: AdminOptions | undefined, clientRetry: Readonly<RetryOptions>): ResolvedAdminOptions {
   const o = validateOptions(adminSchema, input ?? {}, 'admin');

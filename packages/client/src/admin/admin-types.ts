@@ -93,6 +93,47 @@ export interface DescribeTopicsArgs {
   topics?: readonly string[];
 }
 
+export interface BrokerDescription {
+  nodeId: number;
+  /** The URL clients use to reach it. */
+  url: string;
+  /** Its rack, or null when it has none. */
+  rack: string | null;
+  /** The broker's epoch in the cluster (0 for a single broker). */
+  epoch: number;
+}
+
+export interface PartitionPlacement {
+  partition: number;
+  /** Node id of the leader, -1 when none. */
+  leader: number;
+  leaderEpoch: number;
+  /** Node ids holding a replica, the preferred leader first. */
+  replicas: number[];
+  /** Replicas in sync with the leader. */
+  isr: number[];
+}
+
+export interface PartitionReplicaInfo extends PartitionPlacement {
+  topic: string;
+}
+
+export interface ClusterDescription {
+  clusterId: string;
+  /** Node id of the controller, -1 when none. */
+  controller: number;
+  /** The controller's epoch (0 for a single broker). */
+  controllerEpoch: number;
+  brokers: BrokerDescription[];
+  partitionCount: number;
+  /** Partitions whose ISR is smaller than their replica list. */
+  underReplicated: PartitionReplicaInfo[];
+  /** Partitions without a leader. */
+  offline: PartitionReplicaInfo[];
+  /** Every topic (internal ones included) with the placement of its partitions. */
+  topics: Array<{ name: string; isInternal: boolean; partitions: PartitionPlacement[] }>;
+}
+
 export interface TopicPartitionOffsets {
   partition: number;
   /** Log start offset. */

@@ -14,6 +14,7 @@ import {
   errorFromCode,
   topicNameProblem,
   type ConfigEntryInit,
+  type DescribeTopicsResponse,
 } from '@strata/protocol';
 import { createCluster, type ClientContext } from '../client-context';
 import type { Cluster } from '../cluster/cluster';
@@ -23,8 +24,9 @@ import { InstrumentationEmitter, type EventListener, type Unsubscribe } from '..
 import type { ConnectionEvents } from '../network/connection-events';
 import { Retrier } from '../retry';
 import type { AdminOptions } from './admin-options';
-import { ClusterAdmin, type ClusterDescription, type ElectLeadersArgs, type ElectionResult, type SkipCorruptResult } from './cluster-admin';
+import { ClusterAdmin, type ElectLeadersArgs, type ElectionResult, type SkipCorruptResult } from './cluster-admin';
 import { GroupAdmin } from './group-admin';
+import { SecurityAdmin, type Acl, type AclFilter, type ScramMechanismOption, type UserDescription } from './security-admin';
 import type {
   DescribeGroupsOptions,
   FetchOffsetsArgs,
@@ -37,6 +39,7 @@ import type {
 import { resolveAdminOptions } from './admin-options';
 import type {
   AlterTopicConfigsArgs,
+  ClusterDescription,
   CreatedTopic,
   CreateTopicsArgs,
   DeleteTopicsArgs,
@@ -59,6 +62,7 @@ export class Admin {
   private readonly retrier: Retrier;
   private readonly groups: GroupAdmin;
   private readonly clusterOps: ClusterAdmin;
+  private readonly security: SecurityAdmin;
   private connected = false;
 
   /** Use `strata.admin()`. */
@@ -72,6 +76,7 @@ export class Admin {
     this.cluster = createCluster(ctx, { events: this.events, retry: resolved.retry, allowAutoTopicCreation: false });
     this.groups = new GroupAdmin(this.cluster, this.retrier);
     this.clusterOps = new ClusterAdmin(this.cluster, this.retrier, ctx.options.requestTimeoutMs);
+    this.security = new SecurityAdmin(this.cluster, this.retrier);
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
@@ -114,8 +119,7 @@ export class Admin {
     }
     const timeoutMs = args.timeout ?? this.ctx.options.requestTimeoutMs;
     const response = await this.retrier.run(async () => {
-      const controller = await this.cluster.controller();
-      return controller.request(
+      return this.cluster.requestController(
         'CreateTopics',
         {
           topics: args.topics.map((t) => ({
@@ -128,6 +132,7 @@ export class Admin {
           validateOnly: args.validateOnly ?? false,
         },
         { timeoutMs: this.ctx.options.requestTimeoutMs + timeoutMs },
+        (r) => r.topics.map((t) => t.errorCode),
       );
     });
     for (const t of args.topics) this.cluster.invalidate(t.topic);
@@ -148,14 +153,49 @@ export class Admin {
     for (const t of args.topics) checkTopicName(t);
     const timeoutMs = args.timeout ?? this.ctx.options.requestTimeoutMs;
     const response = await this.retrier.run(async () => {
-      const controller = await this.cluster.controller();
-      return controller.request('DeleteTopics', { names: [...args.topics], timeoutMs }, { timeoutMs: this.ctx.options.requestTimeoutMs + timeoutMs });
+      return this.cluster.requestController('DeleteTopics', { names: [...args.topics], timeoutMs }, { timeoutMs: this.ctx.options.requestTimeoutMs + timeoutMs }, (r) => r.topics.map((t) => t.errorCode));
     });
     for (const t of args.topics) this.cluster.forgetTopic(t);
     throwErrors(
       response.topics.filter((r) => r.errorCode !== 0).map((r) => topicError(r.errorCode, r.name, r.errorMessage)),
       'deleteTopics',
     );
+  }
+
+  /** Creates a SCRAM user or sets its password (derived here: the password never leaves this process). */
+  upsertUser(args: { user: string; password: string; mechanisms?: ScramMechanismOption[]; iterations?: number }): Promise<void> {
+    this.assertConnected();
+    return this.security.upsertUser(args);
+  }
+
+  /** Deletes a user's SCRAM credentials (all its mechanisms unless one is named). */
+  deleteUser(args: { user: string; mechanism?: ScramMechanismOption }): Promise<void> {
+    this.assertConnected();
+    return this.security.deleteUser(args);
+  }
+
+  /** Users with SCRAM credentials (never their secrets). */
+  describeUsers(args?: { users?: string[] }): Promise<UserDescription[]> {
+    this.assertConnected();
+    return this.security.describeUsers(args);
+  }
+
+  /** Adds access control entries (needs ALTER on the cluster). */
+  createAcls(args: { acls: Acl[] }): Promise<void> {
+    this.assertConnected();
+    return this.security.createAcls(args);
+  }
+
+  /** ACLs matching a filter (all when none is given). */
+  describeAcls(args?: { filter?: AclFilter }): Promise<Acl[]> {
+    this.assertConnected();
+    return this.security.describeAcls(args);
+  }
+
+  /** Removes the ACLs matching any filter; resolves with those removed. */
+  deleteAcls(args: { filters: AclFilter[] }): Promise<Acl[]> {
+    this.assertConnected();
+    return this.security.deleteAcls(args);
   }
 
   /** Names of all topics, internal topics excluded. */
@@ -169,7 +209,7 @@ export class Admin {
     this.assertConnected();
     const names = args.topics ?? [];
     for (const t of names) checkTopicName(t);
-    const response = await this.retrier.run(() => this.cluster.requestAny('DescribeTopics', { topics: [...names], includeConfigs: true }));
+    const response = await this.retrier.run(() => this.describeFromLeaders(names));
     const errors: StrataError[] = [];
     const topics: TopicDescription[] = [];
     for (const t of response.topics) {
@@ -207,6 +247,34 @@ export class Admin {
   }
 
   /**
+   * DescribeTopics from one broker, or in a cluster from every broker: each answers offsets and
+   * sizes of the partitions it leads, and each partition is taken from its leader's answer.
+   */
+  private async describeFromLeaders(names: readonly string[]): Promise<DescribeTopicsResponse> {
+    const first = await this.cluster.requestAny('DescribeTopics', { topics: [...names], includeConfigs: true });
+    const brokers = this.cluster.brokerIds();
+    if (brokers.length <= 1) return first;
+    const answers = new Map<number, DescribeTopicsResponse>();
+    await Promise.all(
+      brokers.map(async (id) => {
+        try {
+          answers.set(id, await this.cluster.broker(id).request('DescribeTopics', { topics: [...names], includeConfigs: false }));
+        } catch (e) {
+          // That broker is unreachable: the partitions it leads keep -1 offsets.
+          this.ctx.logger.debug(`describeTopics: broker ${id} did not answer`, { error: e instanceof Error ? e.message : String(e) });
+        }
+      }),
+    );
+    for (const t of first.topics) {
+      t.partitions = t.partitions.map((p) => {
+        const fromLeader = answers.get(p.leaderId)?.topics.find((x) => x.name === t.name)?.partitions.find((x) => x.partition === p.partition);
+        return fromLeader ?? p;
+      });
+    }
+    return first;
+  }
+
+  /**
    * Changes settings of existing topics at run time. Validated by the broker like creation
    * (INVALID_CONFIG names the setting); all changes of one topic apply together or not at all,
    * are persisted, and apply to every partition at once.
@@ -224,8 +292,7 @@ export class Admin {
       return { name: t.topic, configs };
     });
     const response = await this.retrier.run(async () => {
-      const controller = await this.cluster.controller();
-      return controller.request('AlterTopicConfigs', { topics, validateOnly: args.validateOnly ?? false });
+      return this.cluster.requestController('AlterTopicConfigs', { topics, validateOnly: args.validateOnly ?? false }, undefined, (r) => r.topics.map((t) => t.errorCode));
     });
     throwErrors(
       response.topics.filter((r) => r.errorCode !== 0).map((r) => topicError(r.errorCode, r.name, r.errorMessage)),

@@ -9,35 +9,7 @@ import { ERRORS, StrataError, errorFromCode } from '@strata/protocol';
 import type { Cluster } from '../cluster/cluster';
 import { StrataAggregateError, StrataArgumentError } from '../errors';
 import type { Retrier } from '../retry';
-
-export interface ClusterBrokerInfo {
-  nodeId: number;
-  url: string;
-  rack: string;
-  /** The broker's epoch in the cluster (0 for a single broker). */
-  epoch: number;
-}
-
-export interface PartitionReplicaInfo {
-  topic: string;
-  partition: number;
-  /** -1: no leader. */
-  leader: number;
-  leaderEpoch: number;
-  replicas: number[];
-  isr: number[];
-}
-
-export interface ClusterDescription {
-  clusterId: string;
-  /** -1 while no controller is elected. */
-  controller: number;
-  controllerEpoch: number;
-  brokers: ClusterBrokerInfo[];
-  partitionCount: number;
-  underReplicated: PartitionReplicaInfo[];
-  offline: PartitionReplicaInfo[];
-}
+import type { ClusterDescription, PartitionReplicaInfo } from './admin-types';
 
 export interface ElectLeadersArgs {
   /** Partitions to elect for; absent: every partition of the cluster. */
@@ -72,11 +44,13 @@ export class ClusterAdmin {
     private readonly requestTimeoutMs: number,
   ) {}
 
+  /** Brokers, controller, replica health (DescribeCluster) and every partition's placement (Metadata). */
   async describeCluster(): Promise<ClusterDescription> {
-    const res = await this.retrier.run(async () => {
-      const r = await this.cluster.requestAny('DescribeCluster', {});
+    const [res, meta] = await this.retrier.run(async () => {
+      const broker = await this.cluster.anyBroker();
+      const [r, m] = await Promise.all([broker.request('DescribeCluster', {}), broker.request('Metadata', { topics: [], allTopics: true, allowAutoTopicCreation: false })]);
       if (r.errorCode !== 0) throw errorFromCode(r.errorCode, r.errorMessage);
-      return r;
+      return [r, m] as const;
     });
     const partition = (p: (typeof res.underReplicated)[number]): PartitionReplicaInfo => ({
       topic: p.topic,
@@ -90,10 +64,19 @@ export class ClusterAdmin {
       clusterId: res.clusterId,
       controller: res.controllerId,
       controllerEpoch: res.controllerEpoch,
-      brokers: res.brokers.map((b) => ({ nodeId: b.nodeId, url: b.url, rack: b.rack, epoch: b.epoch })).sort((a, b) => a.nodeId - b.nodeId),
+      brokers: res.brokers.map((b) => ({ nodeId: b.nodeId, url: b.url, rack: b.rack === '' ? null : b.rack, epoch: b.epoch })).sort((a, b) => a.nodeId - b.nodeId),
       partitionCount: res.partitionCount,
       underReplicated: res.underReplicated.map(partition),
       offline: res.offline.map(partition),
+      topics: meta.topics
+        .filter((t) => t.errorCode === 0)
+        .map((t) => ({
+          name: t.name,
+          isInternal: t.isInternal,
+          partitions: t.partitions
+            .map((p) => ({ partition: p.partition, leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: [...p.replicas], isr: [...p.isr] }))
+            .sort((a, b) => a.partition - b.partition),
+        })),
     };
   }
 
@@ -102,11 +85,11 @@ export class ClusterAdmin {
     if (type !== 'preferred' && type !== 'unclean') throw new StrataArgumentError(`electLeaders: type must be 'preferred' or 'unclean', got "${String(type)}"`);
     const timeoutMs = args.timeout ?? this.requestTimeoutMs;
     const res = await this.retrier.run(async () => {
-      const controller = await this.cluster.controller();
-      const r = await controller.request(
+      const r = await this.cluster.requestController(
         'ElectLeaders',
         { electionType: type === 'preferred' ? 0 : 1, topics: (args.topics ?? []).map((t) => ({ name: t.topic, partitions: [...(t.partitions ?? [])] })), timeoutMs },
         { timeoutMs: this.requestTimeoutMs + timeoutMs },
+        (response) => [response.errorCode],
       );
       if (r.errorCode !== 0) throw errorFromCode(r.errorCode, r.errorMessage);
       return r;

@@ -12,7 +12,7 @@
  */
 import { ERRORS, StrataError, errorDefinition, errorFromCode, type ApiName, type MetadataResponse, type RequestInitOf, type ResponseOf } from '@strata/protocol';
 import type { Clock } from '../clock';
-import { StrataClosedError, StrataConnectionError } from '../errors';
+import { StrataClosedError, StrataConnectionError, StrataRequestTimeoutError } from '../errors';
 import type { Logger } from '../logger';
 import { Connection, type ConnectionConfig, type RequestOptions } from '../network/connection';
 import { BrokerConnection } from '../network/broker-connection';
@@ -35,6 +35,8 @@ const STALE_METADATA_CODES = new Set<number>([
   ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code,
   ERRORS.NOT_LEADER_OR_FOLLOWER.code,
   ERRORS.LEADER_NOT_AVAILABLE.code,
+  ERRORS.FENCED_LEADER_EPOCH.code,
+  ERRORS.UNKNOWN_LEADER_EPOCH.code,
 ]);
 
 /** True when `error` means the metadata of the topic it concerns is stale. */
@@ -140,6 +142,24 @@ export class Cluster {
     return this.anyBroker();
   }
 
+  /**
+   * Sends a request to the controller. When the answer says that broker is not (or no longer) the
+   * controller — NOT_CONTROLLER for the whole request, or for an item as `itemErrors` lists them —
+   * or the connection is lost, the controller is forgotten and NOT_CONTROLLER (retriable) thrown, so
+   * a retry asks metadata where control went.
+   */
+  async requestController<N extends ApiName>(name: N, body: RequestInitOf<N>, options?: RequestOptions, itemErrors?: (response: ResponseOf<N>) => readonly number[]): Promise<ResponseOf<N>> {
+    const broker = await this.controller();
+    try {
+      const response = await broker.request(name, body, options);
+      if (itemErrors?.(response).includes(ERRORS.NOT_CONTROLLER.code)) throw new StrataError(ERRORS.NOT_CONTROLLER, `${broker.url} is no longer the controller`);
+      return response;
+    } catch (error) {
+      if ((error instanceof StrataError && error.code === ERRORS.NOT_CONTROLLER.name) || error instanceof StrataConnectionError || error instanceof StrataRequestTimeoutError) this.controllerId = -1;
+      throw error;
+    }
+  }
+
   /** Sends a request to any broker. */
   async requestAny<N extends ApiName>(name: N, body: RequestInitOf<N>, options?: RequestOptions): Promise<ResponseOf<N>> {
     const broker = await this.anyBroker();
@@ -202,6 +222,17 @@ export class Cluster {
   cachedLeader(topic: string, partition: number): number {
     const p = this.cache.peek(topic)?.partitions[partition];
     return p && p.partition === partition ? p.leader : -1;
+  }
+
+  /** Leader epoch of a partition from cached metadata of any age; -1 when unknown. */
+  cachedLeaderEpoch(topic: string, partition: number): number {
+    const p = this.cache.peek(topic)?.partitions[partition];
+    return p && p.partition === partition ? p.leaderEpoch : -1;
+  }
+
+  /** Node ids of every broker in the latest metadata. */
+  brokerIds(): number[] {
+    return [...this.nodeUrls.keys()].sort((a, b) => a - b);
   }
 
   /** Forgets the cached metadata of `topic`; the next use fetches it again. */

@@ -1,15 +1,15 @@
 /**
- * Options of `new Strata(...)`: one typed interface, one DEFAULTS object, one zod schema, validated
+ * Options of `new Strata(...)`: one typed interface, one DEFAULTS object, one schema, validated
  * once in the constructor.
  */
-import { z } from 'zod';
 import { DEFAULT_MAX_FRAME_BYTES } from '@strata/protocol';
 import type { Clock } from '../clock';
 import { StrataConfigError } from '../errors';
 import { consoleLogger, type Logger, type LogLevel } from '../logger';
 import { RETRY_DEFAULTS, type RetryOptions } from '../retry';
-import type { Transport } from '../transport/transport';
-import { int, num, oneOf, text, withMethods } from './schema';
+import type { SaslOptions } from '../network/sasl-authenticator';
+import type { TlsOptions, Transport } from '../transport/transport';
+import { arrayOf, bool, custom, discriminated, fn, int, num, oneOf, string, strictObject, text, trueOr, union, withMethods } from './schema';
 import { validateOptions } from './validate';
 
 export interface StrataOptions {
@@ -65,6 +65,17 @@ export interface StrataOptions {
   logLevel?: LogLevel;
   /** Time source, for tests. @default the system clock */
   clock?: Clock;
+  /**
+   * Credentials for brokers that require authentication (as KafkaJS): `{ mechanism: 'scram-sha-256' |
+   * 'scram-sha-512', username, password }` or `{ mechanism: 'oauthbearer', oauthBearerProvider }`.
+   * Used only when a broker asks for it.
+   */
+  sasl?: SaslOptions;
+  /**
+   * TLS settings of wss:// brokers (Node only; browsers use their own trust store): `true` for the
+   * defaults, or `{ ca, cert, key, passphrase, servername, rejectUnauthorized }`.
+   */
+  tls?: true | TlsOptions;
 }
 
 export const CLIENT_DEFAULTS = Object.freeze({
@@ -78,18 +89,16 @@ export const CLIENT_DEFAULTS = Object.freeze({
   retry: RETRY_DEFAULTS,
 });
 
-const brokerUrl = z
-  .string({ error: 'expected a ws:// or wss:// URL' })
-  .refine((s) => {
-    try {
-      const url = new URL(s);
-      return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname.length > 0;
-    } catch {
-      return false;
-    }
-  }, { error: 'expected a ws:// or wss:// URL such as "ws://127.0.0.1:9092"' });
+const brokerUrl = string('expected a ws:// or wss:// URL').refine((s) => {
+  try {
+    const url = new URL(s);
+    return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}, 'expected a ws:// or wss:// URL such as "ws://127.0.0.1:9092"');
 
-export const retrySchema = z.strictObject({
+export const retrySchema = strictObject({
   retries: int(0).optional(),
   initialRetryTimeMs: int(0).optional(),
   maxRetryTimeMs: int(0).optional(),
@@ -97,8 +106,31 @@ export const retrySchema = z.strictObject({
   factor: num(0, 1).optional(),
 });
 
-const clientSchema = z.strictObject({
-  brokers: z.array(brokerUrl, { error: 'expected a non-empty array of ws:// URLs' }).min(1, { error: 'expected at least one broker URL' }),
+const pemSchema = union([string('expected a string'), custom<Uint8Array>('bytes', (v) => v instanceof Uint8Array)], 'expected a PEM string or bytes');
+
+const saslSchema = discriminated(
+  'mechanism',
+  {
+    'scram-sha-256': strictObject({ mechanism: oneOf(['scram-sha-256'] as const), username: text(), password: string('expected a string') }),
+    'scram-sha-512': strictObject({ mechanism: oneOf(['scram-sha-512'] as const), username: text(), password: string('expected a string') }),
+    oauthbearer: strictObject({ mechanism: oneOf(['oauthbearer'] as const), oauthBearerProvider: fn<() => Promise<{ value: string }>>('a function returning a Promise of { value: token }') }),
+  },
+  'expected { mechanism: "scram-sha-256" | "scram-sha-512", username, password } or { mechanism: "oauthbearer", oauthBearerProvider }',
+);
+
+const tlsSchema = trueOr(
+  strictObject({
+    ca: union([pemSchema, arrayOf(pemSchema, 'expected an array of PEM strings or bytes')], 'expected a PEM string or bytes, or an array of them').optional(),
+    cert: pemSchema.optional(),
+    key: pemSchema.optional(),
+    passphrase: string('expected a string').optional(),
+    servername: text().optional(),
+    rejectUnauthorized: bool().optional(),
+  }, 'expected true or { ca?, cert?, key?, passphrase?, servername?, rejectUnauthorized? }'),
+);
+
+const clientSchema = strictObject({
+  brokers: arrayOf(brokerUrl, 'expected a non-empty array of ws:// URLs', { count: 1, message: 'expected at least one broker URL' }),
   clientId: text().optional(),
   transport: withMethods<Transport>('a Transport', ['connect']).optional(),
   requestTimeoutMs: int(1).optional(),
@@ -110,6 +142,8 @@ const clientSchema = z.strictObject({
   logger: withMethods<Logger>('a Logger', ['debug', 'info', 'warn', 'error']).optional(),
   logLevel: oneOf(['debug', 'info', 'warn', 'error', 'nothing'] as const).optional(),
   clock: withMethods<Clock>('a Clock', ['now', 'setTimeout', 'clearTimeout']).optional(),
+  sasl: saslSchema.optional(),
+  tls: tlsSchema.optional(),
 });
 
 /** Options after validation, with every default filled in. */
@@ -125,6 +159,8 @@ export interface ResolvedClientOptions {
   retry: Readonly<RetryOptions>;
   logger: Logger;
   clock: Clock | undefined;
+  sasl: SaslOptions | undefined;
+  tls: TlsOptions | undefined;
 }
 
 /** Merges a validated partial retry config over `base`, checking the result is coherent. */
@@ -138,6 +174,13 @@ export function mergeRetry(base: Readonly<RetryOptions>, override: Partial<Retry
     );
   }
   return Object.freeze(merged);
+}
+
+function resolveTls(tls: true | TlsOptions | undefined, brokers: readonly string[]): TlsOptions | undefined {
+  if (tls === undefined) return undefined;
+  const plain = brokers.find((b) => b.startsWith('ws:'));
+  if (plain) throw new StrataConfigError('tls', `invalid client option "tls": TLS applies to wss:// URLs, but "${plain}" is ws://`);
+  return tls === true ? {} : (tls as TlsOptions);
 }
 
 export function resolveClientOptions(input: StrataOptions): ResolvedClientOptions {
@@ -154,5 +197,7 @@ export function resolveClientOptions(input: StrataOptions): ResolvedClientOption
     retry: mergeRetry(CLIENT_DEFAULTS.retry, o.retry, 'client'),
     logger: o.logger ?? consoleLogger(o.logLevel ?? CLIENT_DEFAULTS.logLevel),
     clock: o.clock,
+    sasl: o.sasl as SaslOptions | undefined, // the schema is this type's runtime check
+    tls: resolveTls(o.tls, o.brokers),
   };
 }

@@ -1,41 +1,24 @@
 /**
  * Validates an options object once, at construction. The first problem becomes a StrataConfigError
- * (code INVALID_CONFIG) naming the option by its dotted path and what is allowed.
+ * (code INVALID_CONFIG) naming the option by its dotted path and what is allowed; an unknown option
+ * is named with the options that exist beside it.
  */
-import { z } from 'zod';
 import { StrataConfigError } from '../errors';
+import type { Schema } from './schema';
 
-export function validateOptions<T>(schema: z.ZodType<T>, input: unknown, component: string): T {
-  const result = schema.safeParse(input, { reportInput: true });
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const path = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    const key = [...issue.path.map(String), issue.keys[0] ?? ''].join('.');
-    const allowed = allowedKeys(schema, issue.path);
+export function validateOptions<T>(schema: Schema<T>, input: unknown, component: string): T {
+  const problem = schema.check(input);
+  if (problem === undefined) return input as T; // the schema accepts it: it is a T
+  const path = problem.path.map(String).join('.');
+  if (problem.kind === 'unknown-key') {
+    const key = [...problem.path.map(String), problem.key].join('.');
     throw new StrataConfigError(
       key,
-      `unknown ${component} option "${key}"${allowed.length > 0 ? `; known options${path ? ` of "${path}"` : ''}: ${allowed.join(', ')}` : ''}`,
+      `unknown ${component} option "${key}"${problem.known.length > 0 ? `; known options${path ? ` of "${path}"` : ''}: ${problem.known.join(', ')}` : ''}`,
     );
   }
-  if (path === '') throw new StrataConfigError('', `invalid ${component} options: expected an object, got ${describe(issue.input)}`);
-  throw new StrataConfigError(path, `invalid ${component} option "${path}": ${issue.message}, got ${describe(issue.input)}`);
-}
-
-function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  let current: z.ZodType | undefined = schema;
-  for (const key of path) {
-    const obj = unwrap(current);
-    current = obj instanceof z.ZodObject ? (obj.shape as Record<string, z.ZodType>)[String(key)] : undefined;
-  }
-  const obj = unwrap(current);
-  return obj instanceof z.ZodObject ? Object.keys(obj.shape) : [];
-}
-
-function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
-  let s = schema;
-  while (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType;
-  return s;
+  if (path === '') throw new StrataConfigError('', `invalid ${component} options: expected an object, got ${describe(problem.input)}`);
+  throw new StrataConfigError(path, `invalid ${component} option "${path}": ${problem.message}, got ${describe(problem.input)}`);
 }
 
 function describe(value: unknown): string {

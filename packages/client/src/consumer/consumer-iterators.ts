@@ -16,8 +16,8 @@ import type { PartitionState } from './subscription-state';
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
-export interface IteratorContext {
-  delivery: Delivery;
+export interface IteratorContext<B extends Uint8Array> {
+  delivery: Delivery<B>;
   tracker: ConsumptionTracker;
   /** False once the consumer stopped this iteration (stop(), disconnect(), another assign...). */
   isActive: () => boolean;
@@ -65,15 +65,15 @@ class InHand {
 }
 
 /** Yields messages one by one. */
-export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
-  private current: DecodedData | null = null;
+export class MessageIterator<B extends Uint8Array = Uint8Array> implements AsyncIterableIterator<ConsumerMessage<B>> {
+  private current: DecodedData<B> | null = null;
   private index = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private finished = false;
   private readonly inHand: InHand;
 
-  constructor(private readonly c: IteratorContext) {
+  constructor(private readonly c: IteratorContext<B>) {
     this.inHand = new InHand(c.tracker);
   }
 
@@ -81,7 +81,7 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
     return this;
   }
 
-  next(): Promise<IteratorResult<ConsumerMessage, undefined>> {
+  next(): Promise<IteratorResult<ConsumerMessage<B>, undefined>> {
     // Fast path while the current batch lasts and no earlier call is still waiting.
     if (this.queued === 0 && this.c.isActive()) {
       const fast = this.take();
@@ -95,17 +95,17 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
     return result;
   }
 
-  async return(): Promise<IteratorResult<ConsumerMessage, undefined>> {
+  async return(): Promise<IteratorResult<ConsumerMessage<B>, undefined>> {
     await this.finish();
     return DONE;
   }
 
-  async throw(error?: unknown): Promise<IteratorResult<ConsumerMessage, undefined>> {
+  async throw(error?: unknown): Promise<IteratorResult<ConsumerMessage<B>, undefined>> {
     await this.finish();
     throw error;
   }
 
-  private take(): ConsumerMessage | undefined {
+  private take(): ConsumerMessage<B> | undefined {
     this.inHand.finish();
     const cur = this.current;
     if (!cur || this.index >= cur.messages.length || !isDeliverable(cur.data)) return undefined;
@@ -118,7 +118,7 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
     return message;
   }
 
-  private async slowNext(): Promise<IteratorResult<ConsumerMessage, undefined>> {
+  private async slowNext(): Promise<IteratorResult<ConsumerMessage<B>, undefined>> {
     for (;;) {
       if (this.finished || !this.c.isActive()) {
         await this.finish();
@@ -127,7 +127,7 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
       const message = this.take();
       if (message) return { value: message, done: false };
       this.current = null;
-      let next: DecodedData | undefined;
+      let next: DecodedData<B> | undefined;
       try {
         next = await this.c.delivery.next(this.c.isActive);
       } catch (error) {
@@ -153,12 +153,12 @@ export class MessageIterator implements AsyncIterableIterator<ConsumerMessage> {
 }
 
 /** Yields the messages of one partition from one fetch at a time. */
-export class BatchIterator implements AsyncIterableIterator<MessageBatch> {
+export class BatchIterator<B extends Uint8Array = Uint8Array> implements AsyncIterableIterator<MessageBatch<B>> {
   private chain: Promise<unknown> = Promise.resolve();
   private finished = false;
   private readonly inHand: InHand;
 
-  constructor(private readonly c: IteratorContext) {
+  constructor(private readonly c: IteratorContext<B>) {
     this.inHand = new InHand(c.tracker);
   }
 
@@ -166,29 +166,29 @@ export class BatchIterator implements AsyncIterableIterator<MessageBatch> {
     return this;
   }
 
-  next(): Promise<IteratorResult<MessageBatch, undefined>> {
+  next(): Promise<IteratorResult<MessageBatch<B>, undefined>> {
     this.inHand.finish();
     const result = this.chain.then(() => this.slowNext());
     this.chain = result.catch(() => undefined);
     return result;
   }
 
-  async return(): Promise<IteratorResult<MessageBatch, undefined>> {
+  async return(): Promise<IteratorResult<MessageBatch<B>, undefined>> {
     await this.finish();
     return DONE;
   }
 
-  async throw(error?: unknown): Promise<IteratorResult<MessageBatch, undefined>> {
+  async throw(error?: unknown): Promise<IteratorResult<MessageBatch<B>, undefined>> {
     await this.finish();
     throw error;
   }
 
-  private async slowNext(): Promise<IteratorResult<MessageBatch, undefined>> {
+  private async slowNext(): Promise<IteratorResult<MessageBatch<B>, undefined>> {
     if (this.finished || !this.c.isActive()) {
       await this.finish();
       return DONE;
     }
-    let next: DecodedData | undefined;
+    let next: DecodedData<B> | undefined;
     try {
       next = await this.c.delivery.next(this.c.isActive);
     } catch (error) {

@@ -1,16 +1,22 @@
 /**
  * What the consumer delivers. Keys, values and header values are views into the fetched bytes (no
- * copy): keep a copy (`slice()`) if you hold on to a message long after processing it, or it keeps
- * its whole fetch response alive. The string accessors decode UTF-8 on each call.
+ * copy): keep a copy if you hold on to a message long after processing it, or it keeps its whole
+ * fetch response alive. The string accessors decode UTF-8 on each call.
+ *
+ * `B` is the byte type of the entry point: the Node entry delivers `Buffer` views (so
+ * `message.value.toString()` is the text, as in KafkaJS), the browser entry plain `Uint8Array`s.
  */
-import type { RecordHeader } from '@strata/protocol';
 
 // ignoreBOM: a leading U+FEFF is part of the data, not a marker to strip (the default decoder drops it).
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
-export type { RecordHeader };
+/** A record header as delivered: the value is null when the producer sent a null value. */
+export interface RecordHeader<B extends Uint8Array = Uint8Array> {
+  key: string;
+  value: B | null;
+}
 
-export class ConsumerMessage {
+export class ConsumerMessage<B extends Uint8Array = Uint8Array> {
   constructor(
     readonly topic: string,
     readonly partition: number,
@@ -18,11 +24,11 @@ export class ConsumerMessage {
     /** Milliseconds since the epoch. */
     readonly timestamp: number,
     /** null when the record has no key (an empty key is an empty array). */
-    readonly key: Uint8Array | null,
+    readonly key: B | null,
     /** null for a tombstone. */
-    readonly value: Uint8Array | null,
+    readonly value: B | null,
     /** In record order; a key may repeat. */
-    readonly headers: readonly RecordHeader[],
+    readonly headers: ReadonlyArray<RecordHeader<B>>,
   ) {}
 
   /** The key decoded as UTF-8, or null. */
@@ -36,7 +42,7 @@ export class ConsumerMessage {
   }
 
   /** The value of the last header named `key`: undefined when there is none, null when its value is null. */
-  header(key: string): Uint8Array | null | undefined {
+  header(key: string): B | null | undefined {
     const headers = this.headers;
     for (let i = headers.length - 1; i >= 0; i--) if (headers[i]!.key === key) return headers[i]!.value;
     return undefined;
@@ -50,13 +56,13 @@ export class ConsumerMessage {
 }
 
 /** The messages of one partition from one fetch, as given to `eachBatch` and `batches()`. */
-export class MessageBatch {
+export class MessageBatch<B extends Uint8Array = Uint8Array> {
   constructor(
     readonly topic: string,
     readonly partition: number,
     /** The partition's high watermark when fetched. */
     readonly highWatermark: number,
-    readonly messages: readonly ConsumerMessage[],
+    readonly messages: ReadonlyArray<ConsumerMessage<B>>,
   ) {}
 
   isEmpty(): boolean {

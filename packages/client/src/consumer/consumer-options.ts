@@ -1,8 +1,7 @@
 /** Options of `strata.consumer()`. */
-import { z } from 'zod';
 import type { CompressionCodec } from '../codecs/compression-codec';
 import { mergeRetry, retrySchema } from '../config/client-options';
-import { bool, int, oneOf, text } from '../config/schema';
+import { arrayOf, bool, custom, int, oneOf, strictObject, text, type Infer } from '../config/schema';
 import { validateOptions } from '../config/validate';
 import { StrataConfigError } from '../errors';
 import type { RetryOptions } from '../retry';
@@ -164,12 +163,12 @@ export interface ResolvedConsumerOptions {
   group: ResolvedGroupOptions | null;
 }
 
-const codecSchema = z.custom<CompressionCodec>(
+const codecSchema = custom<CompressionCodec>(
+  'a codec { id, name, compress(), decompress() }',
   (v) => typeof v === 'object' && v !== null && typeof (v as CompressionCodec).decompress === 'function' && Number.isInteger((v as CompressionCodec).id),
-  { error: 'expected a codec { id, name, compress(), decompress() }' },
 );
 
-const consumerSchema = z.strictObject({
+const consumerSchema = strictObject({
   maxWaitMs: int(0).optional(),
   minBytes: int(0).optional(),
   maxBytes: int(1).optional(),
@@ -177,7 +176,7 @@ const consumerSchema = z.strictObject({
   maxBufferedBytes: int(1).optional(),
   autoOffsetReset: oneOf(['earliest', 'latest', 'none'] as const).optional(),
   checkCrcs: bool().optional(),
-  codecs: z.array(codecSchema, { error: 'expected an array of codecs' }).optional(),
+  codecs: arrayOf(codecSchema, 'expected an array of codecs').optional(),
   allowAutoTopicCreation: bool().optional(),
   retry: retrySchema.optional(),
   groupId: text(255).optional(),
@@ -211,7 +210,7 @@ export function resolveConsumerOptions(input: ConsumerOptions | undefined, clien
   };
 }
 
-function resolveGroupOptions(o: z.infer<typeof consumerSchema>): ResolvedGroupOptions | null {
+function resolveGroupOptions(o: Infer<typeof consumerSchema>): ResolvedGroupOptions | null {
   const d = CONSUMER_DEFAULTS;
   if (o.groupId === undefined) {
     const stray = GROUP_ONLY.find((k) => o[k] !== undefined);

@@ -22,7 +22,7 @@ import { InstrumentationEmitter, type EventListener, type Unsubscribe } from '..
 import type { ConnectionEvents } from '../network/connection-events';
 import { Retrier } from '../retry';
 import type { ConsumerMessage, MessageBatch } from './consumer-message';
-import { BatchIterator, MessageIterator } from './consumer-iterators';
+import { BatchIterator, MessageIterator, type IteratorContext } from './consumer-iterators';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options';
 import { ConsumptionTracker } from './consumption-tracker';
 import { Delivery } from './delivery';
@@ -32,6 +32,7 @@ import { GroupSession, type GroupEvents } from './group/group-session';
 import type { SubscribeArgs } from './group/group-subscription';
 import type { TopicPartitionOffset } from './group/offset-committer';
 import { RecordDecoder } from './record-decoder';
+import type { BytesView } from './bytes-view';
 import { Runner, type RunOptions, type RunnerEvents } from './runner';
 import { checkOffset, SubscriptionState, type PartitionAssignment, type PartitionState, type TopicPartition } from './subscription-state';
 
@@ -49,7 +50,11 @@ export type TopicPartitionsSelection = ReadonlyArray<{ topic: string; partitions
 
 type Mode = 'idle' | 'run' | 'iterate';
 
-export class Consumer implements AsyncIterable<ConsumerMessage> {
+/**
+ * `B` is the byte type of keys, values and header values: Buffer from the Node entry, Uint8Array
+ * from the browser entry.
+ */
+export class Consumer<B extends Uint8Array = Uint8Array> implements AsyncIterable<ConsumerMessage<B>> {
   private readonly options: ResolvedConsumerOptions;
   private readonly events: InstrumentationEmitter<ConsumerEvents>;
   private readonly cluster: Cluster;
@@ -58,20 +63,20 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   private readonly buffer: FetchBuffer;
   private readonly fetcher: Fetcher;
   private readonly tracker: ConsumptionTracker;
-  private readonly delivery: Delivery;
+  private readonly delivery: Delivery<B>;
   private readonly group: GroupSession | null;
   private readonly logger: ClientContext['logger'];
   private readonly clock: ClientContext['clock'];
   private connected = false;
   private mode: Mode = 'idle';
-  private runner: Runner | null = null;
+  private runner: Runner<B> | null = null;
   private runLoop: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
   /** Increases with each run() or iteration; an iterator from an older one has ended. */
   private session = 0;
 
   /** Use `strata.consumer()`. */
-  constructor(ctx: ClientContext, options?: ConsumerOptions) {
+  constructor(ctx: ClientContext<B>, options?: ConsumerOptions) {
     this.options = resolveConsumerOptions(options, ctx.options.retry);
     this.events = new InstrumentationEmitter<ConsumerEvents>(ctx.clock, ctx.logger);
     this.retrier = new Retrier(this.options.retry, ctx.clock);
@@ -112,9 +117,10 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         })
       : null;
     const atMostOnce = group?.deliverySemantics === 'at-most-once' ? this.group : null;
-    this.delivery = new Delivery({
+    const view: BytesView<B> = ctx.bytesView;
+    this.delivery = new Delivery<B>({
       buffer: this.buffer,
-      decoder: new RecordDecoder(defaultCodecs(this.options.codecs, ctx.platformCodecs), this.options.checkCrcs),
+      decoder: new RecordDecoder(defaultCodecs(this.options.codecs, ctx.platformCodecs), this.options.checkCrcs, view),
       tracker: this.tracker,
       clock: ctx.clock,
       beforeHandOut: atMostOnce ? (data) => atMostOnce.commitBeforeHandOut(data) : null,
@@ -226,7 +232,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
    * (group mode: the member is joining). Failures that retries cannot fix emit `consumer.crash`
    * and stop consumption.
    */
-  async run(handlers: RunOptions): Promise<void> {
+  async run(handlers: RunOptions<B>): Promise<void> {
     if (!handlers || (typeof handlers.eachMessage !== 'function') === (typeof handlers.eachBatch !== 'function')) {
       throw new StrataArgumentError('run: pass exactly one of eachMessage and eachBatch');
     }
@@ -235,7 +241,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       throw new StrataArgumentError(`run: partitionsConsumedConcurrently must be an integer >= 1, got ${String(concurrency)}`);
     }
     this.begin('run');
-    const runner = new Runner({
+    const runner = new Runner<B>({
       delivery: this.delivery,
       handlers,
       tracker: this.tracker,
@@ -252,13 +258,13 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   }
 
   /** Messages one by one: `for await (const message of consumer)`. */
-  [Symbol.asyncIterator](): AsyncIterableIterator<ConsumerMessage> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<ConsumerMessage<B>> {
     const session = this.begin('iterate');
     return new MessageIterator(this.iteratorContext(session));
   }
 
   /** Batches (one partition, one fetch each): `for await (const batch of consumer.batches())`. */
-  batches(): AsyncIterableIterator<MessageBatch> {
+  batches(): AsyncIterableIterator<MessageBatch<B>> {
     const session = this.begin('iterate');
     return new BatchIterator(this.iteratorContext(session));
   }
@@ -306,7 +312,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     return this.session;
   }
 
-  private iteratorContext(session: number) {
+  private iteratorContext(session: number): IteratorContext<B> {
     return {
       delivery: this.delivery,
       tracker: this.tracker,

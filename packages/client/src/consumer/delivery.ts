@@ -26,16 +26,16 @@ export const CHUNK_MESSAGES = 1024;
 /** Longest stretch of decoding without letting timers run. */
 const YIELD_EVERY_MS = 50;
 
-export interface DecodedData {
+export interface DecodedData<B extends Uint8Array = Uint8Array> {
   data: FetchedData;
-  messages: ConsumerMessage[];
+  messages: Array<ConsumerMessage<B>>;
   /** The partition's position once these messages are processed. */
   nextOffset: number;
 }
 
-export interface DeliveryConfig {
+export interface DeliveryConfig<B extends Uint8Array> {
   buffer: FetchBuffer;
-  decoder: RecordDecoder;
+  decoder: RecordDecoder<B>;
   tracker: ConsumptionTracker;
   clock: Clock;
   /**
@@ -50,14 +50,14 @@ interface Cursor {
   batches: Iterator<BatchView>;
 }
 
-export class Delivery {
+export class Delivery<B extends Uint8Array = Uint8Array> {
   private cursor: Cursor | null = null;
   private lastYield = 0;
 
-  constructor(private readonly c: DeliveryConfig) {}
+  constructor(private readonly c: DeliveryConfig<B>) {}
 
   /** Next decoded, deliverable, non-empty chunk; undefined when the buffer closed or `active()` turned false. */
-  async next(active: () => boolean): Promise<DecodedData | undefined> {
+  async next(active: () => boolean): Promise<DecodedData<B> | undefined> {
     const now = this.c.clock.now();
     if (now - this.lastYield >= YIELD_EVERY_MS) {
       await yieldToEventLoop();

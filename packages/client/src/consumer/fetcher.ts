@@ -28,6 +28,8 @@ import { nextOffsetAfter } from './record-decoder';
 import type { PartitionState, SubscriptionState } from './subscription-state';
 
 export interface FetcherEvents {
+  /** A fetch request is about to be sent to broker `nodeId`. */
+  'consumer.fetch_start': { nodeId: number; partitions: number };
   /** A fetch response arrived. */
   'consumer.fetch': { nodeId: number; partitions: number; bytes: number; durationMs: number };
   /** A partition's position was (re)set by ListOffsets. */
@@ -129,6 +131,7 @@ export class Fetcher {
       m.set(s.partition, s);
     }
     const started = clock.now();
+    if (this.c.events.listening('consumer.fetch_start')) this.c.events.emit('consumer.fetch_start', { nodeId: leader, partitions: states.length });
     try {
       const response = await this.c.cluster.broker(leader).request(
         'Fetch',

@@ -5,12 +5,15 @@
  * header count, nothing left over; CORRUPT_MESSAGE otherwise), but without the intermediate
  * record object per record, and with varints read inline (one byte in the common case) instead of
  * through a cursor object: decoding and the garbage it leaves dominate a fast consumer's CPU time.
+ * Keys, values and header values are made by the entry's BytesView (Buffer in Node, Uint8Array in
+ * browsers), as views of `section`.
  * Stateless apart from the module-level `next` position of the last multi-byte varint read.
  */
-import { corrupt, decodeUtf8, type RecordBatchHeader, type RecordHeader } from '@strata/protocol';
-import { ConsumerMessage } from './consumer-message';
+import { corrupt, decodeUtf8, type RecordBatchHeader } from '@strata/protocol';
+import type { BytesView } from './bytes-view';
+import { ConsumerMessage, type RecordHeader } from './consumer-message';
 
-const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
+const NO_HEADERS: ReadonlyArray<RecordHeader<never>> = Object.freeze([]);
 
 /** Position after the varint read by uvarintAt / varlongAt. */
 let next = 0;
@@ -53,8 +56,9 @@ function varlongAt(buf: Uint8Array, pos: number, end: number): number {
 /**
  * Appends the records of one (decompressed) records section at or after `fetchOffset` to `out`.
  */
-export function readMessages(
-  out: ConsumerMessage[],
+export function readMessages<B extends Uint8Array>(
+  out: Array<ConsumerMessage<B>>,
+  view: BytesView<B>,
   topic: string,
   partition: number,
   section: Uint8Array,
@@ -63,6 +67,8 @@ export function readMessages(
 ): void {
   const buf = section;
   const end = buf.length;
+  const ab = buf.buffer;
+  const base = buf.byteOffset;
   const { baseOffset, baseTimestamp, recordCount, lastOffsetDelta } = header;
   let pos = 0;
   let lastDelta = -1;
@@ -101,7 +107,7 @@ export function readMessages(
     if (offsetDelta <= lastDelta || offsetDelta > lastOffsetDelta) throw corrupt(`record offset delta ${offsetDelta} out of order or beyond the batch`, start);
     lastDelta = offsetDelta;
     // key and value: uvarint 0 = null, n + 1 = n bytes
-    let key: Uint8Array | null = null;
+    let key: B | null = null;
     b = pos < recordEnd ? buf[pos]! : 0x80;
     let n: number;
     if (b < 0x80) {
@@ -113,10 +119,10 @@ export function readMessages(
     }
     if (n > 0) {
       if (pos + n - 1 > recordEnd) throw corrupt(`key of ${n - 1} bytes runs past its record`, pos);
-      key = buf.subarray(pos, pos + n - 1);
+      key = view(ab, base + pos, n - 1);
       pos += n - 1;
     }
-    let value: Uint8Array | null = null;
+    let value: B | null = null;
     b = pos < recordEnd ? buf[pos]! : 0x80;
     if (b < 0x80) {
       n = b;
@@ -127,15 +133,15 @@ export function readMessages(
     }
     if (n > 0) {
       if (pos + n - 1 > recordEnd) throw corrupt(`value of ${n - 1} bytes runs past its record`, pos);
-      value = buf.subarray(pos, pos + n - 1);
+      value = view(ab, base + pos, n - 1);
       pos += n - 1;
     }
     const headerCount = uvarintAt(buf, pos, recordEnd);
     pos = next;
-    let headers = NO_HEADERS;
+    let headers: ReadonlyArray<RecordHeader<B>> = NO_HEADERS;
     if (headerCount > 0) {
       if (headerCount > length) throw corrupt(`header count ${headerCount} exceeds the record length`, start);
-      const list: RecordHeader[] = new Array(headerCount);
+      const list: Array<RecordHeader<B>> = new Array(headerCount);
       for (let h = 0; h < headerCount; h++) {
         const keyLength = uvarintAt(buf, pos, recordEnd);
         pos = next;
@@ -144,10 +150,10 @@ export function readMessages(
         pos += keyLength;
         const valueLength = uvarintAt(buf, pos, recordEnd);
         pos = next;
-        let hv: Uint8Array | null = null;
+        let hv: B | null = null;
         if (valueLength > 0) {
           if (pos + valueLength - 1 > recordEnd) throw corrupt(`header value of ${valueLength - 1} bytes runs past its record`, pos);
-          hv = buf.subarray(pos, pos + valueLength - 1);
+          hv = view(ab, base + pos, valueLength - 1);
           pos += valueLength - 1;
         }
         list[h] = { key: hk, value: hv };

@@ -6,6 +6,7 @@
  */
 import { BATCH_HEADER_SIZE, BatchAttribute, compressionOf, iterateBatches, lastOffsetOf, type BatchView } from '@strata/protocol';
 import type { CodecRegistry } from '../codecs/compression-codec';
+import type { BytesView } from './bytes-view';
 import type { ConsumerMessage } from './consumer-message';
 import { readMessages } from './message-reader';
 
@@ -21,8 +22,8 @@ export function nextOffsetAfter(records: Uint8Array): { nextOffset: number; comp
 }
 
 /** Messages decoded from consecutive batches; `nextOffset` follows the last batch read (-1: none). */
-export interface DecodedChunk {
-  messages: ConsumerMessage[];
+export interface DecodedChunk<B extends Uint8Array = Uint8Array> {
+  messages: Array<ConsumerMessage<B>>;
   nextOffset: number;
   /** True when `batches` is exhausted. */
   done: boolean;
@@ -33,10 +34,12 @@ export interface DecodedChunk {
  * alive at once (decoding a whole 8 MiB fetch into objects up front costs more in GC than in
  * decoding).
  */
-export class RecordDecoder {
+export class RecordDecoder<B extends Uint8Array = Uint8Array> {
   constructor(
     private readonly codecs: CodecRegistry,
     private readonly checkCrcs: boolean,
+    /** Makes keys, values and header values (Buffer views in Node, Uint8Array views in browsers). */
+    private readonly view: BytesView<B>,
   ) {}
 
   /** Batches of `records`, validated (CRC) when checkCrcs is on; a partial batch at the end is ignored. */
@@ -45,8 +48,8 @@ export class RecordDecoder {
   }
 
   /** Reads batches until at least `minMessages` messages are decoded or `batches` ends. */
-  async decodeChunk(topic: string, partition: number, batches: Iterator<BatchView>, fetchOffset: number, minMessages: number): Promise<DecodedChunk> {
-    const out: ConsumerMessage[] = [];
+  async decodeChunk(topic: string, partition: number, batches: Iterator<BatchView>, fetchOffset: number, minMessages: number): Promise<DecodedChunk<B>> {
+    const out: Array<ConsumerMessage<B>> = [];
     let nextOffset = -1;
     for (;;) {
       const step = batches.next();
@@ -57,13 +60,13 @@ export class RecordDecoder {
       let section = step.value.bytes.subarray(BATCH_HEADER_SIZE);
       const codec = compressionOf(header.attributes);
       if (codec !== 0) section = await this.codecs.decompress(codec, section);
-      readMessages(out, topic, partition, section, header, fetchOffset);
+      readMessages(out, this.view, topic, partition, section, header, fetchOffset);
       if (out.length >= minMessages) return { messages: out, nextOffset, done: false };
     }
   }
 
   /** Decodes everything at once. */
-  async decode(topic: string, partition: number, records: Uint8Array, fetchOffset: number): Promise<ConsumerMessage[]> {
+  async decode(topic: string, partition: number, records: Uint8Array, fetchOffset: number): Promise<Array<ConsumerMessage<B>>> {
     return (await this.decodeChunk(topic, partition, this.batches(records), fetchOffset, Number.POSITIVE_INFINITY)).messages;
   }
 }

@@ -24,16 +24,16 @@ import type { ConsumptionTracker } from './consumption-tracker';
 import { isCurrent, isDeliverable, type DecodedData, type Delivery } from './delivery';
 import type { PartitionState } from './subscription-state';
 
-export interface EachMessagePayload {
+export interface EachMessagePayload<B extends Uint8Array = Uint8Array> {
   topic: string;
   partition: number;
-  message: ConsumerMessage;
+  message: ConsumerMessage<B>;
   /** Pauses this partition (its next messages are fetched again on resume); returns a resume function. */
   pause(): () => void;
 }
 
-export interface EachBatchPayload {
-  batch: MessageBatch;
+export interface EachBatchPayload<B extends Uint8Array = Uint8Array> {
+  batch: MessageBatch<B>;
   /** False once the consumer is stopping: finish quickly. */
   isRunning(): boolean;
   /** True when a seek, pause, reassignment or revocation made the rest of this batch obsolete. */
@@ -43,9 +43,9 @@ export interface EachBatchPayload {
   pause(): () => void;
 }
 
-export interface RunOptions {
-  eachMessage?: (payload: EachMessagePayload) => Promise<void> | void;
-  eachBatch?: (payload: EachBatchPayload) => Promise<void> | void;
+export interface RunOptions<B extends Uint8Array = Uint8Array> {
+  eachMessage?: (payload: EachMessagePayload<B>) => Promise<void> | void;
+  eachBatch?: (payload: EachBatchPayload<B>) => Promise<void> | void;
   /**
    * How many partitions are processed at the same time (each still in offset order, one handler
    * call at a time per partition).
@@ -54,14 +54,15 @@ export interface RunOptions {
   partitionsConsumedConcurrently?: number;
 }
 
+/** Emitted around each chunk of one partition's messages that run() hands to eachBatch, or to eachMessage one by one. */
 export interface RunnerEvents {
   'consumer.start_batch_process': { topic: string; partition: number; highWatermark: number; offsetLag: number; batchSize: number; firstOffset: number; lastOffset: number };
   'consumer.end_batch_process': { topic: string; partition: number; highWatermark: number; offsetLag: number; batchSize: number; firstOffset: number; lastOffset: number; durationMs: number };
 }
 
-export interface RunnerConfig {
-  delivery: Delivery;
-  handlers: RunOptions;
+export interface RunnerConfig<B extends Uint8Array> {
+  delivery: Delivery<B>;
+  handlers: RunOptions<B>;
   tracker: ConsumptionTracker;
   retrier: Retrier;
   clock: Clock;
@@ -73,7 +74,7 @@ export interface RunnerConfig {
   onCrash: (error: Error) => void;
 }
 
-export class Runner {
+export class Runner<B extends Uint8Array = Uint8Array> {
   private running = true;
   /** Consecutive handler failures per partition. */
   private readonly failures = new Map<PartitionState, number>();
@@ -82,7 +83,7 @@ export class Runner {
   /** Per partition, the end of the chain of chunks waiting for or being processed. */
   private readonly tails = new Map<PartitionState, Promise<void>>();
 
-  constructor(private readonly c: RunnerConfig) {}
+  constructor(private readonly c: RunnerConfig<B>) {}
 
   get isRunning(): boolean {
     return this.running;
@@ -100,7 +101,7 @@ export class Runner {
 
   private async worker(): Promise<void> {
     while (this.running) {
-      let next: DecodedData | undefined;
+      let next: DecodedData<B> | undefined;
       try {
         next = await this.take();
       } catch (error) {
@@ -123,13 +124,13 @@ export class Runner {
     }
   }
 
-  private take(): Promise<DecodedData | undefined> {
+  private take(): Promise<DecodedData<B> | undefined> {
     const result = this.taking.then(() => (this.running ? this.c.delivery.next(() => this.running) : undefined));
     this.taking = result.catch(() => undefined);
     return result;
   }
 
-  private async process(next: DecodedData): Promise<void> {
+  private async process(next: DecodedData<B>): Promise<void> {
     const { data, messages } = next;
     const s = data.state;
     if (!isDeliverable(data)) return; // went stale while waiting for its partition's turn
@@ -143,6 +144,9 @@ export class Runner {
         });
       } else {
         const eachMessage = this.c.handlers.eachMessage!;
+        const info = this.batchInfo(next);
+        const started = this.c.clock.now();
+        this.c.events.emit('consumer.start_batch_process', info);
         let i = 0;
         for (; i < messages.length; i++) {
           if (!this.running || !isCurrent(data) || s.paused || s.revoking) break;
@@ -153,6 +157,7 @@ export class Runner {
           tracker.progressed(1);
         }
         if (i === messages.length && isCurrent(data)) s.processed(next.nextOffset);
+        this.c.events.emit('consumer.end_batch_process', { ...info, durationMs: this.c.clock.now() - started });
       }
       this.failures.delete(s);
     } catch (error) {
@@ -177,23 +182,31 @@ export class Runner {
     }
   }
 
+  /** The payload of the batch events for a chunk (emitted around eachBatch, and around the eachMessage calls of a chunk). */
+  private batchInfo(next: DecodedData<B>): RunnerEvents['consumer.start_batch_process'] {
+    const { data, messages } = next;
+    const s = data.state;
+    const lastOffset = messages[messages.length - 1]!.offset;
+    return {
+      topic: s.topic,
+      partition: s.partition,
+      highWatermark: data.highWatermark,
+      offsetLag: Math.max(0, data.highWatermark - lastOffset - 1),
+      batchSize: messages.length,
+      firstOffset: messages[0]!.offset,
+      lastOffset,
+    };
+  }
+
   /**
    * Calls eachBatch. When it returns, the whole batch counts as processed, unless the handler saw
    * isStale() or !isRunning(): then it may have stopped early, and only what it resolved counts.
    */
-  private async handleBatch(next: DecodedData, resolveOffset: (offset: number) => void): Promise<void> {
+  private async handleBatch(next: DecodedData<B>, resolveOffset: (offset: number) => void): Promise<void> {
     const { data, messages } = next;
     const s = data.state;
     const batch = new MessageBatch(s.topic, s.partition, data.highWatermark, messages);
-    const info = {
-      topic: s.topic,
-      partition: s.partition,
-      highWatermark: data.highWatermark,
-      offsetLag: batch.offsetLag(),
-      batchSize: messages.length,
-      firstOffset: messages[0]!.offset,
-      lastOffset: messages[messages.length - 1]!.offset,
-    };
+    const info = this.batchInfo(next);
     const started = this.c.clock.now();
     this.c.events.emit('consumer.start_batch_process', info);
     let toldToStop = false;

@@ -1,7 +1,8 @@
 /** Settings of a Connection, and what the broker tells about itself in the handshake. */
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { Transport } from '../transport/transport';
+import type { TlsOptions, Transport } from '../transport/transport';
+import type { SaslOptions } from './sasl-authenticator';
 import type { Connection } from './connection';
 import type { ConnectionEvents, EventSink } from './connection-events';
 
@@ -19,6 +20,10 @@ export interface ConnectionConfig {
   maxInFlightRequests: number | null;
   /** Largest frame accepted from the broker. */
   maxIncomingFrameBytes: number;
+  /** SASL credentials, used when the broker asks for authentication. */
+  sasl?: SaslOptions;
+  /** TLS settings for wss:// (Node transport). */
+  tls?: TlsOptions;
   softwareName: string;
   softwareVersion: string;
   /** Told once when the connection closes, for whatever reason. */

@@ -17,6 +17,10 @@ export interface ConnectionEvents {
   };
   /** A request got no response within its timeout. */
   'connection.request_timeout': { url: string; apiName: string; correlationId: number; timeoutMs: number };
+  /** A response reported a quota throttle: nothing more is sent to this broker for `throttleMs`. */
+  'connection.throttle': { url: string; apiName: string; throttleMs: number };
+  /** The connection (re-)authenticated; `sessionLifetimeMs` 0: the session does not expire. */
+  'connection.authenticate': { url: string; mechanism: string; sessionLifetimeMs: number; reauthentication: boolean };
 }
 
 /** Where a component's code emits events; implemented by InstrumentationEmitter. */

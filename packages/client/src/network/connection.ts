@@ -10,6 +10,10 @@
  * - At most `maxInFlightRequests` requests await a response; further ones wait in FIFO order and
  *   keep their order on the wire.
  * - A closed connection stays closed; the owner (BrokerConnection) opens a new one.
+ * - When the broker asks for SASL (ApiVersions.auth_mechanisms), the connection authenticates before
+ *   it is ready, and re-authenticates on the open connection before the session ends.
+ * - A response reporting a quota throttle (throttle_ms) holds further requests (FIFO order kept)
+ *   until the throttle ends, as the broker reads nothing from us meanwhile (KIP-219).
  * - A request timeout closes the connection when nothing arrived on it since that request was
  *   sent (a dead or half-open link); a connection that is answering other requests stays open.
  * Single-threaded (JavaScript event loop); not shared across workers.
@@ -33,12 +37,17 @@ import { StrataConnectionError, StrataRequestTimeoutError, toError } from '../er
 import type { TransportCloseInfo, TransportConnection } from '../transport/transport';
 import { API_VERSIONS_HANDSHAKE_VERSION, NegotiatedVersions } from './api-versions';
 import type { BrokerIdentity, ConnectionConfig, RequestOptions } from './connection-config';
+import type { TimerHandle } from '../clock';
 import { openTransport } from './open-transport';
+import { authenticate, reauthenticateAfterMs } from './sasl-authenticator';
 import { PendingRequest } from './pending-request';
 
 export type { BrokerIdentity, ConnectionConfig, RequestOptions } from './connection-config';
 
 type State = 'idle' | 'connecting' | 'ready' | 'closed';
+
+/** Requests of the handshake: the only ones sent before it completes, and never held by a throttle. */
+const HANDSHAKE_APIS: ReadonlySet<string> = new Set(['ApiVersions', 'SaslHandshake', 'SaslAuthenticate']);
 
 export class Connection {
   private state: State = 'idle';
@@ -48,6 +57,12 @@ export class Connection {
   private nextCorrelationId = 0;
   private versions: NegotiatedVersions | null = null;
   private identity: BrokerIdentity | null = null;
+  /** SASL mechanisms the broker offered (empty: it asked for none). */
+  private offeredMechanisms: readonly string[] = [];
+  private reauthTimer: TimerHandle | undefined;
+  /** Set while a quota throttle holds the requests back: clock time when sending may resume. */
+  private throttledUntil = 0;
+  private throttleTimer: TimerHandle | undefined;
   /** Frames received so far, to tell a slow broker from a dead link. */
   private framesReceived = 0;
   /** The last request-level error the broker sent for a request we no longer track. */
@@ -104,10 +119,17 @@ export class Connection {
       }, remaining, true);
       if (response.errorCode !== 0) throw errorFromCode(response.errorCode, 'ApiVersions handshake refused');
       if (response.authMechanisms.length > 0) {
-        throw new StrataError(
-          ERRORS.UNSUPPORTED_SASL_MECHANISM,
-          `the broker at ${this.url} requires authentication (${response.authMechanisms.join(', ')}), which this client does not support yet`,
-        );
+        const sasl = this.config.sasl;
+        if (!sasl) {
+          throw new StrataError(
+            ERRORS.SASL_AUTHENTICATION_FAILED,
+            `the broker at ${this.url} requires authentication (${response.authMechanisms.join(', ')}): pass the sasl option ({ mechanism, username, password })`,
+          );
+        }
+        this.offeredMechanisms = response.authMechanisms;
+        const timeLeft = () => Math.max(1, connectionTimeoutMs - (clock.now() - started));
+        const lifetime = await authenticate(sasl, response.authMechanisms, this.url, (name, body) => this.enqueue(apiOf(name), 0, body, timeLeft(), true));
+        this.authenticated(sasl.mechanism, lifetime, false);
       }
     } catch (error) {
       this.shutdown(toError(error), 1000, 'handshake failed', 'failure');
@@ -177,6 +199,7 @@ export class Connection {
     const { transport, clock, connectionTimeoutMs, maxIncomingFrameBytes } = this.config;
     try {
       return await openTransport(transport, this.url, clock, {
+        ...(this.config.tls ? { tls: this.config.tls } : {}),
         maxPayloadBytes: maxIncomingFrameBytes,
         connectTimeoutMs: connectionTimeoutMs,
         onMessage: (frame) => this.onFrame(frame),
@@ -229,8 +252,20 @@ export class Connection {
     const max = this.config.maxInFlightRequests ?? Number.POSITIVE_INFINITY;
     while (this.waiting.length > 0 && this.inFlight.size < max) {
       const pending = this.waiting[0]!;
-      // Before the handshake completes only the handshake itself may go out.
-      if (this.state !== 'ready' && !(this.state === 'connecting' && pending.apiName === 'ApiVersions')) return;
+      // Before the handshake completes only the handshake itself (and authentication) may go out.
+      if (this.state !== 'ready' && !(this.state === 'connecting' && HANDSHAKE_APIS.has(pending.apiName))) return;
+      // A quota throttle holds everything but re-authentication until it ends.
+      if (this.throttledUntil > 0 && !HANDSHAKE_APIS.has(pending.apiName)) {
+        const wait = this.throttledUntil - this.config.clock.now();
+        if (wait > 0) {
+          this.throttleTimer ??= this.config.clock.setTimeout(() => {
+            this.throttleTimer = undefined;
+            this.drain();
+          }, wait);
+          return;
+        }
+        this.throttledUntil = 0;
+      }
       this.waiting.shift();
       this.write(socket, pending);
     }
@@ -285,12 +320,39 @@ export class Connection {
       pending.reject(this.brokerError(header.errorCode, header.body));
     } else {
       try {
-        pending.resolve(decodeMessage(pending.codec!, header.body, ERRORS.CORRUPT_MESSAGE));
+        const body = decodeMessage(pending.codec!, header.body, ERRORS.CORRUPT_MESSAGE);
+        this.noteThrottle(pending.apiName, body);
+        pending.resolve(body);
       } catch (error) {
         pending.reject(toError(error));
       }
     }
     this.drain();
+  }
+
+  /** Honours a quota throttle reported in a response: nothing more is sent until it ends. */
+  private noteThrottle(apiName: string, body: unknown): void {
+    const throttleMs = (body as { throttleMs?: number }).throttleMs ?? 0;
+    if (!(throttleMs > 0)) return;
+    this.throttledUntil = Math.max(this.throttledUntil, this.config.clock.now() + throttleMs);
+    this.config.events.emit('connection.throttle', { url: this.url, apiName, throttleMs });
+  }
+
+  /** Records a successful (re-)authentication and schedules the next one before the session ends. */
+  private authenticated(mechanism: string, lifetimeMs: number, reauthentication: boolean): void {
+    this.config.events.emit('connection.authenticate', { url: this.url, mechanism: mechanism.toUpperCase(), sessionLifetimeMs: lifetimeMs, reauthentication });
+    if (lifetimeMs <= 0) return;
+    this.reauthTimer = this.config.clock.setTimeout(() => {
+      this.reauthTimer = undefined;
+      const sasl = this.config.sasl!;
+      authenticate(sasl, this.offeredMechanisms, this.url, (name, body) => this.request(name, body)).then(
+        (lifetime) => this.authenticated(sasl.mechanism, lifetime, true),
+        (error: unknown) => {
+          this.config.logger.warn(`re-authentication with ${this.url} failed: ${toError(error).message}`);
+          this.shutdown(toError(error), 1000, 're-authentication failed', 'failure');
+        },
+      );
+    }, reauthenticateAfterMs(lifetimeMs));
   }
 
   private brokerError(code: number, body: Uint8Array): StrataError {
@@ -343,6 +405,8 @@ export class Connection {
   private shutdown(error: Error, code: number, reason: string, how: 'local' | 'failure' | 'remote'): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.config.clock.clearTimeout(this.reauthTimer);
+    this.config.clock.clearTimeout(this.throttleTimer);
     if (how !== 'remote') this.socket?.close(code, reason);
     const failure =
       error instanceof StrataConnectionError ? error : new StrataConnectionError(`connection to ${this.url} closed: ${error.message}`, { url: this.url, cause: error });

@@ -248,7 +248,7 @@ export class ProduceSender {
   private send(leader: number, batches: PartitionBatch[], acks: -1 | 0 | 1, bytes: number, started: number): void {
     this.inFlight++;
     this.inFlightByBroker.set(leader, (this.inFlightByBroker.get(leader) ?? 0) + 1);
-    const body = produceBody(batches, acks);
+    const body = produceBody(batches, acks, (b) => this.config.cluster.cachedLeaderEpoch(b.topic, b.partition));
     const timeoutMs = body.timeoutMs;
     let request: Promise<ProduceResponse | null>;
     try {

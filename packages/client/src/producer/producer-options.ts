@@ -1,8 +1,7 @@
 /** Options of `strata.producer()`: one typed interface, one DEFAULTS object, validated once. */
-import { z } from 'zod';
 import type { CompressionCodec, CompressionName } from '../codecs/compression-codec';
 import { mergeRetry, retrySchema } from '../config/client-options';
-import { INT32_MAX, bool, fn, int, oneOf } from '../config/schema';
+import { INT32_MAX, arrayOf, bool, custom, fn, int, oneOf, strictObject, union } from '../config/schema';
 import { validateOptions } from '../config/validate';
 import { StrataConfigError } from '../errors';
 import type { RetryOptions } from '../retry';
@@ -134,17 +133,18 @@ export interface ResolvedProducerOptions {
   retry: Readonly<RetryOptions>;
 }
 
-export const acksSchema = z.union([oneOf([-1, 0, 1] as const), z.literal('all')], { error: 'expected -1, 0, 1 or "all"' });
+export const acksSchema = union([oneOf([-1, 0, 1] as const), oneOf(['all'] as const)], 'expected -1, 0, 1 or "all"');
 
-const codecSchema = z.custom<CompressionCodec>(
+const codecSchema = custom<CompressionCodec>(
+  'a codec { id, name, compress(), decompress() }',
   (v) => typeof v === 'object' && v !== null && typeof (v as CompressionCodec).compress === 'function' && Number.isInteger((v as CompressionCodec).id),
-  { error: 'expected a codec { id, name, compress(), decompress() }' },
 );
 
-const producerSchema = z.strictObject({
-  partitioner: z.union([oneOf(['default', 'round-robin'] as const), fn<PartitionerFn>()], {
-    error: 'expected "default", "round-robin" or a function ({ topic, partitionCount, message }) => number',
-  }).optional(),
+const producerSchema = strictObject({
+  partitioner: union(
+    [oneOf(['default', 'round-robin'] as const), fn<PartitionerFn>()],
+    'expected "default", "round-robin" or a function ({ topic, partitionCount, message }) => number',
+  ).optional(),
   acks: acksSchema.optional(),
   timeoutMs: int(0).optional(),
   allowAutoTopicCreation: bool().optional(),
@@ -156,7 +156,7 @@ const producerSchema = z.strictObject({
   maxBlockMs: int(0).optional(),
   deliveryTimeoutMs: int(1).optional(),
   compression: oneOf(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const).optional(),
-  codecs: z.array(codecSchema, { error: 'expected an array of codecs' }).optional(),
+  codecs: arrayOf(codecSchema, 'expected an array of codecs').optional(),
   maxRequestBytes: int(1024).optional(),
   retry: retrySchema.optional(),
 });

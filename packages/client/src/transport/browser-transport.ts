@@ -57,6 +57,9 @@ export function browserTransport(WebSocketImpl?: WebSocketConstructor): Transpor
     connect(url: string, opts: TransportConnectOptions): Promise<TransportConnection> {
       const Impl = WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
       if (!Impl) return Promise.reject(new Error('no global WebSocket: pass a WebSocket implementation to browserTransport()'));
+      if (opts.tls && Object.keys(opts.tls).length > 0) {
+        return Promise.reject(new Error('browsers verify wss:// certificates with their own trust store: the tls option (ca, cert, key...) is not available here'));
+      }
       return new Promise<TransportConnection>((resolve, reject) => {
         let ws: WebSocketLike;
         try {

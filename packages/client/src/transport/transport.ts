@@ -5,7 +5,27 @@
  * WebSocket of browsers (and Deno, Bun, Node >= 22).
  */
 
+/** TLS settings of wss:// connections (the Node transport; browsers use their own trust store). */
+export interface TlsOptions {
+  /** PEM CA certificates to trust instead of the system's. */
+  ca?: string | Uint8Array | Array<string | Uint8Array>;
+  /** PEM client certificate (mutual TLS). */
+  cert?: string | Uint8Array;
+  /** PEM private key of `cert`. */
+  key?: string | Uint8Array;
+  passphrase?: string;
+  /** Server name to verify (SNI); default: the URL's host. */
+  servername?: string;
+  /**
+   * Verify the broker's certificate.
+   * @default true
+   */
+  rejectUnauthorized?: boolean;
+}
+
 export interface TransportConnectOptions {
+  /** TLS settings for wss:// URLs. */
+  tls?: TlsOptions;
   /** Largest incoming message accepted, in bytes; bigger ones close the connection. */
   maxPayloadBytes: number;
   /** Give up connecting after this many milliseconds. */

@@ -4,7 +4,7 @@
  * entry never imports this file.
  */
 import WebSocket from 'ws';
-import type { Transport, TransportConnectOptions, TransportConnection } from './transport';
+import type { TlsOptions, Transport, TransportConnectOptions, TransportConnection } from './transport';
 
 /** Options of the `ws` transport. */
 export interface WsTransportOptions {
@@ -37,6 +37,21 @@ class WsConnection implements TransportConnection {
   }
 }
 
+const pem = (v: string | Uint8Array): string | Buffer => (typeof v === 'string' ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+
+/** The SDK's TLS options as `ws` (node:tls) takes them. */
+function nodeTls(tls: TlsOptions | undefined): WebSocket.ClientOptions & { servername?: string } {
+  if (!tls) return {};
+  const out: WebSocket.ClientOptions & { servername?: string } = {};
+  if (tls.ca !== undefined) out.ca = Array.isArray(tls.ca) ? tls.ca.map(pem) : pem(tls.ca);
+  if (tls.cert !== undefined) out.cert = pem(tls.cert);
+  if (tls.key !== undefined) out.key = pem(tls.key);
+  if (tls.passphrase !== undefined) out.passphrase = tls.passphrase;
+  if (tls.servername !== undefined) out.servername = tls.servername;
+  if (tls.rejectUnauthorized !== undefined) out.rejectUnauthorized = tls.rejectUnauthorized;
+  return out;
+}
+
 /** Creates the Node transport. */
 export function wsTransport(options: WsTransportOptions = {}): Transport {
   return {
@@ -47,6 +62,7 @@ export function wsTransport(options: WsTransportOptions = {}): Transport {
         try {
           ws = new WebSocket(url, {
             ...options.wsOptions,
+            ...nodeTls(opts.tls),
             perMessageDeflate: false,
             maxPayload: opts.maxPayloadBytes,
             handshakeTimeout: opts.connectTimeoutMs,

@@ -1,9 +1,7 @@
 /** Small helpers for behaviour tests. */
-import type { Consumer, ConsumerMessage } from '../../src';
-
 /** Takes `n` messages from the consumer's async iterator, then stops iterating. */
-export async function take(consumer: Consumer, n: number): Promise<ConsumerMessage[]> {
-  const out: ConsumerMessage[] = [];
+export async function take<M>(consumer: AsyncIterable<M>, n: number): Promise<M[]> {
+  const out: M[] = [];
   if (n === 0) return out;
   for await (const m of consumer) {
     out.push(m);

@@ -8,6 +8,36 @@ export interface MessageCodec<T, TInit> {
   decode(reader: Uint8Array, length?: number): T;
 }
 
+export interface AclEntry {
+  resourceType: string;
+  resourceName: string;
+  patternType: string;
+  principal: string;
+  host: string;
+  operation: string;
+  permission: string;
+}
+
+export interface AclEntryInit {
+  resourceType?: string | null;
+  resourceName?: string | null;
+  patternType?: string | null;
+  principal?: string | null;
+  host?: string | null;
+  operation?: string | null;
+  permission?: string | null;
+}
+
+export interface AclResult {
+  errorCode: number;
+  errorMessage: string;
+}
+
+export interface AclResultInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+}
+
 export interface AlterableConfig {
   name: string;
   value: string;
@@ -32,10 +62,12 @@ export interface AlterTopicConfigsRequestInit {
 
 export interface AlterTopicConfigsResponse {
   topics: AlterTopicConfigsResult[];
+  throttleMs: number;
 }
 
 export interface AlterTopicConfigsResponseInit {
   topics?: AlterTopicConfigsResultInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface AlterTopicConfigsResult {
@@ -58,6 +90,38 @@ export interface AlterTopicConfigsTopic {
 export interface AlterTopicConfigsTopicInit {
   name?: string | null;
   configs?: AlterableConfigInit[] | null;
+}
+
+export interface AlterUserScramCredentialsRequest {
+  deletions: ScramCredentialDeletion[];
+  upsertions: ScramCredentialUpsertion[];
+}
+
+export interface AlterUserScramCredentialsRequestInit {
+  deletions?: ScramCredentialDeletionInit[] | null;
+  upsertions?: ScramCredentialUpsertionInit[] | null;
+}
+
+export interface AlterUserScramCredentialsResponse {
+  results: AlterUserScramCredentialsResult[];
+  throttleMs: number;
+}
+
+export interface AlterUserScramCredentialsResponseInit {
+  results?: AlterUserScramCredentialsResultInit[] | null;
+  throttleMs?: number | null;
+}
+
+export interface AlterUserScramCredentialsResult {
+  user: string;
+  errorCode: number;
+  errorMessage: string;
+}
+
+export interface AlterUserScramCredentialsResultInit {
+  user?: string | null;
+  errorCode?: number | null;
+  errorMessage?: string | null;
 }
 
 export interface ApiVersionRange {
@@ -91,6 +155,7 @@ export interface ApiVersionsResponse {
   authMechanisms: string[];
   maxFrameBytes: number;
   maxBatchBytes: number;
+  throttleMs: number;
 }
 
 export interface ApiVersionsResponseInit {
@@ -102,6 +167,7 @@ export interface ApiVersionsResponseInit {
   authMechanisms?: string[] | null;
   maxFrameBytes?: number | null;
   maxBatchBytes?: number | null;
+  throttleMs?: number | null;
 }
 
 export interface BrokerInfo {
@@ -152,10 +218,12 @@ export interface ConsumerGroupDescribeRequestInit {
 
 export interface ConsumerGroupDescribeResponse {
   groups: GroupDescription[];
+  throttleMs: number;
 }
 
 export interface ConsumerGroupDescribeResponseInit {
   groups?: GroupDescriptionInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface ConsumerGroupHeartbeatRequest {
@@ -200,6 +268,7 @@ export interface ConsumerGroupHeartbeatResponse {
   heartbeatIntervalMs: number;
   hasAssignment: boolean;
   assignment: TopicPartitions[];
+  throttleMs: number;
 }
 
 export interface ConsumerGroupHeartbeatResponseInit {
@@ -210,6 +279,7 @@ export interface ConsumerGroupHeartbeatResponseInit {
   heartbeatIntervalMs?: number | null;
   hasAssignment?: boolean | null;
   assignment?: TopicPartitionsInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface ControlledShutdownRequest {
@@ -278,6 +348,24 @@ export interface CreatableTopicResultInit {
   numPartitions?: number | null;
 }
 
+export interface CreateAclsRequest {
+  creations: AclEntry[];
+}
+
+export interface CreateAclsRequestInit {
+  creations?: AclEntryInit[] | null;
+}
+
+export interface CreateAclsResponse {
+  results: AclResult[];
+  throttleMs: number;
+}
+
+export interface CreateAclsResponseInit {
+  results?: AclResultInit[] | null;
+  throttleMs?: number | null;
+}
+
 export interface CreateTopicsRequest {
   topics: CreatableTopic[];
   timeoutMs: number;
@@ -292,10 +380,12 @@ export interface CreateTopicsRequestInit {
 
 export interface CreateTopicsResponse {
   topics: CreatableTopicResult[];
+  throttleMs: number;
 }
 
 export interface CreateTopicsResponseInit {
   topics?: CreatableTopicResultInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface DeletableGroupResult {
@@ -322,6 +412,36 @@ export interface DeletableTopicResultInit {
   errorMessage?: string | null;
 }
 
+export interface DeleteAclsFilterResult {
+  errorCode: number;
+  errorMessage: string;
+  matchingAcls: AclEntry[];
+}
+
+export interface DeleteAclsFilterResultInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  matchingAcls?: AclEntryInit[] | null;
+}
+
+export interface DeleteAclsRequest {
+  filters: AclEntry[];
+}
+
+export interface DeleteAclsRequestInit {
+  filters?: AclEntryInit[] | null;
+}
+
+export interface DeleteAclsResponse {
+  filterResults: DeleteAclsFilterResult[];
+  throttleMs: number;
+}
+
+export interface DeleteAclsResponseInit {
+  filterResults?: DeleteAclsFilterResultInit[] | null;
+  throttleMs?: number | null;
+}
+
 export interface DeleteGroupsRequest {
   groupIds: string[];
 }
@@ -332,10 +452,12 @@ export interface DeleteGroupsRequestInit {
 
 export interface DeleteGroupsResponse {
   results: DeletableGroupResult[];
+  throttleMs: number;
 }
 
 export interface DeleteGroupsResponseInit {
   results?: DeletableGroupResultInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface DeleteTopicsRequest {
@@ -350,10 +472,34 @@ export interface DeleteTopicsRequestInit {
 
 export interface DeleteTopicsResponse {
   topics: DeletableTopicResult[];
+  throttleMs: number;
 }
 
 export interface DeleteTopicsResponseInit {
   topics?: DeletableTopicResultInit[] | null;
+  throttleMs?: number | null;
+}
+
+export interface DescribeAclsRequest {
+  filter?: AclEntry | null;
+}
+
+export interface DescribeAclsRequestInit {
+  filter?: AclEntryInit | null;
+}
+
+export interface DescribeAclsResponse {
+  errorCode: number;
+  errorMessage: string;
+  acls: AclEntry[];
+  throttleMs: number;
+}
+
+export interface DescribeAclsResponseInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  acls?: AclEntryInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface DescribeClusterRequest {
@@ -398,6 +544,20 @@ export interface DescribedConfigInit {
   isDefault?: boolean | null;
 }
 
+export interface DescribedUser {
+  user: string;
+  errorCode: number;
+  errorMessage: string;
+  credentials: ScramCredentialInfo[];
+}
+
+export interface DescribedUserInit {
+  user?: string | null;
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  credentials?: ScramCredentialInfoInit[] | null;
+}
+
 export interface DescribeTopicsRequest {
   topics: string[];
   includeConfigs: boolean;
@@ -410,10 +570,34 @@ export interface DescribeTopicsRequestInit {
 
 export interface DescribeTopicsResponse {
   topics: TopicDescription[];
+  throttleMs: number;
 }
 
 export interface DescribeTopicsResponseInit {
   topics?: TopicDescriptionInit[] | null;
+  throttleMs?: number | null;
+}
+
+export interface DescribeUserScramCredentialsRequest {
+  users: string[];
+}
+
+export interface DescribeUserScramCredentialsRequestInit {
+  users?: string[] | null;
+}
+
+export interface DescribeUserScramCredentialsResponse {
+  errorCode: number;
+  errorMessage: string;
+  results: DescribedUser[];
+  throttleMs: number;
+}
+
+export interface DescribeUserScramCredentialsResponseInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  results?: DescribedUserInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface ElectLeadersPartitionResult {
@@ -598,10 +782,12 @@ export interface FindCoordinatorRequestInit {
 
 export interface FindCoordinatorResponse {
   coordinators: Coordinator[];
+  throttleMs: number;
 }
 
 export interface FindCoordinatorResponseInit {
   coordinators?: CoordinatorInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface GroupDescription {
@@ -689,6 +875,7 @@ export interface InitProducerIdResponse {
   errorMessage: string;
   producerId: number;
   producerEpoch: number;
+  throttleMs: number;
 }
 
 export interface InitProducerIdResponseInit {
@@ -696,6 +883,7 @@ export interface InitProducerIdResponseInit {
   errorMessage?: string | null;
   producerId?: number | null;
   producerEpoch?: number | null;
+  throttleMs?: number | null;
 }
 
 export interface LeaderIdAndEpoch {
@@ -731,11 +919,13 @@ export interface ListGroupsRequestInit {
 export interface ListGroupsResponse {
   errorCode: number;
   groups: ListedGroup[];
+  throttleMs: number;
 }
 
 export interface ListGroupsResponseInit {
   errorCode?: number | null;
   groups?: ListedGroupInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface ListOffsetsPartition {
@@ -780,10 +970,12 @@ export interface ListOffsetsRequestInit {
 
 export interface ListOffsetsResponse {
   topics: ListOffsetsTopicResult[];
+  throttleMs: number;
 }
 
 export interface ListOffsetsResponseInit {
   topics?: ListOffsetsTopicResultInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface ListOffsetsTopic {
@@ -833,6 +1025,7 @@ export interface MetadataResponse {
   clusterId: string;
   controllerId: number;
   topics: TopicMetadata[];
+  throttleMs: number;
 }
 
 export interface MetadataResponseInit {
@@ -840,6 +1033,7 @@ export interface MetadataResponseInit {
   clusterId?: string | null;
   controllerId?: number | null;
   topics?: TopicMetadataInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface OffsetCommitPartition {
@@ -886,12 +1080,14 @@ export interface OffsetCommitResponse {
   errorCode: number;
   errorMessage: string;
   topics: OffsetCommitTopicResult[];
+  throttleMs: number;
 }
 
 export interface OffsetCommitResponseInit {
   errorCode?: number | null;
   errorMessage?: string | null;
   topics?: OffsetCommitTopicResultInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface OffsetCommitTopic {
@@ -944,12 +1140,14 @@ export interface OffsetFetchResponse {
   errorCode: number;
   errorMessage: string;
   topics: OffsetFetchTopicResult[];
+  throttleMs: number;
 }
 
 export interface OffsetFetchResponseInit {
   errorCode?: number | null;
   errorMessage?: string | null;
   topics?: OffsetFetchTopicResultInit[] | null;
+  throttleMs?: number | null;
 }
 
 export interface OffsetFetchTopic {
@@ -1162,6 +1360,90 @@ export interface ProduceTopicResultInit {
   partitions?: ProducePartitionResultInit[] | null;
 }
 
+export interface SaslAuthenticateRequest {
+  authBytes: Uint8Array;
+}
+
+export interface SaslAuthenticateRequestInit {
+  authBytes?: Uint8Array | null;
+}
+
+export interface SaslAuthenticateResponse {
+  errorCode: number;
+  errorMessage: string;
+  authBytes: Uint8Array;
+  sessionLifetimeMs: number;
+  throttleMs: number;
+}
+
+export interface SaslAuthenticateResponseInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  authBytes?: Uint8Array | null;
+  sessionLifetimeMs?: number | null;
+  throttleMs?: number | null;
+}
+
+export interface SaslHandshakeRequest {
+  mechanism: string;
+}
+
+export interface SaslHandshakeRequestInit {
+  mechanism?: string | null;
+}
+
+export interface SaslHandshakeResponse {
+  errorCode: number;
+  errorMessage: string;
+  mechanisms: string[];
+  throttleMs: number;
+}
+
+export interface SaslHandshakeResponseInit {
+  errorCode?: number | null;
+  errorMessage?: string | null;
+  mechanisms?: string[] | null;
+  throttleMs?: number | null;
+}
+
+export interface ScramCredentialDeletion {
+  name: string;
+  mechanism: string;
+}
+
+export interface ScramCredentialDeletionInit {
+  name?: string | null;
+  mechanism?: string | null;
+}
+
+export interface ScramCredentialInfo {
+  mechanism: string;
+  iterations: number;
+}
+
+export interface ScramCredentialInfoInit {
+  mechanism?: string | null;
+  iterations?: number | null;
+}
+
+export interface ScramCredentialUpsertion {
+  name: string;
+  mechanism: string;
+  iterations: number;
+  salt: Uint8Array;
+  storedKey: Uint8Array;
+  serverKey: Uint8Array;
+}
+
+export interface ScramCredentialUpsertionInit {
+  name?: string | null;
+  mechanism?: string | null;
+  iterations?: number | null;
+  salt?: Uint8Array | null;
+  storedKey?: Uint8Array | null;
+  serverKey?: Uint8Array | null;
+}
+
 export interface SkipCorruptPartitionResult {
   partition: number;
   errorCode: number;
@@ -1264,11 +1546,16 @@ export interface TopicPartitionsInit {
 
 export declare const strata: {
   v1: {
+    AclEntry: MessageCodec<AclEntry, AclEntryInit>;
+    AclResult: MessageCodec<AclResult, AclResultInit>;
     AlterableConfig: MessageCodec<AlterableConfig, AlterableConfigInit>;
     AlterTopicConfigsRequest: MessageCodec<AlterTopicConfigsRequest, AlterTopicConfigsRequestInit>;
     AlterTopicConfigsResponse: MessageCodec<AlterTopicConfigsResponse, AlterTopicConfigsResponseInit>;
     AlterTopicConfigsResult: MessageCodec<AlterTopicConfigsResult, AlterTopicConfigsResultInit>;
     AlterTopicConfigsTopic: MessageCodec<AlterTopicConfigsTopic, AlterTopicConfigsTopicInit>;
+    AlterUserScramCredentialsRequest: MessageCodec<AlterUserScramCredentialsRequest, AlterUserScramCredentialsRequestInit>;
+    AlterUserScramCredentialsResponse: MessageCodec<AlterUserScramCredentialsResponse, AlterUserScramCredentialsResponseInit>;
+    AlterUserScramCredentialsResult: MessageCodec<AlterUserScramCredentialsResult, AlterUserScramCredentialsResultInit>;
     ApiVersionRange: MessageCodec<ApiVersionRange, ApiVersionRangeInit>;
     ApiVersionsRequest: MessageCodec<ApiVersionsRequest, ApiVersionsRequestInit>;
     ApiVersionsResponse: MessageCodec<ApiVersionsResponse, ApiVersionsResponseInit>;
@@ -1284,19 +1571,29 @@ export declare const strata: {
     Coordinator: MessageCodec<Coordinator, CoordinatorInit>;
     CreatableTopic: MessageCodec<CreatableTopic, CreatableTopicInit>;
     CreatableTopicResult: MessageCodec<CreatableTopicResult, CreatableTopicResultInit>;
+    CreateAclsRequest: MessageCodec<CreateAclsRequest, CreateAclsRequestInit>;
+    CreateAclsResponse: MessageCodec<CreateAclsResponse, CreateAclsResponseInit>;
     CreateTopicsRequest: MessageCodec<CreateTopicsRequest, CreateTopicsRequestInit>;
     CreateTopicsResponse: MessageCodec<CreateTopicsResponse, CreateTopicsResponseInit>;
     DeletableGroupResult: MessageCodec<DeletableGroupResult, DeletableGroupResultInit>;
     DeletableTopicResult: MessageCodec<DeletableTopicResult, DeletableTopicResultInit>;
+    DeleteAclsFilterResult: MessageCodec<DeleteAclsFilterResult, DeleteAclsFilterResultInit>;
+    DeleteAclsRequest: MessageCodec<DeleteAclsRequest, DeleteAclsRequestInit>;
+    DeleteAclsResponse: MessageCodec<DeleteAclsResponse, DeleteAclsResponseInit>;
     DeleteGroupsRequest: MessageCodec<DeleteGroupsRequest, DeleteGroupsRequestInit>;
     DeleteGroupsResponse: MessageCodec<DeleteGroupsResponse, DeleteGroupsResponseInit>;
     DeleteTopicsRequest: MessageCodec<DeleteTopicsRequest, DeleteTopicsRequestInit>;
     DeleteTopicsResponse: MessageCodec<DeleteTopicsResponse, DeleteTopicsResponseInit>;
+    DescribeAclsRequest: MessageCodec<DescribeAclsRequest, DescribeAclsRequestInit>;
+    DescribeAclsResponse: MessageCodec<DescribeAclsResponse, DescribeAclsResponseInit>;
     DescribeClusterRequest: MessageCodec<DescribeClusterRequest, DescribeClusterRequestInit>;
     DescribeClusterResponse: MessageCodec<DescribeClusterResponse, DescribeClusterResponseInit>;
     DescribedConfig: MessageCodec<DescribedConfig, DescribedConfigInit>;
+    DescribedUser: MessageCodec<DescribedUser, DescribedUserInit>;
     DescribeTopicsRequest: MessageCodec<DescribeTopicsRequest, DescribeTopicsRequestInit>;
     DescribeTopicsResponse: MessageCodec<DescribeTopicsResponse, DescribeTopicsResponseInit>;
+    DescribeUserScramCredentialsRequest: MessageCodec<DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsRequestInit>;
+    DescribeUserScramCredentialsResponse: MessageCodec<DescribeUserScramCredentialsResponse, DescribeUserScramCredentialsResponseInit>;
     ElectLeadersPartitionResult: MessageCodec<ElectLeadersPartitionResult, ElectLeadersPartitionResultInit>;
     ElectLeadersRequest: MessageCodec<ElectLeadersRequest, ElectLeadersRequestInit>;
     ElectLeadersResponse: MessageCodec<ElectLeadersResponse, ElectLeadersResponseInit>;
@@ -1355,6 +1652,13 @@ export declare const strata: {
     ProduceResponse: MessageCodec<ProduceResponse, ProduceResponseInit>;
     ProduceTopic: MessageCodec<ProduceTopic, ProduceTopicInit>;
     ProduceTopicResult: MessageCodec<ProduceTopicResult, ProduceTopicResultInit>;
+    SaslAuthenticateRequest: MessageCodec<SaslAuthenticateRequest, SaslAuthenticateRequestInit>;
+    SaslAuthenticateResponse: MessageCodec<SaslAuthenticateResponse, SaslAuthenticateResponseInit>;
+    SaslHandshakeRequest: MessageCodec<SaslHandshakeRequest, SaslHandshakeRequestInit>;
+    SaslHandshakeResponse: MessageCodec<SaslHandshakeResponse, SaslHandshakeResponseInit>;
+    ScramCredentialDeletion: MessageCodec<ScramCredentialDeletion, ScramCredentialDeletionInit>;
+    ScramCredentialInfo: MessageCodec<ScramCredentialInfo, ScramCredentialInfoInit>;
+    ScramCredentialUpsertion: MessageCodec<ScramCredentialUpsertion, ScramCredentialUpsertionInit>;
     SkipCorruptPartitionResult: MessageCodec<SkipCorruptPartitionResult, SkipCorruptPartitionResultInit>;
     SkipCorruptRequest: MessageCodec<SkipCorruptRequest, SkipCorruptRequestInit>;
     SkipCorruptResponse: MessageCodec<SkipCorruptResponse, SkipCorruptResponseInit>;

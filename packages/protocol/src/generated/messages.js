@@ -534,6 +534,7 @@ $root.strata = (function() {
             MetadataResponse.prototype.clusterId = "";
             MetadataResponse.prototype.controllerId = 0;
             MetadataResponse.prototype.topics = $util.emptyArray;
+            MetadataResponse.prototype.throttleMs = 0;
 
             MetadataResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -552,6 +553,8 @@ $root.strata = (function() {
                 if (message.topics != null && message.topics.length)
                     for (var i = 0; i < message.topics.length; ++i)
                         $root.strata.v1.TopicMetadata.encode(message.topics[i], writer.uint32(34).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -617,6 +620,15 @@ $root.strata = (function() {
                             if (!(message.topics && message.topics.length))
                                 message.topics = [];
                             message.topics.push($root.strata.v1.TopicMetadata.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -994,6 +1006,7 @@ $root.strata = (function() {
             };
 
             CreateTopicsResponse.prototype.topics = $util.emptyArray;
+            CreateTopicsResponse.prototype.throttleMs = 0;
 
             CreateTopicsResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -1005,6 +1018,8 @@ $root.strata = (function() {
                 if (message.topics != null && message.topics.length)
                     for (var i = 0; i < message.topics.length; ++i)
                         $root.strata.v1.CreatableTopicResult.encode(message.topics[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1018,7 +1033,7 @@ $root.strata = (function() {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                var end, message;
+                var end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -1044,6 +1059,15 @@ $root.strata = (function() {
                             if (!(message.topics && message.topics.length))
                                 message.topics = [];
                             message.topics.push($root.strata.v1.CreatableTopicResult.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -1278,6 +1302,7 @@ $root.strata = (function() {
             };
 
             DeleteTopicsResponse.prototype.topics = $util.emptyArray;
+            DeleteTopicsResponse.prototype.throttleMs = 0;
 
             DeleteTopicsResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -1289,6 +1314,8 @@ $root.strata = (function() {
                 if (message.topics != null && message.topics.length)
                     for (var i = 0; i < message.topics.length; ++i)
                         $root.strata.v1.DeletableTopicResult.encode(message.topics[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1302,7 +1329,7 @@ $root.strata = (function() {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                var end, message;
+                var end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -1328,6 +1355,15 @@ $root.strata = (function() {
                             if (!(message.topics && message.topics.length))
                                 message.topics = [];
                             message.topics.push($root.strata.v1.DeletableTopicResult.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -1920,6 +1956,7 @@ $root.strata = (function() {
             };
 
             DescribeTopicsResponse.prototype.topics = $util.emptyArray;
+            DescribeTopicsResponse.prototype.throttleMs = 0;
 
             DescribeTopicsResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -1931,6 +1968,8 @@ $root.strata = (function() {
                 if (message.topics != null && message.topics.length)
                     for (var i = 0; i < message.topics.length; ++i)
                         $root.strata.v1.TopicDescription.encode(message.topics[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1944,7 +1983,7 @@ $root.strata = (function() {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                var end, message;
+                var end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -1970,6 +2009,15 @@ $root.strata = (function() {
                             if (!(message.topics && message.topics.length))
                                 message.topics = [];
                             message.topics.push($root.strata.v1.TopicDescription.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -2405,6 +2453,7 @@ $root.strata = (function() {
             };
 
             AlterTopicConfigsResponse.prototype.topics = $util.emptyArray;
+            AlterTopicConfigsResponse.prototype.throttleMs = 0;
 
             AlterTopicConfigsResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -2416,6 +2465,8 @@ $root.strata = (function() {
                 if (message.topics != null && message.topics.length)
                     for (var i = 0; i < message.topics.length; ++i)
                         $root.strata.v1.AlterTopicConfigsResult.encode(message.topics[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2429,7 +2480,7 @@ $root.strata = (function() {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                var end, message;
+                var end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -2455,6 +2506,15 @@ $root.strata = (function() {
                             if (!(message.topics && message.topics.length))
                                 message.topics = [];
                             message.topics.push($root.strata.v1.AlterTopicConfigsResult.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -2790,6 +2850,7 @@ $root.strata = (function() {
             ApiVersionsResponse.prototype.authMechanisms = $util.emptyArray;
             ApiVersionsResponse.prototype.maxFrameBytes = 0;
             ApiVersionsResponse.prototype.maxBatchBytes = 0;
+            ApiVersionsResponse.prototype.throttleMs = 0;
 
             ApiVersionsResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -2816,6 +2877,8 @@ $root.strata = (function() {
                     writer.uint32(56).int32(message.maxFrameBytes);
                 if (message.maxBatchBytes != null && $Object.hasOwnProperty.call(message, "maxBatchBytes") && message.maxBatchBytes !== 0)
                     writer.uint32(64).int32(message.maxBatchBytes);
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2917,6 +2980,15 @@ $root.strata = (function() {
                                 message.maxBatchBytes = value;
                             else
                                 delete message.maxBatchBytes;
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -7519,6 +7591,7 @@ $root.strata = (function() {
             };
 
             ListOffsetsResponse.prototype.topics = $util.emptyArray;
+            ListOffsetsResponse.prototype.throttleMs = 0;
 
             ListOffsetsResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -7530,6 +7603,8 @@ $root.strata = (function() {
                 if (message.topics != null && message.topics.length)
                     for (var i = 0; i < message.topics.length; ++i)
                         $root.strata.v1.ListOffsetsTopicResult.encode(message.topics[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -7543,7 +7618,7 @@ $root.strata = (function() {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                var end, message;
+                var end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -7569,6 +7644,15 @@ $root.strata = (function() {
                             if (!(message.topics && message.topics.length))
                                 message.topics = [];
                             message.topics.push($root.strata.v1.ListOffsetsTopicResult.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -7722,6 +7806,7 @@ $root.strata = (function() {
             InitProducerIdResponse.prototype.errorMessage = "";
             InitProducerIdResponse.prototype.producerId = 0;
             InitProducerIdResponse.prototype.producerEpoch = 0;
+            InitProducerIdResponse.prototype.throttleMs = 0;
 
             InitProducerIdResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -7738,6 +7823,8 @@ $root.strata = (function() {
                     writer.uint32(24).int64(message.producerId);
                 if (message.producerEpoch != null && $Object.hasOwnProperty.call(message, "producerEpoch") && message.producerEpoch !== 0)
                     writer.uint32(32).int32(message.producerEpoch);
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -7805,6 +7892,15 @@ $root.strata = (function() {
                                 message.producerEpoch = value;
                             else
                                 delete message.producerEpoch;
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -8063,6 +8159,7 @@ $root.strata = (function() {
             };
 
             FindCoordinatorResponse.prototype.coordinators = $util.emptyArray;
+            FindCoordinatorResponse.prototype.throttleMs = 0;
 
             FindCoordinatorResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -8074,6 +8171,8 @@ $root.strata = (function() {
                 if (message.coordinators != null && message.coordinators.length)
                     for (var i = 0; i < message.coordinators.length; ++i)
                         $root.strata.v1.Coordinator.encode(message.coordinators[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -8087,7 +8186,7 @@ $root.strata = (function() {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                var end, message;
+                var end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -8113,6 +8212,15 @@ $root.strata = (function() {
                             if (!(message.coordinators && message.coordinators.length))
                                 message.coordinators = [];
                             message.coordinators.push($root.strata.v1.Coordinator.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -8492,6 +8600,7 @@ $root.strata = (function() {
             ConsumerGroupHeartbeatResponse.prototype.heartbeatIntervalMs = 0;
             ConsumerGroupHeartbeatResponse.prototype.hasAssignment = false;
             ConsumerGroupHeartbeatResponse.prototype.assignment = $util.emptyArray;
+            ConsumerGroupHeartbeatResponse.prototype.throttleMs = 0;
 
             ConsumerGroupHeartbeatResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -8515,6 +8624,8 @@ $root.strata = (function() {
                 if (message.assignment != null && message.assignment.length)
                     for (var i = 0; i < message.assignment.length; ++i)
                         $root.strata.v1.TopicPartitions.encode(message.assignment[i], writer.uint32(58).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -8608,6 +8719,15 @@ $root.strata = (function() {
                             if (!(message.assignment && message.assignment.length))
                                 message.assignment = [];
                             message.assignment.push($root.strata.v1.TopicPartitions.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -9239,6 +9359,7 @@ $root.strata = (function() {
             };
 
             ConsumerGroupDescribeResponse.prototype.groups = $util.emptyArray;
+            ConsumerGroupDescribeResponse.prototype.throttleMs = 0;
 
             ConsumerGroupDescribeResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -9250,6 +9371,8 @@ $root.strata = (function() {
                 if (message.groups != null && message.groups.length)
                     for (var i = 0; i < message.groups.length; ++i)
                         $root.strata.v1.GroupDescription.encode(message.groups[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -9263,7 +9386,7 @@ $root.strata = (function() {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                var end, message;
+                var end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -9289,6 +9412,15 @@ $root.strata = (function() {
                             if (!(message.groups && message.groups.length))
                                 message.groups = [];
                             message.groups.push($root.strata.v1.GroupDescription.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -9857,6 +9989,7 @@ $root.strata = (function() {
             OffsetCommitResponse.prototype.errorCode = 0;
             OffsetCommitResponse.prototype.errorMessage = "";
             OffsetCommitResponse.prototype.topics = $util.emptyArray;
+            OffsetCommitResponse.prototype.throttleMs = 0;
 
             OffsetCommitResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -9872,6 +10005,8 @@ $root.strata = (function() {
                 if (message.topics != null && message.topics.length)
                     for (var i = 0; i < message.topics.length; ++i)
                         $root.strata.v1.OffsetCommitTopicResult.encode(message.topics[i], writer.uint32(26).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -9929,6 +10064,15 @@ $root.strata = (function() {
                             if (!(message.topics && message.topics.length))
                                 message.topics = [];
                             message.topics.push($root.strata.v1.OffsetCommitTopicResult.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -10384,6 +10528,7 @@ $root.strata = (function() {
             OffsetFetchResponse.prototype.errorCode = 0;
             OffsetFetchResponse.prototype.errorMessage = "";
             OffsetFetchResponse.prototype.topics = $util.emptyArray;
+            OffsetFetchResponse.prototype.throttleMs = 0;
 
             OffsetFetchResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -10399,6 +10544,8 @@ $root.strata = (function() {
                 if (message.topics != null && message.topics.length)
                     for (var i = 0; i < message.topics.length; ++i)
                         $root.strata.v1.OffsetFetchTopicResult.encode(message.topics[i], writer.uint32(26).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -10456,6 +10603,15 @@ $root.strata = (function() {
                             if (!(message.topics && message.topics.length))
                                 message.topics = [];
                             message.topics.push($root.strata.v1.OffsetFetchTopicResult.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -10679,6 +10835,7 @@ $root.strata = (function() {
 
             ListGroupsResponse.prototype.errorCode = 0;
             ListGroupsResponse.prototype.groups = $util.emptyArray;
+            ListGroupsResponse.prototype.throttleMs = 0;
 
             ListGroupsResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -10692,6 +10849,8 @@ $root.strata = (function() {
                 if (message.groups != null && message.groups.length)
                     for (var i = 0; i < message.groups.length; ++i)
                         $root.strata.v1.ListedGroup.encode(message.groups[i], writer.uint32(18).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -10740,6 +10899,15 @@ $root.strata = (function() {
                             if (!(message.groups && message.groups.length))
                                 message.groups = [];
                             message.groups.push($root.strata.v1.ListedGroup.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
                             continue;
                         }
                     }
@@ -10962,6 +11130,7 @@ $root.strata = (function() {
             };
 
             DeleteGroupsResponse.prototype.results = $util.emptyArray;
+            DeleteGroupsResponse.prototype.throttleMs = 0;
 
             DeleteGroupsResponse.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -10973,6 +11142,8 @@ $root.strata = (function() {
                 if (message.results != null && message.results.length)
                     for (var i = 0; i < message.results.length; ++i)
                         $root.strata.v1.DeletableGroupResult.encode(message.results[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -10986,7 +11157,7 @@ $root.strata = (function() {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                var end, message;
+                var end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -11014,6 +11185,15 @@ $root.strata = (function() {
                             message.results.push($root.strata.v1.DeletableGroupResult.decode(reader, reader.size(), $undefined, _depth + 1));
                             continue;
                         }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -11032,6 +11212,2276 @@ $root.strata = (function() {
             };
 
             return DeleteGroupsResponse;
+        })();
+
+        v1.SaslHandshakeRequest = (function() {
+
+            var SaslHandshakeRequest = function (properties) {
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            SaslHandshakeRequest.prototype.mechanism = "";
+
+            SaslHandshakeRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.mechanism != null && $Object.hasOwnProperty.call(message, "mechanism") && message.mechanism !== "")
+                    writer.uint32(10).string(message.mechanism);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            SaslHandshakeRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.SaslHandshakeRequest();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.mechanism = value;
+                            else
+                                delete message.mechanism;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SaslHandshakeRequest;
+        })();
+
+        v1.SaslHandshakeResponse = (function() {
+
+            var SaslHandshakeResponse = function (properties) {
+                this.mechanisms = [];
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            SaslHandshakeResponse.prototype.errorCode = 0;
+            SaslHandshakeResponse.prototype.errorMessage = "";
+            SaslHandshakeResponse.prototype.mechanisms = $util.emptyArray;
+            SaslHandshakeResponse.prototype.throttleMs = 0;
+
+            SaslHandshakeResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.errorCode != null && $Object.hasOwnProperty.call(message, "errorCode") && message.errorCode !== 0)
+                    writer.uint32(8).int32(message.errorCode);
+                if (message.errorMessage != null && $Object.hasOwnProperty.call(message, "errorMessage") && message.errorMessage !== "")
+                    writer.uint32(18).string(message.errorMessage);
+                if (message.mechanisms != null && message.mechanisms.length)
+                    for (var i = 0; i < message.mechanisms.length; ++i)
+                        writer.uint32(26).string(message.mechanisms[i]);
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            SaslHandshakeResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.SaslHandshakeResponse();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.errorCode = value;
+                            else
+                                delete message.errorCode;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.errorMessage = value;
+                            else
+                                delete message.errorMessage;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.mechanisms && message.mechanisms.length))
+                                message.mechanisms = [];
+                            message.mechanisms.push(reader.stringVerify());
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SaslHandshakeResponse;
+        })();
+
+        v1.SaslAuthenticateRequest = (function() {
+
+            var SaslAuthenticateRequest = function (properties) {
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            SaslAuthenticateRequest.prototype.authBytes = $util.newBuffer([]);
+
+            SaslAuthenticateRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.authBytes != null && $Object.hasOwnProperty.call(message, "authBytes") && message.authBytes.length)
+                    writer.uint32(10).bytes(message.authBytes);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            SaslAuthenticateRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.SaslAuthenticateRequest();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.authBytes = value;
+                            else
+                                delete message.authBytes;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SaslAuthenticateRequest;
+        })();
+
+        v1.SaslAuthenticateResponse = (function() {
+
+            var SaslAuthenticateResponse = function (properties) {
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            SaslAuthenticateResponse.prototype.errorCode = 0;
+            SaslAuthenticateResponse.prototype.errorMessage = "";
+            SaslAuthenticateResponse.prototype.authBytes = $util.newBuffer([]);
+            SaslAuthenticateResponse.prototype.sessionLifetimeMs = 0;
+            SaslAuthenticateResponse.prototype.throttleMs = 0;
+
+            SaslAuthenticateResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.errorCode != null && $Object.hasOwnProperty.call(message, "errorCode") && message.errorCode !== 0)
+                    writer.uint32(8).int32(message.errorCode);
+                if (message.errorMessage != null && $Object.hasOwnProperty.call(message, "errorMessage") && message.errorMessage !== "")
+                    writer.uint32(18).string(message.errorMessage);
+                if (message.authBytes != null && $Object.hasOwnProperty.call(message, "authBytes") && message.authBytes.length)
+                    writer.uint32(26).bytes(message.authBytes);
+                if (message.sessionLifetimeMs != null && $Object.hasOwnProperty.call(message, "sessionLifetimeMs") && (typeof message.sessionLifetimeMs === "object" ? message.sessionLifetimeMs.low || message.sessionLifetimeMs.high : message.sessionLifetimeMs !== 0))
+                    writer.uint32(32).int64(message.sessionLifetimeMs);
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            SaslAuthenticateResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.SaslAuthenticateResponse();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.errorCode = value;
+                            else
+                                delete message.errorCode;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.errorMessage = value;
+                            else
+                                delete message.errorMessage;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.authBytes = value;
+                            else
+                                delete message.authBytes;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = $toNumber(reader.int64())) === "object" ? value.low || value.high : value !== 0)
+                                message.sessionLifetimeMs = value;
+                            else
+                                delete message.sessionLifetimeMs;
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SaslAuthenticateResponse;
+        })();
+
+        v1.AclEntry = (function() {
+
+            var AclEntry = function (properties) {
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            AclEntry.prototype.resourceType = "";
+            AclEntry.prototype.resourceName = "";
+            AclEntry.prototype.patternType = "";
+            AclEntry.prototype.principal = "";
+            AclEntry.prototype.host = "";
+            AclEntry.prototype.operation = "";
+            AclEntry.prototype.permission = "";
+
+            AclEntry.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.resourceType != null && $Object.hasOwnProperty.call(message, "resourceType") && message.resourceType !== "")
+                    writer.uint32(10).string(message.resourceType);
+                if (message.resourceName != null && $Object.hasOwnProperty.call(message, "resourceName") && message.resourceName !== "")
+                    writer.uint32(18).string(message.resourceName);
+                if (message.patternType != null && $Object.hasOwnProperty.call(message, "patternType") && message.patternType !== "")
+                    writer.uint32(26).string(message.patternType);
+                if (message.principal != null && $Object.hasOwnProperty.call(message, "principal") && message.principal !== "")
+                    writer.uint32(34).string(message.principal);
+                if (message.host != null && $Object.hasOwnProperty.call(message, "host") && message.host !== "")
+                    writer.uint32(42).string(message.host);
+                if (message.operation != null && $Object.hasOwnProperty.call(message, "operation") && message.operation !== "")
+                    writer.uint32(50).string(message.operation);
+                if (message.permission != null && $Object.hasOwnProperty.call(message, "permission") && message.permission !== "")
+                    writer.uint32(58).string(message.permission);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            AclEntry.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.AclEntry();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.resourceType = value;
+                            else
+                                delete message.resourceType;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.resourceName = value;
+                            else
+                                delete message.resourceName;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.patternType = value;
+                            else
+                                delete message.patternType;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.principal = value;
+                            else
+                                delete message.principal;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.host = value;
+                            else
+                                delete message.host;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.operation = value;
+                            else
+                                delete message.operation;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.permission = value;
+                            else
+                                delete message.permission;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return AclEntry;
+        })();
+
+        v1.DescribeAclsRequest = (function() {
+
+            var DescribeAclsRequest = function (properties) {
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            DescribeAclsRequest.prototype.filter = null;
+
+            DescribeAclsRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.filter != null && $Object.hasOwnProperty.call(message, "filter"))
+                    $root.strata.v1.AclEntry.encode(message.filter, writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            DescribeAclsRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.DescribeAclsRequest();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.filter = $root.strata.v1.AclEntry.decode(reader, reader.size(), $undefined, _depth + 1, message.filter);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return DescribeAclsRequest;
+        })();
+
+        v1.DescribeAclsResponse = (function() {
+
+            var DescribeAclsResponse = function (properties) {
+                this.acls = [];
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            DescribeAclsResponse.prototype.errorCode = 0;
+            DescribeAclsResponse.prototype.errorMessage = "";
+            DescribeAclsResponse.prototype.acls = $util.emptyArray;
+            DescribeAclsResponse.prototype.throttleMs = 0;
+
+            DescribeAclsResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.errorCode != null && $Object.hasOwnProperty.call(message, "errorCode") && message.errorCode !== 0)
+                    writer.uint32(8).int32(message.errorCode);
+                if (message.errorMessage != null && $Object.hasOwnProperty.call(message, "errorMessage") && message.errorMessage !== "")
+                    writer.uint32(18).string(message.errorMessage);
+                if (message.acls != null && message.acls.length)
+                    for (var i = 0; i < message.acls.length; ++i)
+                        $root.strata.v1.AclEntry.encode(message.acls[i], writer.uint32(26).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            DescribeAclsResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.DescribeAclsResponse();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.errorCode = value;
+                            else
+                                delete message.errorCode;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.errorMessage = value;
+                            else
+                                delete message.errorMessage;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.acls && message.acls.length))
+                                message.acls = [];
+                            message.acls.push($root.strata.v1.AclEntry.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return DescribeAclsResponse;
+        })();
+
+        v1.CreateAclsRequest = (function() {
+
+            var CreateAclsRequest = function (properties) {
+                this.creations = [];
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            CreateAclsRequest.prototype.creations = $util.emptyArray;
+
+            CreateAclsRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.creations != null && message.creations.length)
+                    for (var i = 0; i < message.creations.length; ++i)
+                        $root.strata.v1.AclEntry.encode(message.creations[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            CreateAclsRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.CreateAclsRequest();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.creations && message.creations.length))
+                                message.creations = [];
+                            message.creations.push($root.strata.v1.AclEntry.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return CreateAclsRequest;
+        })();
+
+        v1.AclResult = (function() {
+
+            var AclResult = function (properties) {
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            AclResult.prototype.errorCode = 0;
+            AclResult.prototype.errorMessage = "";
+
+            AclResult.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.errorCode != null && $Object.hasOwnProperty.call(message, "errorCode") && message.errorCode !== 0)
+                    writer.uint32(8).int32(message.errorCode);
+                if (message.errorMessage != null && $Object.hasOwnProperty.call(message, "errorMessage") && message.errorMessage !== "")
+                    writer.uint32(18).string(message.errorMessage);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            AclResult.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.AclResult();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.errorCode = value;
+                            else
+                                delete message.errorCode;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.errorMessage = value;
+                            else
+                                delete message.errorMessage;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return AclResult;
+        })();
+
+        v1.CreateAclsResponse = (function() {
+
+            var CreateAclsResponse = function (properties) {
+                this.results = [];
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            CreateAclsResponse.prototype.results = $util.emptyArray;
+            CreateAclsResponse.prototype.throttleMs = 0;
+
+            CreateAclsResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.results != null && message.results.length)
+                    for (var i = 0; i < message.results.length; ++i)
+                        $root.strata.v1.AclResult.encode(message.results[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            CreateAclsResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.CreateAclsResponse();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.results && message.results.length))
+                                message.results = [];
+                            message.results.push($root.strata.v1.AclResult.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return CreateAclsResponse;
+        })();
+
+        v1.DeleteAclsRequest = (function() {
+
+            var DeleteAclsRequest = function (properties) {
+                this.filters = [];
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            DeleteAclsRequest.prototype.filters = $util.emptyArray;
+
+            DeleteAclsRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.filters != null && message.filters.length)
+                    for (var i = 0; i < message.filters.length; ++i)
+                        $root.strata.v1.AclEntry.encode(message.filters[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            DeleteAclsRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.DeleteAclsRequest();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.filters && message.filters.length))
+                                message.filters = [];
+                            message.filters.push($root.strata.v1.AclEntry.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return DeleteAclsRequest;
+        })();
+
+        v1.DeleteAclsFilterResult = (function() {
+
+            var DeleteAclsFilterResult = function (properties) {
+                this.matchingAcls = [];
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            DeleteAclsFilterResult.prototype.errorCode = 0;
+            DeleteAclsFilterResult.prototype.errorMessage = "";
+            DeleteAclsFilterResult.prototype.matchingAcls = $util.emptyArray;
+
+            DeleteAclsFilterResult.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.errorCode != null && $Object.hasOwnProperty.call(message, "errorCode") && message.errorCode !== 0)
+                    writer.uint32(8).int32(message.errorCode);
+                if (message.errorMessage != null && $Object.hasOwnProperty.call(message, "errorMessage") && message.errorMessage !== "")
+                    writer.uint32(18).string(message.errorMessage);
+                if (message.matchingAcls != null && message.matchingAcls.length)
+                    for (var i = 0; i < message.matchingAcls.length; ++i)
+                        $root.strata.v1.AclEntry.encode(message.matchingAcls[i], writer.uint32(26).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            DeleteAclsFilterResult.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.DeleteAclsFilterResult();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.errorCode = value;
+                            else
+                                delete message.errorCode;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.errorMessage = value;
+                            else
+                                delete message.errorMessage;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.matchingAcls && message.matchingAcls.length))
+                                message.matchingAcls = [];
+                            message.matchingAcls.push($root.strata.v1.AclEntry.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return DeleteAclsFilterResult;
+        })();
+
+        v1.DeleteAclsResponse = (function() {
+
+            var DeleteAclsResponse = function (properties) {
+                this.filterResults = [];
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            DeleteAclsResponse.prototype.filterResults = $util.emptyArray;
+            DeleteAclsResponse.prototype.throttleMs = 0;
+
+            DeleteAclsResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.filterResults != null && message.filterResults.length)
+                    for (var i = 0; i < message.filterResults.length; ++i)
+                        $root.strata.v1.DeleteAclsFilterResult.encode(message.filterResults[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            DeleteAclsResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.DeleteAclsResponse();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.filterResults && message.filterResults.length))
+                                message.filterResults = [];
+                            message.filterResults.push($root.strata.v1.DeleteAclsFilterResult.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return DeleteAclsResponse;
+        })();
+
+        v1.DescribeUserScramCredentialsRequest = (function() {
+
+            var DescribeUserScramCredentialsRequest = function (properties) {
+                this.users = [];
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            DescribeUserScramCredentialsRequest.prototype.users = $util.emptyArray;
+
+            DescribeUserScramCredentialsRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.users != null && message.users.length)
+                    for (var i = 0; i < message.users.length; ++i)
+                        writer.uint32(10).string(message.users[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            DescribeUserScramCredentialsRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.DescribeUserScramCredentialsRequest();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.users && message.users.length))
+                                message.users = [];
+                            message.users.push(reader.stringVerify());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return DescribeUserScramCredentialsRequest;
+        })();
+
+        v1.ScramCredentialInfo = (function() {
+
+            var ScramCredentialInfo = function (properties) {
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            ScramCredentialInfo.prototype.mechanism = "";
+            ScramCredentialInfo.prototype.iterations = 0;
+
+            ScramCredentialInfo.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.mechanism != null && $Object.hasOwnProperty.call(message, "mechanism") && message.mechanism !== "")
+                    writer.uint32(10).string(message.mechanism);
+                if (message.iterations != null && $Object.hasOwnProperty.call(message, "iterations") && message.iterations !== 0)
+                    writer.uint32(16).int32(message.iterations);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            ScramCredentialInfo.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.ScramCredentialInfo();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.mechanism = value;
+                            else
+                                delete message.mechanism;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.iterations = value;
+                            else
+                                delete message.iterations;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ScramCredentialInfo;
+        })();
+
+        v1.DescribedUser = (function() {
+
+            var DescribedUser = function (properties) {
+                this.credentials = [];
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            DescribedUser.prototype.user = "";
+            DescribedUser.prototype.errorCode = 0;
+            DescribedUser.prototype.errorMessage = "";
+            DescribedUser.prototype.credentials = $util.emptyArray;
+
+            DescribedUser.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.user != null && $Object.hasOwnProperty.call(message, "user") && message.user !== "")
+                    writer.uint32(10).string(message.user);
+                if (message.errorCode != null && $Object.hasOwnProperty.call(message, "errorCode") && message.errorCode !== 0)
+                    writer.uint32(16).int32(message.errorCode);
+                if (message.errorMessage != null && $Object.hasOwnProperty.call(message, "errorMessage") && message.errorMessage !== "")
+                    writer.uint32(26).string(message.errorMessage);
+                if (message.credentials != null && message.credentials.length)
+                    for (var i = 0; i < message.credentials.length; ++i)
+                        $root.strata.v1.ScramCredentialInfo.encode(message.credentials[i], writer.uint32(34).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            DescribedUser.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.DescribedUser();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.user = value;
+                            else
+                                delete message.user;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.errorCode = value;
+                            else
+                                delete message.errorCode;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.errorMessage = value;
+                            else
+                                delete message.errorMessage;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.credentials && message.credentials.length))
+                                message.credentials = [];
+                            message.credentials.push($root.strata.v1.ScramCredentialInfo.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return DescribedUser;
+        })();
+
+        v1.DescribeUserScramCredentialsResponse = (function() {
+
+            var DescribeUserScramCredentialsResponse = function (properties) {
+                this.results = [];
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            DescribeUserScramCredentialsResponse.prototype.errorCode = 0;
+            DescribeUserScramCredentialsResponse.prototype.errorMessage = "";
+            DescribeUserScramCredentialsResponse.prototype.results = $util.emptyArray;
+            DescribeUserScramCredentialsResponse.prototype.throttleMs = 0;
+
+            DescribeUserScramCredentialsResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.errorCode != null && $Object.hasOwnProperty.call(message, "errorCode") && message.errorCode !== 0)
+                    writer.uint32(8).int32(message.errorCode);
+                if (message.errorMessage != null && $Object.hasOwnProperty.call(message, "errorMessage") && message.errorMessage !== "")
+                    writer.uint32(18).string(message.errorMessage);
+                if (message.results != null && message.results.length)
+                    for (var i = 0; i < message.results.length; ++i)
+                        $root.strata.v1.DescribedUser.encode(message.results[i], writer.uint32(26).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            DescribeUserScramCredentialsResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.DescribeUserScramCredentialsResponse();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.errorCode = value;
+                            else
+                                delete message.errorCode;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.errorMessage = value;
+                            else
+                                delete message.errorMessage;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.results && message.results.length))
+                                message.results = [];
+                            message.results.push($root.strata.v1.DescribedUser.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return DescribeUserScramCredentialsResponse;
+        })();
+
+        v1.ScramCredentialUpsertion = (function() {
+
+            var ScramCredentialUpsertion = function (properties) {
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            ScramCredentialUpsertion.prototype.name = "";
+            ScramCredentialUpsertion.prototype.mechanism = "";
+            ScramCredentialUpsertion.prototype.iterations = 0;
+            ScramCredentialUpsertion.prototype.salt = $util.newBuffer([]);
+            ScramCredentialUpsertion.prototype.storedKey = $util.newBuffer([]);
+            ScramCredentialUpsertion.prototype.serverKey = $util.newBuffer([]);
+
+            ScramCredentialUpsertion.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(10).string(message.name);
+                if (message.mechanism != null && $Object.hasOwnProperty.call(message, "mechanism") && message.mechanism !== "")
+                    writer.uint32(18).string(message.mechanism);
+                if (message.iterations != null && $Object.hasOwnProperty.call(message, "iterations") && message.iterations !== 0)
+                    writer.uint32(24).int32(message.iterations);
+                if (message.salt != null && $Object.hasOwnProperty.call(message, "salt") && message.salt.length)
+                    writer.uint32(34).bytes(message.salt);
+                if (message.storedKey != null && $Object.hasOwnProperty.call(message, "storedKey") && message.storedKey.length)
+                    writer.uint32(42).bytes(message.storedKey);
+                if (message.serverKey != null && $Object.hasOwnProperty.call(message, "serverKey") && message.serverKey.length)
+                    writer.uint32(50).bytes(message.serverKey);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            ScramCredentialUpsertion.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.ScramCredentialUpsertion();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.mechanism = value;
+                            else
+                                delete message.mechanism;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.iterations = value;
+                            else
+                                delete message.iterations;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.salt = value;
+                            else
+                                delete message.salt;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.storedKey = value;
+                            else
+                                delete message.storedKey;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.serverKey = value;
+                            else
+                                delete message.serverKey;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ScramCredentialUpsertion;
+        })();
+
+        v1.ScramCredentialDeletion = (function() {
+
+            var ScramCredentialDeletion = function (properties) {
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            ScramCredentialDeletion.prototype.name = "";
+            ScramCredentialDeletion.prototype.mechanism = "";
+
+            ScramCredentialDeletion.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(10).string(message.name);
+                if (message.mechanism != null && $Object.hasOwnProperty.call(message, "mechanism") && message.mechanism !== "")
+                    writer.uint32(18).string(message.mechanism);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            ScramCredentialDeletion.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.ScramCredentialDeletion();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.mechanism = value;
+                            else
+                                delete message.mechanism;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ScramCredentialDeletion;
+        })();
+
+        v1.AlterUserScramCredentialsRequest = (function() {
+
+            var AlterUserScramCredentialsRequest = function (properties) {
+                this.deletions = [];
+                this.upsertions = [];
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            AlterUserScramCredentialsRequest.prototype.deletions = $util.emptyArray;
+            AlterUserScramCredentialsRequest.prototype.upsertions = $util.emptyArray;
+
+            AlterUserScramCredentialsRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.deletions != null && message.deletions.length)
+                    for (var i = 0; i < message.deletions.length; ++i)
+                        $root.strata.v1.ScramCredentialDeletion.encode(message.deletions[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.upsertions != null && message.upsertions.length)
+                    for (var i = 0; i < message.upsertions.length; ++i)
+                        $root.strata.v1.ScramCredentialUpsertion.encode(message.upsertions[i], writer.uint32(18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            AlterUserScramCredentialsRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.AlterUserScramCredentialsRequest();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.deletions && message.deletions.length))
+                                message.deletions = [];
+                            message.deletions.push($root.strata.v1.ScramCredentialDeletion.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.upsertions && message.upsertions.length))
+                                message.upsertions = [];
+                            message.upsertions.push($root.strata.v1.ScramCredentialUpsertion.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return AlterUserScramCredentialsRequest;
+        })();
+
+        v1.AlterUserScramCredentialsResult = (function() {
+
+            var AlterUserScramCredentialsResult = function (properties) {
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            AlterUserScramCredentialsResult.prototype.user = "";
+            AlterUserScramCredentialsResult.prototype.errorCode = 0;
+            AlterUserScramCredentialsResult.prototype.errorMessage = "";
+
+            AlterUserScramCredentialsResult.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.user != null && $Object.hasOwnProperty.call(message, "user") && message.user !== "")
+                    writer.uint32(10).string(message.user);
+                if (message.errorCode != null && $Object.hasOwnProperty.call(message, "errorCode") && message.errorCode !== 0)
+                    writer.uint32(16).int32(message.errorCode);
+                if (message.errorMessage != null && $Object.hasOwnProperty.call(message, "errorMessage") && message.errorMessage !== "")
+                    writer.uint32(26).string(message.errorMessage);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            AlterUserScramCredentialsResult.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.AlterUserScramCredentialsResult();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.user = value;
+                            else
+                                delete message.user;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.errorCode = value;
+                            else
+                                delete message.errorCode;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.errorMessage = value;
+                            else
+                                delete message.errorMessage;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return AlterUserScramCredentialsResult;
+        })();
+
+        v1.AlterUserScramCredentialsResponse = (function() {
+
+            var AlterUserScramCredentialsResponse = function (properties) {
+                this.results = [];
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            AlterUserScramCredentialsResponse.prototype.results = $util.emptyArray;
+            AlterUserScramCredentialsResponse.prototype.throttleMs = 0;
+
+            AlterUserScramCredentialsResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.results != null && message.results.length)
+                    for (var i = 0; i < message.results.length; ++i)
+                        $root.strata.v1.AlterUserScramCredentialsResult.encode(message.results[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.throttleMs != null && $Object.hasOwnProperty.call(message, "throttleMs") && message.throttleMs !== 0)
+                    writer.uint32(120).int32(message.throttleMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            AlterUserScramCredentialsResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.AlterUserScramCredentialsResponse();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.results && message.results.length))
+                                message.results = [];
+                            message.results.push($root.strata.v1.AlterUserScramCredentialsResult.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.throttleMs = value;
+                            else
+                                delete message.throttleMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return AlterUserScramCredentialsResponse;
         })();
 
         return v1;

@@ -1,0 +1,6 @@
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'cluster-launcher',
+  rootDir: __dirname,
+  testTimeout: 120000,
+};
