@@ -74,11 +74,11 @@ const CLOSE_TIMEOUT_MS = 15_000;
 
 const mib = (b: number) => b / 1024 / 1024;
 
-/** heapUsed and external of the broker from its Prometheus text at /metrics (prom-client's default metrics). */
+/** heapUsed and external of the broker from its Prometheus text at /metrics (prom-client's default metrics, unprefixed). */
 async function scrapeMemory(url: string): Promise<{ heapUsed: number; external: number } | null> {
   try {
     const text = await (await fetch(url)).text();
-    const value = (name: string) => Number(new RegExp(`^strata_process_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
     return { heapUsed: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') };
   } catch {
     return null;
