@@ -113,7 +113,7 @@ const SECURITY_SETTINGS: readonly SettingDef[] = [
   stringSetting(
     'allowed.origins',
     '',
-    'Comma-separated Origin values browsers may connect from (e.g. https://app.example.com), or * for any. Clients that send no Origin (every non-browser client) are always accepted. Empty: no browser page may connect.',
+    'Comma-separated Origin values browsers may connect from (e.g. https://app.example.com), or * for any. Clients that send no Origin (every non-browser client) and the broker\'s own pages (its web console, same origin) are always accepted. Empty: no other browser page may connect.',
     /^.*$/,
     'origins separated by commas, *, or empty',
   ),
