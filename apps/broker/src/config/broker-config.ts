@@ -222,7 +222,7 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
     32 * 1024 * 1024,
     0,
     INT32_MAX,
-    'Memory for copies of the most recent batches of every partition (one ring buffer each, the budget shared evenly, at most 8 MiB each), so consumers reading at the end of the log are answered from memory. 0 turns it off.',
+    'Memory for copies of the most recent batches of every partition (one ring buffer each, the budget shared evenly, at most 8 MiB each; the budget covers the cache entries too, at most one batch per 256 bytes), so consumers reading at the end of the log are answered from memory. 0 turns it off.',
   ),
   intSetting(
     'log.write.inline.max.bytes',
