@@ -12,17 +12,17 @@ import { isRetriable } from './errors';
 export interface RetryOptions {
   /**
    * How many times to retry after the first attempt.
-   * @default 5
+   * @default 10
    */
   retries: number;
   /**
    * Delay before the first retry, in milliseconds.
-   * @default 300
+   * @default 100
    */
   initialRetryTimeMs: number;
   /**
    * Upper bound of any delay, in milliseconds.
-   * @default 30000
+   * @default 1000
    */
   maxRetryTimeMs: number;
   /**
@@ -37,10 +37,15 @@ export interface RetryOptions {
   factor: number;
 }
 
+/**
+ * Kafka's backoff (retry.backoff.ms 100, retry.backoff.max.ms 1000, KIP-580): what the SDK waits for
+ * is mostly a leader moving, which takes a broker lease (~3 s) — a longer cap would only add up to
+ * its own length to every failover. 10 retries span about 7.5 s.
+ */
 export const RETRY_DEFAULTS: Readonly<RetryOptions> = Object.freeze({
-  retries: 5,
-  initialRetryTimeMs: 300,
-  maxRetryTimeMs: 30_000,
+  retries: 10,
+  initialRetryTimeMs: 100,
+  maxRetryTimeMs: 1_000,
   multiplier: 2,
   factor: 0.2,
 });

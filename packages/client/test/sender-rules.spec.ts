@@ -32,8 +32,13 @@ describe('judge (failed produce attempts)', () => {
 
   it('retries retriable errors until the delivery deadline or the retry count, then fails with DELIVERY_TIMEOUT', () => {
     expect(judge(error('NOT_LEADER_OR_FOLLOWER'), attempt())).toEqual({ kind: 'retry', delayMs: 100 });
-    expect(judge(error('NETWORK_EXCEPTION'), attempt({ now: 119_950 }))).toMatchObject({ kind: 'fail', error: { code: 'DELIVERY_TIMEOUT', name: 'StrataDeliveryTimeoutError' } });
-    expect(judge(error('NETWORK_EXCEPTION'), attempt({ retries: 0 }))).toMatchObject({ kind: 'fail', error: { code: 'DELIVERY_TIMEOUT' } });
+    const late = judge(error('NETWORK_EXCEPTION'), attempt({ now: 119_950 }));
+    expect(late).toMatchObject({ kind: 'fail', error: { code: 'DELIVERY_TIMEOUT', name: 'StrataDeliveryTimeoutError' } });
+    expect(late.kind === 'fail' && late.error.message).toMatch(/within deliveryTimeoutMs \(120000 ms\)/);
+    const counted = judge(error('NETWORK_EXCEPTION'), attempt({ retries: 0 }));
+    expect(counted).toMatchObject({ kind: 'fail', error: { code: 'DELIVERY_TIMEOUT' } });
+    // Out of retries long before the deadline: the message names the bound that ended it.
+    expect(counted.kind === 'fail' && counted.error.message).toMatch(/before retry\.retries \(0\) ran out/);
   });
 
   it('fails at once on non-retriable errors, naming the partition; sequence errors are plain errors without idempotence', () => {

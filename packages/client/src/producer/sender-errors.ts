@@ -55,11 +55,14 @@ export function judge(error: StrataError, f: FailedAttempt): Verdict {
     if (code === ERRORS.INVALID_PRODUCER_EPOCH.code) return { kind: 'fatal', error: withPartition(error, b) };
   }
   if (!isRetriable(error)) return { kind: 'fail', error: withPartition(error, b) };
-  if (b.attempts <= f.retries && f.now + f.delayMs < b.createdAt + f.deliveryTimeoutMs) return { kind: 'retry', delayMs: f.delayMs };
+  const retriesLeft = b.attempts <= f.retries;
+  if (retriesLeft && f.now + f.delayMs < b.createdAt + f.deliveryTimeoutMs) return { kind: 'retry', delayMs: f.delayMs };
+  // Say which bound ended it: the time (deliveryTimeoutMs) or the count (retry.retries).
+  const bound = retriesLeft ? `within deliveryTimeoutMs (${f.deliveryTimeoutMs} ms)` : `before retry.retries (${f.retries}) ran out, ${f.now - b.createdAt} ms in,`;
   return {
     kind: 'fail',
     error: new StrataDeliveryTimeoutError(
-      `${b.recordCount} record(s) for ${b.topic}-${b.partition} not acknowledged within deliveryTimeoutMs (${f.deliveryTimeoutMs} ms) after ${b.attempts} attempt(s): ${error.message}`,
+      `${b.recordCount} record(s) for ${b.topic}-${b.partition} not acknowledged ${bound} after ${b.attempts} attempt(s): ${error.message}`,
       f.deliveryTimeoutMs,
       { cause: error },
     ),
