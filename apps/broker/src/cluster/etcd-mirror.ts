@@ -93,7 +93,9 @@ export class EtcdMirror {
 
   private async reload(old: Watcher): Promise<void> {
     this.watcher = null;
-    await old.cancel().catch(() => undefined);
+    // etcd3 emits 'error' only for a watch the server cancelled (compaction): it is gone already,
+    // and cancel() would wait forever for an answer that never comes.
+    old.removeAllListeners();
     for (;;) {
       if (this.closed) return;
       try {
