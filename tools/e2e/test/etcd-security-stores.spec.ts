@@ -43,7 +43,10 @@ class CuttableProxy {
 
   constructor(target: number) {
     this.server = createServer((client) => {
-      if (this.cutOff) return client.destroy();
+      if (this.cutOff) {
+        client.destroy();
+        return;
+      }
       const upstream = connect(target, '127.0.0.1');
       for (const s of [client, upstream]) {
         this.sockets.add(s);
