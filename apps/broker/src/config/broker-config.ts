@@ -541,8 +541,8 @@ function interBrokerSasl(v: Record<string, unknown>): ClusterSettings['interBrok
   const mechanism = v['inter.broker.sasl.mechanism'] as 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; // validated by the table's schema
   const problems: ValidationProblem[] = [];
   if ((username === '') !== (passwordFile === '')) {
-    const key = username === '' ? 'inter.broker.sasl.username' : 'inter.broker.sasl.password.file';
-    problems.push({ key, value: '', source: 'option', message: 'inter.broker.sasl.username and inter.broker.sasl.password.file must be set together' });
+    const [missing, set] = username === '' ? ['inter.broker.sasl.username', 'inter.broker.sasl.password.file'] : ['inter.broker.sasl.password.file', 'inter.broker.sasl.username'];
+    problems.push({ key: missing, value: '', source: 'option', message: `${set} is set but ${missing} is not: set both (or neither)` });
   }
   const enabled = list((v['sasl.enabled.mechanisms'] as string | undefined) ?? '', ',').map((m) => m.toUpperCase());
   if (username !== '' && enabled.length > 0 && !enabled.includes(mechanism)) {

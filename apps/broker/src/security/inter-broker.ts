@@ -30,10 +30,10 @@ export function readInterBrokerCredentials(cluster: ClusterSettings): InterBroke
   try {
     text = readFileSync(sasl.passwordFile, 'utf8');
   } catch (e) {
-    throw problem(`cannot read the inter-broker password file ${sasl.passwordFile}: ${(e as Error).message}`);
+    throw problem(`inter.broker.sasl.password.file: cannot read the inter-broker password file ${sasl.passwordFile}: ${(e as Error).message}`);
   }
   const password = text.split(/\r?\n/)[0] ?? '';
-  if (password === '') throw problem(`the inter-broker password file ${sasl.passwordFile} is empty`);
+  if (password === '') throw problem(`inter.broker.sasl.password.file: the inter-broker password file ${sasl.passwordFile} is empty`);
   return { mechanism: sasl.mechanism, username: sasl.username, password };
 }
 
