@@ -37,6 +37,9 @@ import { LocalMetadataStore, type MetadataStore } from './topics/metadata-store'
 import { LocalAclStore, type AclStore } from './security/acl-store';
 import { BrokerSecurity } from './security/broker-security';
 import { LocalCredentialStore, type CredentialStore } from './security/credential-store';
+import { EtcdAclStore } from './security/etcd-acl-store';
+import { EtcdCredentialStore } from './security/etcd-credential-store';
+import { bootstrapInterBrokerUser, interBrokerTls, readInterBrokerCredentials, type InterBrokerCredentials } from './security/inter-broker';
 import { securityHandlers } from './security/security-handlers';
 import { TopicManager } from './topics/topic-manager';
 import { systemClock, type Clock } from './util/clock';
@@ -62,9 +65,9 @@ export interface StartBrokerOptions {
   scheduler?: Scheduler;
   /** Topic metadata store; default: a file in data.dir. */
   metadataStore?: MetadataStore;
-  /** SCRAM credentials store; default: credentials.json in data.dir. */
+  /** SCRAM credentials store; default: credentials.json in data.dir, or etcd in a cluster. */
   credentialStore?: CredentialStore;
-  /** ACL store; default: acls.json in data.dir. */
+  /** ACL store; default: acls.json in data.dir, or etcd in a cluster. */
   aclStore?: AclStore;
   /** The process's descriptor limit (tests); default: read from the OS. */
   descriptorLimit?: number | null;
@@ -105,6 +108,8 @@ export class Broker implements RunningBroker {
   private groupsLoading: Promise<void> = Promise.resolve();
   private readonly credentials: CredentialStore;
   private readonly acls: AclStore;
+  /** How this broker authenticates to the other brokers (cluster with inter.broker.sasl.*). */
+  private readonly interBroker: InterBrokerCredentials | null;
   private readonly clock: Clock;
   private readonly descriptorLimit: number | null | undefined;
 
@@ -115,8 +120,7 @@ export class Broker implements RunningBroker {
     const clock = options.clock ?? systemClock;
     this.clock = clock;
     this.descriptorLimit = options.descriptorLimit;
-    this.credentials = options.credentialStore ?? new LocalCredentialStore(this.dataDir);
-    this.acls = options.aclStore ?? new LocalAclStore(this.dataDir);
+    this.interBroker = config.cluster.etcdEndpoints.length > 0 ? readInterBrokerCredentials(config.cluster) : null;
     const scheduler = options.scheduler ?? systemScheduler;
     // Embedded, 'auto' means JSON: only the command line knows whether stdout is a terminal.
     this.logger = options.logger ?? createLogger(config.logLevel, undefined, config.logFormat === 'pretty' ? 'pretty' : 'json');
@@ -158,12 +162,20 @@ export class Broker implements RunningBroker {
         onRolesChanged: (topic) => {
           if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.syncLeadership();
         },
+        credentials: this.interBroker,
+        tls: interBrokerTls(config.security),
         ...(config.cluster.interBrokerLocalAddress ? { localAddress: config.cluster.interBrokerLocalAddress } : {}) });
       this.cluster = this.etcd;
       const etcd = this.etcd;
+      // Every broker of the cluster shares one set of users and ACLs.
+      const stores = { client: etcd.client, layout: etcd.layout, logger: this.logger };
+      this.credentials = options.credentialStore ?? new EtcdCredentialStore(stores);
+      this.acls = options.aclStore ?? new EtcdAclStore(stores);
       this.metrics.setReplicationSource(() => etcd.replicationSnapshot());
       this.producerIds = new ProducerIdManager(new EtcdBlockSource(this.etcd.client, this.etcd.layout));
     } else {
+      this.credentials = options.credentialStore ?? new LocalCredentialStore(this.dataDir);
+      this.acls = options.aclStore ?? new LocalAclStore(this.dataDir);
       this.cluster = new StandaloneCluster(() => ({ nodeId: config.brokerId, url: this.url, rack: '', epoch: 0 }), this.topics);
       this.producerIds = new ProducerIdManager(new FileBlockSource(this.dataDir));
     }
@@ -291,6 +303,7 @@ export class Broker implements RunningBroker {
       await this.logs.startupComplete();
       await this.credentials.load();
       await this.acls.load();
+      if (this.etcd) await this.clusterSecurityStartup();
       const handlers = new Map<number, RequestHandler>();
       const supported = () => [...handlers.keys()];
       for (const h of [
@@ -334,6 +347,7 @@ export class Broker implements RunningBroker {
     } catch (e) {
       this.groups.close();
       await this.server?.close(0).catch(() => undefined);
+      await this.closeStores().catch(() => undefined);
       await this.etcd?.close().catch(() => undefined);
       await this.logs.shutdown().catch(() => undefined);
       await this.unlock();
@@ -343,6 +357,16 @@ export class Broker implements RunningBroker {
       { url: this.url, dataDir: this.dataDir, topics: this.topics.list().length, durability: this.config.durability, ms: Date.now() - started, version: BROKER_VERSION },
       'broker started',
     );
+  }
+
+  /** In a cluster: the inter-broker user exists; local security files left from a single broker are not used. */
+  private async clusterSecurityStartup(): Promise<void> {
+    if (this.interBroker && this.credentials instanceof EtcdCredentialStore) await bootstrapInterBrokerUser(this.credentials, this.interBroker, this.logger);
+    for (const file of ['credentials.json', 'acls.json']) {
+      if (fs.existsSync(join(this.dataDir, file))) {
+        this.logger.warn({ file: join(this.dataDir, file) }, `${file} in data.dir is not used: a clustered broker keeps users and ACLs in etcd (recreate them with strata users / strata acls)`);
+      }
+    }
   }
 
   /** Takes `.lock` in data.dir, so two brokers never share a folder. A lock left by a dead process is taken over. */
@@ -374,6 +398,10 @@ export class Broker implements RunningBroker {
     await fs.promises.rm(this.lockPath, { force: true });
   }
 
+  private async closeStores(): Promise<void> {
+    await Promise.all([this.credentials.close?.(), this.acls.close?.()]);
+  }
+
   reloadCertificates(): boolean {
     return this.server?.reloadCertificates() ?? false;
   }
@@ -386,6 +414,7 @@ export class Broker implements RunningBroker {
       await this.server?.close(this.config.shutdownTimeoutMs);
       this.groups.close();
       await this.groupsLoading;
+      await this.closeStores().catch((e: unknown) => this.logger.warn({ err: e }, 'closing the security stores failed'));
       await this.etcd?.close().catch((e: unknown) => this.logger.warn({ err: e }, 'leaving the cluster failed'));
       await this.logs.shutdown();
       await this.unlock();

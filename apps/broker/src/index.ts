@@ -16,3 +16,10 @@ export { ManualScheduler, systemScheduler, type Cancel, type Scheduler } from '.
 export { LocalMetadataStore, type MetadataStore, type TopicRecord } from './topics/metadata-store';
 export { BROKER_VERSION } from './version';
 export { verifyDataDir, type VerifyReport, type PartitionVerification, type SegmentProblem } from './storage/verify';
+// The cluster's shared security stores (etcd), for tools and tests that run them against a real etcd.
+export { EtcdCredentialStore, type EtcdStoreOptions } from './security/etcd-credential-store';
+export { EtcdAclStore } from './security/etcd-acl-store';
+export { EtcdLayout } from './cluster/etcd-layout';
+export type { AclBinding, AclFilter } from './security/acl';
+export type { AclStore } from './security/acl-store';
+export type { CredentialStore } from './security/credential-store';

@@ -11,9 +11,13 @@
  *   --etcd-port <port>   etcd's client port (default 2379; its peer port is the next one)
  *   --fresh              delete the data folder first
  *   --set key=value      a broker setting for every broker (repeatable)
+ *   --secure             SCRAM-SHA-512 required and ACLs enforced; brokers authenticate to each
+ *                        other as User:broker (in super.users, with User:admin), its password in
+ *                        <data-dir>/broker.password (made once, mode 0600)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BrokerProcess, EtcdProcess } from '@strata/tools-kit';
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
       'etcd-port': { type: 'string', default: '2379' },
       fresh: { type: 'boolean', default: false },
       set: { type: 'string', multiple: true, default: [] },
+      secure: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -53,6 +58,18 @@ async function main(): Promise<void> {
   if (values.fresh) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   ensureEtcd();
+  const passwordFile = resolve(dataDir, 'broker.password');
+  if (values.secure) {
+    if (!existsSync(passwordFile)) writeFileSync(passwordFile, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+    Object.assign(settings, {
+      'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+      'authorizer.enable': 'true',
+      'super.users': 'User:broker;User:admin',
+      'inter.broker.sasl.username': 'broker',
+      'inter.broker.sasl.password.file': passwordFile,
+      ...settings,
+    });
+  }
 
   const etcdPort = Number(values['etcd-port']);
   // Children in their own process groups: Ctrl-C reaches only this launcher, which stops the
@@ -94,7 +111,12 @@ async function main(): Promise<void> {
   }
   brokers.forEach((b, i) => console.log(`broker ${i + 1}    ${b.url}   (pid ${b.pid}, data: ${resolve(dataDir, `broker-${i + 1}`)})`));
   console.log(`\nbootstrap:  --brokers ${brokers.map((b) => b.url).join(',')}`);
-  console.log(`try:        npx strata --brokers ${brokers[0]!.url} cluster describe`);
+  if (values.secure) {
+    const auth = `STRATA_PASSWORD="$(cat ${passwordFile})" npx strata --brokers ${brokers[0]!.url} --sasl-mechanism scram-sha-512 --username broker`;
+    console.log(`secured:    SCRAM-SHA-512 and ACLs; brokers authenticate as "broker" (password: ${passwordFile}, ${readFileSync(passwordFile, 'utf8').trim().length} characters)`);
+    console.log(`first admin: printf %s 'admin-secret' | ${auth} users create admin`);
+    console.log(`try:        STRATA_PASSWORD=admin-secret npx strata --brokers ${brokers[0]!.url} --sasl-mechanism scram-sha-512 --username admin cluster describe`);
+  } else console.log(`try:        npx strata --brokers ${brokers[0]!.url} cluster describe`);
   console.log('Ctrl-C stops everything.');
 }
 

@@ -2,13 +2,21 @@
  * BrokerClient: this broker's own connection to another broker (replica fetches, truncation
  * queries, controlled shutdown). The broker never imports the SDK; this is the protocol's minimum:
  * one WebSocket, the ApiVersions handshake, correlation ids, a timeout per request. With
- * inter-broker credentials configured it authenticates with SCRAM like any client.
+ * inter-broker credentials configured it authenticates with SCRAM like any client; a wss:// URL
+ * is verified against the broker's CA file (ssl.ca.file, else the system's CAs) and the broker's
+ * own certificate is offered as a client certificate (mutual TLS). The TLS files are read at each
+ * new connection, so a reloaded certificate is used from the next one.
+ *
+ * A failed authentication is logged once (at error, naming the user, mechanism and the other
+ * broker's answer) until one succeeds again, and new connections wait AUTH_RETRY_MS in between:
+ * a misconfigured password must not flood the other broker's failed-authentication limits.
  *
  * A request that fails for the connection (closed, timed out) rejects with NETWORK_EXCEPTION or
  * REQUEST_TIMED_OUT (both retriable) and the connection is dropped; the next request reconnects.
  * Event loop only.
  */
 import WebSocket from 'ws';
+import type { Logger } from 'pino';
 import {
   ERRORS,
   ScramClient,
@@ -41,7 +49,14 @@ export interface BrokerClientOptions {
   connectTimeoutMs?: number;
   /** Bind outgoing connections to this local address (fault tests partition brokers by address). */
   localAddress?: string;
+  /** TLS material for wss:// URLs, read at each new connection: CA to verify the other broker, and this broker's certificate. */
+  tls?: () => { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** Where authentication failures and recoveries are logged. */
+  logger?: Logger;
 }
+
+/** Least time between two connection attempts after a failed authentication. */
+export const AUTH_RETRY_MS = 2000;
 
 export class BrokerClient {
   private ws: WebSocket | null = null;
@@ -49,6 +64,8 @@ export class BrokerClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** The last authentication failure, and until when new connections are not attempted. */
+  private authFailure: { error: StrataError; until: number } | null = null;
 
   constructor(private readonly options: BrokerClientOptions) {}
 
@@ -81,12 +98,15 @@ export class BrokerClient {
   private connection(): Promise<WebSocket> {
     if (this.closed) return Promise.reject(new StrataError(ERRORS.NETWORK_EXCEPTION, 'the connection was closed'));
     if (this.ws && this.ws.readyState === WebSocket.OPEN) return Promise.resolve(this.ws);
+    if (this.authFailure && Date.now() < this.authFailure.until) return Promise.reject(this.authFailure.error);
     this.connecting ??= this.open().finally(() => (this.connecting = null));
     return this.connecting;
   }
 
   private async open(): Promise<WebSocket> {
+    const tls = this.options.url.startsWith('wss:') ? (this.options.tls?.() ?? {}) : {};
     const ws = new WebSocket(this.options.url, {
+      ...tls,
       perMessageDeflate: false,
       maxPayload: 256 * 1024 * 1024,
       handshakeTimeout: this.options.connectTimeoutMs ?? 5000,
@@ -104,11 +124,32 @@ export class BrokerClient {
     const versions = await this.send(ws, 'ApiVersions', { clientSoftwareName: 'strata-broker', clientSoftwareVersion: '0' }, timeout);
     const creds = this.options.credentials;
     if (versions.authMechanisms.length > 0) {
-      if (!creds) throw new StrataError(ERRORS.UNSUPPORTED_SASL_MECHANISM, `${this.options.url} requires authentication; set inter.broker.sasl.username and inter.broker.sasl.password`);
-      await this.authenticate(ws, creds, timeout);
+      try {
+        if (!creds) {
+          throw new StrataError(ERRORS.UNSUPPORTED_SASL_MECHANISM, `${this.options.url} requires authentication (${versions.authMechanisms.join(', ')}); set inter.broker.sasl.username and inter.broker.sasl.password.file`);
+        }
+        await this.authenticate(ws, creds, timeout);
+      } catch (e) {
+        ws.terminate();
+        this.onAuthenticationFailed(e instanceof StrataError ? e : new StrataError(ERRORS.SASL_AUTHENTICATION_FAILED, (e as Error).message));
+        throw e;
+      }
+      if (this.authFailure) this.options.logger?.info({ broker: this.options.url, user: creds!.username }, 'inter-broker authentication succeeded again');
+      this.authFailure = null;
     }
     this.ws = ws;
     return ws;
+  }
+
+  private onAuthenticationFailed(error: StrataError): void {
+    const first = this.authFailure === null || this.authFailure.error.message !== error.message;
+    this.authFailure = { error, until: Date.now() + AUTH_RETRY_MS };
+    if (!first) return;
+    const creds = this.options.credentials;
+    this.options.logger?.error(
+      { broker: this.options.url, user: creds?.username, mechanism: creds?.mechanism, code: error.code, reason: error.message },
+      'inter-broker authentication failed: this broker cannot replicate from or send requests to that broker until its inter.broker.sasl.* settings match a user of the cluster',
+    );
   }
 
   private async authenticate(ws: WebSocket, creds: { mechanism: string; username: string; password: string }, timeoutMs: number): Promise<void> {

@@ -118,9 +118,10 @@ export class ClusterState {
   }
 
   private async restart(): Promise<void> {
-    const old = this.watcher;
+    // etcd3 emits 'error' only for a watch the server cancelled (e.g. its revision was compacted):
+    // it is gone already, and cancel() would wait forever for an answer that never comes.
+    this.watcher?.removeAllListeners();
     this.watcher = null;
-    await old?.cancel().catch(() => undefined);
     for (;;) {
       if (this.closed) return;
       try {

@@ -52,6 +52,8 @@ export interface EtcdClusterOptions {
   credentials?: { mechanism: string; username: string; password: string } | null;
   /** Bind inter-broker connections to this local address (fault tests). */
   localAddress?: string;
+  /** TLS material of inter-broker wss:// connections (read at each new connection). */
+  tls?: () => { ca?: Buffer; cert?: Buffer; key?: Buffer };
   /** Counts committed ISR changes of partitions this broker leads (metrics). */
   onIsrChange?: (kind: 'expand' | 'shrink') => void;
   /** Called after this broker's role in some partitions of `topic` may have changed. */
@@ -277,7 +279,14 @@ export class EtcdCluster implements ClusterView {
     if (!broker) return null;
     let client = this.clients.get(broker.url);
     if (!client) {
-      client = new BrokerClient({ url: broker.url, brokerId: this.brokerId, credentials: this.options.credentials ?? null, ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}) });
+      client = new BrokerClient({
+        url: broker.url,
+        brokerId: this.brokerId,
+        credentials: this.options.credentials ?? null,
+        logger: this.options.logger,
+        ...(this.options.tls ? { tls: this.options.tls } : {}),
+        ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}),
+      });
       this.clients.set(broker.url, client);
     }
     return client;

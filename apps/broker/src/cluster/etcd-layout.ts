@@ -13,6 +13,12 @@
  *                                                  partition epoch (ISR changes compare it)
  *   <prefix>/producer-ids                          { next }: the next block of producer ids
  *   <prefix>/producer-id-key                       the key that makes producer ids unguessable
+ *   <prefix>/security/scram/<user>                 SCRAM credentials of one user, by mechanism:
+ *                                                  { "SCRAM-SHA-512": { iterations, salt, storedKey,
+ *                                                  serverKey } } (base64); never a password. Changed
+ *                                                  by compare-and-swap on the key's mod revision
+ *   <prefix>/security/acls/<sha-256 of the binding> one ACL binding (AclBinding); the key is derived
+ *                                                  from the binding, so an identical binding is one key
  *
  * Topic names cannot contain "/", so a key under topics/ is a topic or one of its partitions'
  * states, never both. Pure functions; no I/O.
@@ -84,6 +90,23 @@ export class EtcdLayout {
 
   get producerIdKey(): string {
     return `${this.prefix}/producer-id-key`;
+  }
+
+  get scramUsersPrefix(): string {
+    return `${this.prefix}/security/scram/`;
+  }
+
+  /** Any user name (etcd keys are bytes; everything after the prefix is the name). */
+  scramUser(user: string): string {
+    return `${this.scramUsersPrefix}${user}`;
+  }
+
+  get aclsPrefix(): string {
+    return `${this.prefix}/security/acls/`;
+  }
+
+  acl(id: string): string {
+    return `${this.aclsPrefix}${id}`;
   }
 
   /** What a key under the prefix is. */

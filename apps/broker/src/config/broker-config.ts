@@ -59,6 +59,26 @@ const CLUSTER_SETTINGS: readonly SettingDef[] = [
     /^[0-9a-fA-F.:]*$/,
     'an IP address, or empty',
   ),
+  stringSetting(
+    'inter.broker.sasl.username',
+    '',
+    'User this broker authenticates as to the other brokers of its cluster (replica fetches, controlled shutdown, every broker-to-broker request) when they require SASL. Give it cluster rights: put User:<name> in super.users (docs/security.md#securing-a-cluster). A clustered broker creates this user\'s credential in etcd from inter.broker.sasl.password.file when the user has none for inter.broker.sasl.mechanism; it never changes an existing one. Empty: brokers do not authenticate to each other.',
+    /^[^\s]{0,256}$/,
+    'a user name of up to 256 characters without spaces, or empty',
+  ),
+  stringSetting(
+    'inter.broker.sasl.password.file',
+    '',
+    'File holding the password of inter.broker.sasl.username (its first line; keep it readable by the broker only). Required with inter.broker.sasl.username; the password never appears in the configuration.',
+    /^.*$/,
+    'a file path, or empty',
+  ),
+  enumSetting(
+    'inter.broker.sasl.mechanism',
+    'SCRAM-SHA-512',
+    ['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const,
+    'SASL mechanism of inter-broker authentication; must be in sasl.enabled.mechanisms when that is set.',
+  ),
 ];
 
 const GROUP_SETTINGS: readonly SettingDef[] = [
@@ -103,7 +123,13 @@ const GROUP_SETTINGS: readonly SettingDef[] = [
 const SECURITY_SETTINGS: readonly SettingDef[] = [
   stringSetting('ssl.cert.file', '', 'PEM certificate chain of the broker. With ssl.key.file, the listener speaks TLS (wss://). Reloaded on SIGHUP and when the file changes.', /^.*$/, 'a file path, or empty'),
   stringSetting('ssl.key.file', '', 'PEM private key of ssl.cert.file.', /^.*$/, 'a file path, or empty'),
-  stringSetting('ssl.ca.file', '', 'PEM CA certificates that client certificates must chain to (mutual TLS).', /^.*$/, 'a file path, or empty'),
+  stringSetting(
+    'ssl.ca.file',
+    '',
+    'PEM CA certificates that client certificates must chain to (mutual TLS), and that other brokers\' wss:// certificates must chain to in a cluster (empty: the system\'s CAs).',
+    /^.*$/,
+    'a file path, or empty',
+  ),
   enumSetting(
     'ssl.client.auth',
     'none',
@@ -283,6 +309,8 @@ export interface ClusterSettings {
   controlledShutdownTimeoutMs: number;
   /** Empty: the system's choice. */
   interBrokerLocalAddress: string;
+  /** How this broker authenticates to the others; null: it does not. */
+  interBrokerSasl: { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; passwordFile: string } | null;
 }
 
 export interface BrokerConfig {
@@ -500,9 +528,28 @@ function toBrokerConfig(v: Record<string, unknown>): BrokerConfig {
       controlledShutdown: v['controlled.shutdown.enable'] as boolean,
       controlledShutdownTimeoutMs: n('controlled.shutdown.timeout.ms'),
       interBrokerLocalAddress: s('inter.broker.local.address'),
+      interBrokerSasl: interBrokerSasl(v),
     },
     raw: Object.freeze({ ...v }),
   };
+}
+
+/** inter.broker.sasl.*: username and password file together, with a mechanism the brokers accept. */
+function interBrokerSasl(v: Record<string, unknown>): ClusterSettings['interBrokerSasl'] {
+  const username = (v['inter.broker.sasl.username'] as string | undefined) ?? '';
+  const passwordFile = (v['inter.broker.sasl.password.file'] as string | undefined) ?? '';
+  const mechanism = v['inter.broker.sasl.mechanism'] as 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; // validated by the table's schema
+  const problems: ValidationProblem[] = [];
+  if ((username === '') !== (passwordFile === '')) {
+    const [missing, set] = username === '' ? ['inter.broker.sasl.username', 'inter.broker.sasl.password.file'] : ['inter.broker.sasl.password.file', 'inter.broker.sasl.username'];
+    problems.push({ key: missing, value: '', source: 'option', message: `${set} is set but ${missing} is not: set both (or neither)` });
+  }
+  const enabled = list((v['sasl.enabled.mechanisms'] as string | undefined) ?? '', ',').map((m) => m.toUpperCase());
+  if (username !== '' && enabled.length > 0 && !enabled.includes(mechanism)) {
+    problems.push({ key: 'inter.broker.sasl.mechanism', value: mechanism, source: 'option', message: `inter.broker.sasl.mechanism ${mechanism} is not in sasl.enabled.mechanisms (${enabled.join(', ')}): the other brokers would refuse it` });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return username === '' ? null : { mechanism, username, passwordFile };
 }
 
 /** True for a host name or address that only this machine can reach. */

@@ -1,6 +1,7 @@
 /**
  * Access control entries behind one interface: LocalAclStore keeps them in `<data.dir>/acls.json`
- * (replaced atomically); a clustered broker will keep them in etcd behind the same interface.
+ * (replaced atomically); a clustered broker keeps them in etcd behind the same interface
+ * (EtcdAclStore).
  * The whole list lives in memory after load(); all() is synchronous (the authorizer reads it on
  * every request). Mutations are serialized and persisted before they resolve.
  */
@@ -15,6 +16,8 @@ export interface AclStore {
   add(bindings: readonly AclBinding[]): Promise<void>;
   /** Removes every binding matching a filter; resolves with the removed ones, per filter. */
   remove(filters: readonly AclFilter[]): Promise<AclBinding[][]>;
+  /** Stops background work (a watch); the store is not used after. */
+  close?(): Promise<void>;
 }
 
 interface FileFormat {

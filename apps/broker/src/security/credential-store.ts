@@ -19,9 +19,12 @@ export interface CredentialStore {
   upsert(user: string, credential: ScramCredential): Promise<void>;
   /** Deletes one mechanism's credential of a user; throws RESOURCE_NOT_FOUND when there is none. */
   delete(user: string, mechanism: ScramMechanismName): Promise<void>;
+  /** Stops background work (a watch); the store is not used after. */
+  close?(): Promise<void>;
 }
 
-interface StoredCredential {
+/** One mechanism's credential as stored (JSON): keys in base64. */
+export interface StoredCredential {
   iterations: number;
   salt: string;
   storedKey: string;
@@ -30,7 +33,29 @@ interface StoredCredential {
 
 interface FileFormat {
   version: 1;
-  users: Record<string, Partial<Record<ScramMechanismName, StoredCredential>>>;
+  users: Record<string, StoredUser>;
+}
+
+/** A user's stored credentials, by mechanism. */
+export type StoredUser = Partial<Record<ScramMechanismName, StoredCredential>>;
+
+export function toStored(c: ScramCredential): StoredCredential {
+  return { iterations: c.iterations, salt: toBase64(c.salt), storedKey: toBase64(c.storedKey), serverKey: toBase64(c.serverKey) };
+}
+
+export function fromStored(mechanism: ScramMechanismName, c: StoredCredential): ScramCredential {
+  return { mechanism, iterations: c.iterations, salt: fromBase64(c.salt), storedKey: fromBase64(c.storedKey), serverKey: fromBase64(c.serverKey) };
+}
+
+/** list() of a users map: users with at least one credential, sorted by name. */
+export function listUsers(users: Readonly<Record<string, StoredUser>>): Array<{ user: string; credentials: Array<{ mechanism: ScramMechanismName; iterations: number }> }> {
+  return Object.entries(users)
+    .map(([user, byMechanism]) => ({
+      user,
+      credentials: Object.entries(byMechanism).map(([mechanism, c]) => ({ mechanism: mechanism as ScramMechanismName, iterations: c!.iterations })),
+    }))
+    .filter((u) => u.credentials.length > 0)
+    .sort((a, b) => a.user.localeCompare(b.user));
 }
 
 /** Checks a credential before it is stored (UNACCEPTABLE_CREDENTIAL otherwise). */
@@ -65,18 +90,11 @@ export class LocalCredentialStore implements CredentialStore {
 
   get(user: string, mechanism: ScramMechanismName): ScramCredential | undefined {
     const c = Object.hasOwn(this.state.users, user) ? this.state.users[user]?.[mechanism] : undefined;
-    if (!c) return undefined;
-    return { mechanism, iterations: c.iterations, salt: fromBase64(c.salt), storedKey: fromBase64(c.storedKey), serverKey: fromBase64(c.serverKey) };
+    return c ? fromStored(mechanism, c) : undefined;
   }
 
   list(): Array<{ user: string; credentials: Array<{ mechanism: ScramMechanismName; iterations: number }> }> {
-    return Object.entries(this.state.users)
-      .map(([user, byMechanism]) => ({
-        user,
-        credentials: Object.entries(byMechanism).map(([mechanism, c]) => ({ mechanism: mechanism as ScramMechanismName, iterations: c!.iterations })),
-      }))
-      .filter((u) => u.credentials.length > 0)
-      .sort((a, b) => a.user.localeCompare(b.user));
+    return listUsers(this.state.users);
   }
 
   upsert(user: string, credential: ScramCredential): Promise<void> {
@@ -84,12 +102,7 @@ export class LocalCredentialStore implements CredentialStore {
     return this.writes.run(async () => {
       const next: FileFormat = structuredClone(this.state);
       const entry = Object.hasOwn(next.users, user) ? next.users[user]! : (next.users[user] = {});
-      entry[credential.mechanism] = {
-        iterations: credential.iterations,
-        salt: toBase64(credential.salt),
-        storedKey: toBase64(credential.storedKey),
-        serverKey: toBase64(credential.serverKey),
-      };
+      entry[credential.mechanism] = toStored(credential);
       await writeSecretFileAtomic(this.path, next);
       this.state = next;
     });
