@@ -13,6 +13,8 @@ import { RabbitMqSystem } from './rabbitmq-system';
 import { RedisSystem } from './redis-system';
 import { machineInfo, renderReport } from './report';
 import { StrataSystem } from './strata-system';
+import { USAGE_LABELS, USAGE_PATTERNS } from './sdk-usage';
+import { fmt, median } from '../stats';
 import { runSuite, type SuiteOptions } from './suite';
 import type { SystemUnderTest } from './types';
 
@@ -22,8 +24,9 @@ export interface CompareArgs extends SuiteOptions {
   command: string;
 }
 
-export async function runCompare(a: CompareArgs): Promise<void> {
-  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+function systemsFor(a: CompareArgs): SystemUnderTest[] {
   const unknown = a.peers.filter((p) => !(p in PEER_PACKAGES));
   if (unknown.length > 0) throw new Error(`unknown peer(s): ${unknown.join(', ')} (known: ${Object.keys(PEER_PACKAGES).join(', ')})`);
   ensurePeerPackages(a.peers, log);
@@ -34,6 +37,39 @@ export async function runCompare(a: CompareArgs): Promise<void> {
   if (a.peers.includes('redis')) systems.push(new RedisSystem());
   if (a.peers.includes('nats')) systems.push(new NatsSystem());
   if (a.peers.includes('rabbitmq')) systems.push(new RabbitMqSystem());
+  return systems;
+}
+
+/**
+ * `npm run bench -- --defaults [--peers redis]`: only the default-options rows (each SDK with its
+ * defaults, called as a new user calls it), printed as a table; writes no page.
+ */
+export async function runDefaults(a: CompareArgs): Promise<void> {
+  const systems = systemsFor(a).filter((s) => s.usage);
+  const rows: string[] = [];
+  for (const system of systems) {
+    const perPattern = new Map<string, number[]>();
+    for (let run = 0; run < a.runs; run++) {
+      await system.start();
+      try {
+        for (const pattern of USAGE_PATTERNS) {
+          const u = await system.usage!(pattern, { id: `usage-${pattern.replace(/\W+/g, '-')}-r${run}`, recordSize: a.sizes[0] ?? 100, records: a.usageRecords });
+          (perPattern.get(pattern) ?? perPattern.set(pattern, []).get(pattern)!).push(u.records / u.seconds);
+          log(`${system.usageName} run ${run + 1}/${a.runs} ${pattern}: ${fmt(u.records / u.seconds)} msgs/s`);
+        }
+      } finally {
+        await system.stop();
+      }
+    }
+    rows.push(`| ${system.usageName} | ${USAGE_PATTERNS.map((p) => `${fmt(median(perPattern.get(p) ?? []))} (${(perPattern.get(p) ?? []).map((x) => fmt(x)).join(' / ')})`).join(' | ')} |`);
+  }
+  process.stdout.write(`\n${fmt(a.usageRecords)} records of ${a.sizes[0] ?? 100} B per pattern, one partition, median (and each) of ${a.runs} runs\n\n`);
+  process.stdout.write(`| system | ${USAGE_PATTERNS.map((p) => USAGE_LABELS[p]).join(' | ')} |\n| --- |${USAGE_PATTERNS.map(() => ' ---: |').join('')}\n`);
+  process.stdout.write(rows.join('\n') + '\n');
+}
+
+export async function runCompare(a: CompareArgs): Promise<void> {
+  const systems = systemsFor(a);
   const versions = [];
   for (const s of systems) versions.push({ system: s.name, versions: await s.versions(), settings: s.settings() });
   const started = new Date();
