@@ -2,10 +2,11 @@
  * Producer: sends messages to topic partitions and resolves each send() with where its messages
  * were written, in input order, once acknowledged as `acks` asks.
  *
- * Pipeline: send() -> MessageAppender (partition, encode into the partition's open batch; waits
- * for memory when the BufferPool is full) -> RecordAccumulator (per-partition batch queues,
- * linger, batch size) -> ProduceSender (one request per leader, retries, idempotence) ->
- * SendCall (one promise per send()).
+ * Pipeline, one way: send() -> MessageAppender (partition; size each record once; waits for
+ * memory when the BufferPool is full) -> RecordAccumulator (per-partition batch queues; batches
+ * grow with load up to batchSize) -> ProduceSender (adaptive batching: a leader with nothing
+ * outstanding gets a request at once; one request per leader, retries, idempotence) -> SendCall
+ * (one promise per send()). Only request completions flow back.
  *
  * Invariants: sends are accepted only between connect() and disconnect(); disconnect() flushes
  * first; the records of consecutive send() calls keep their order within each partition, across
@@ -84,19 +85,13 @@ export class Producer {
     this.identity = o.idempotent ? new ProducerIdentity(this.cluster) : null;
     const p = o.partitioner;
     const partitioner: Partitioner = p === 'default' ? new DefaultPartitioner() : p === 'round-robin' ? new RoundRobinPartitioner() : { partition: p };
+    // One straight path, built downstream first: pool -> accumulator -> sender; the appender feeds them.
     this.pool = new BufferPool(o.bufferMemory, ctx.clock);
-    this.accumulator = new RecordAccumulator(this.pool, {
-      batchSize: o.batchSize,
-      codec: codecId,
-      onClose: (q, batch) => {
-        partitioner.onBatchClosed?.(q.topic, q.partition);
-        this.sender.compress(batch);
-        this.sender.wake();
-      },
-    });
+    this.accumulator = new RecordAccumulator(this.pool, { batchSize: o.batchSize, codec: codecId });
     this.sender = new ProduceSender({
       cluster: this.cluster,
       accumulator: this.accumulator,
+      pool: this.pool,
       clock: ctx.clock,
       logger: ctx.logger,
       events: this.events,
@@ -108,11 +103,6 @@ export class Producer {
       maxRequestBytes: o.maxRequestBytes,
       deliveryTimeoutMs: o.deliveryTimeoutMs,
       requestTimeoutMs: ctx.options.requestTimeoutMs,
-      maxBatchBytes: (topic) => {
-        const meta = this.cluster.cachedTopic(topic);
-        return meta ? this.maxBatchBytes(meta) : this.brokerBatchLimit();
-      },
-      exhausted: () => this.pool.exhausted,
     });
     this.appender = new MessageAppender({
       cluster: this.cluster,
@@ -123,10 +113,9 @@ export class Producer {
       retrier,
       events: this.events,
       maxBlockMs: o.maxBlockMs,
-      defaultTimeoutMs: o.timeoutMs,
       allowAutoTopicCreation: o.allowAutoTopicCreation,
       maxBatchBytes: (meta) => this.maxBatchBytes(meta),
-      wake: () => this.sender.wake(),
+      sender: this.sender,
     });
   }
 
