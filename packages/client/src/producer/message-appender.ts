@@ -30,9 +30,9 @@ import { bytesProblem, toHeaderList } from './message-encoding';
 import type { Partitioner, PartitionerArgs } from './partitioners/partitioner';
 import type { ProducerRequestEvents } from './produce-sender';
 import type { TopicMessages } from './producer-types';
-import type { Placement, RecordAccumulator } from './record-accumulator';
+import { PartitionQueue, type Placement, type RecordAccumulator } from './record-accumulator';
 import { asStrataError } from './sender-errors';
-import type { SendCall } from './send-call';
+import { SendCall } from './send-call';
 
 /** One send() call being appended. */
 export interface AppendJob {
@@ -73,8 +73,12 @@ export class MessageAppender {
   private tail: Promise<void> | null = null;
   private readonly record: RecordInput = { key: null, value: null, headers: null, timestamp: 0 };
   private readonly args: PartitionerArgs = { topic: '', partitionCount: 0, message: { value: null } };
+  /** Reused for every message (the appender runs one message at a time); copied when a record must wait. */
+  private readonly placement: Placement;
 
-  constructor(private readonly config: AppenderConfig) {}
+  constructor(private readonly config: AppenderConfig) {
+    this.placement = { queue: new PartitionQueue('', -1), record: this.record, size: 0, call: SendCall.none, position: 0, acks: -1, timeoutMs: 0, maxBatchBytes: 0 };
+  }
 
   /** Resolves once every call submitted so far has handed all its messages over (or failed). */
   async idle(): Promise<void> {
@@ -119,8 +123,10 @@ export class MessageAppender {
     const record = this.record;
     const args = this.args;
     const now = clock.now();
-    // One placement per call, refilled for each message.
-    let p: Placement | null = null;
+    const p = this.placement; // refilled for each message
+    p.call = call;
+    p.acks = job.acks;
+    p.timeoutMs = job.timeoutMs;
     while (job.topicIndex < list.length) {
       const { topic, messages } = list[job.topicIndex]!;
       if (job.messageIndex < messages.length) {
@@ -175,14 +181,10 @@ export class MessageAppender {
             call.fail(position, 1, tooLarge(topic, position, size, maxBatchBytes, 'batch'));
             continue;
           }
-          const queue = acc.queue(topic, partition);
-          if (p === null) p = { queue, record, size, call, position, acks: job.acks, timeoutMs: job.timeoutMs, maxBatchBytes };
-          else {
-            p.queue = queue;
-            p.size = size;
-            p.position = position;
-            p.maxBatchBytes = maxBatchBytes;
-          }
+          p.queue = acc.queue(topic, partition);
+          p.size = size;
+          p.position = position;
+          p.maxBatchBytes = maxBatchBytes;
           if (acc.tryAppend(p, now)) continue;
           // A new batch is needed. A sticky partitioner moves on when its partition's batch closed
           // (Kafka's onNewBatch), and the record goes where it points now.

@@ -64,6 +64,9 @@ export class Producer {
   private readonly identity: ProducerIdentity | null;
   private readonly codec: CompressionCodec | null;
   private readonly pending = new Set<SendCall>();
+  private readonly forget = (call: SendCall): void => void this.pending.delete(call);
+  /** Topic names already checked (the check is a regular expression per send() otherwise). */
+  private readonly validTopics = new Set<string>();
   private connected = false;
   private closing = false;
 
@@ -207,15 +210,14 @@ export class Producer {
       if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new StrataArgumentError(`timeout must be an integer >= 0, got ${String(timeoutArg)}`);
       let total = 0;
       for (const tm of topicMessages) {
-        const problem = tm && typeof tm.topic === 'string' ? topicNameProblem(tm.topic) : 'topic must be a string';
-        if (problem) throw new StrataError(ERRORS.INVALID_TOPIC_EXCEPTION, problem);
+        if (!tm || !this.validTopics.has(tm.topic)) this.checkTopic(tm);
         if (!Array.isArray(tm.messages)) throw new StrataArgumentError(`messages for topic "${tm.topic}" must be an array`);
         total += tm.messages.length;
       }
       if (total === 0) return Promise.resolve([]);
       const call = new SendCall(total);
       this.pending.add(call);
-      call.onSettled = (c) => this.pending.delete(c);
+      call.onSettled = this.forget;
       this.appender.submit({
         call,
         list: topicMessages,
@@ -231,6 +233,13 @@ export class Producer {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  private checkTopic(tm: TopicMessages | null | undefined): void {
+    const problem = tm && typeof tm.topic === 'string' ? topicNameProblem(tm.topic) : 'topic must be a string';
+    if (problem) throw new StrataError(ERRORS.INVALID_TOPIC_EXCEPTION, problem);
+    if (this.validTopics.size >= 10_000) this.validTopics.clear(); // bounded: a producer writing to ever new topics
+    this.validTopics.add(tm!.topic);
   }
 
   /** Largest batch the topic accepts: its max.message.bytes, else the broker's limit, within the frame limit. */
