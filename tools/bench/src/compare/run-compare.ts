@@ -11,12 +11,12 @@ import { renderChart } from './chart';
 import { NatsSystem } from './nats-system';
 import { RabbitMqSystem } from './rabbitmq-system';
 import { RedisSystem } from './redis-system';
-import { machineInfo, renderReport } from './report';
+import { machineInfo, renderReport, renderUsageTable } from './report';
 import { StrataSystem } from './strata-system';
-import { USAGE_LABELS, USAGE_PATTERNS } from './sdk-usage';
-import { fmt, median } from '../stats';
-import { runSuite, type SuiteOptions } from './suite';
-import type { SystemUnderTest } from './types';
+import { USAGE_PATTERNS, type UsagePattern } from './sdk-usage';
+import { fmt } from '../stats';
+import { runSuite, usageRow, type SuiteOptions, type UsageRow } from './suite';
+import type { SystemUnderTest, Throughput } from './types';
 
 export interface CompareArgs extends SuiteOptions {
   peers: string[];
@@ -46,26 +46,26 @@ function systemsFor(a: CompareArgs): SystemUnderTest[] {
  */
 export async function runDefaults(a: CompareArgs): Promise<void> {
   const systems = systemsFor(a).filter((s) => s.usage);
-  const rows: string[] = [];
+  const rows: UsageRow[] = [];
+  const loadBefore = loadavg();
   for (const system of systems) {
-    const perPattern = new Map<string, number[]>();
+    const perPattern = new Map<UsagePattern, Throughput[]>();
     for (let run = 0; run < a.runs; run++) {
       await system.start();
       try {
         for (const pattern of USAGE_PATTERNS) {
           const u = await system.usage!(pattern, { id: `usage-${pattern.replace(/\W+/g, '-')}-r${run}`, recordSize: a.sizes[0] ?? 100, records: a.usageRecords });
-          (perPattern.get(pattern) ?? perPattern.set(pattern, []).get(pattern)!).push(u.records / u.seconds);
+          (perPattern.get(pattern) ?? perPattern.set(pattern, []).get(pattern)!).push(u);
           log(`${system.usageName} run ${run + 1}/${a.runs} ${pattern}: ${fmt(u.records / u.seconds)} msgs/s`);
         }
       } finally {
         await system.stop();
       }
     }
-    rows.push(`| ${system.usageName} | ${USAGE_PATTERNS.map((p) => `${fmt(median(perPattern.get(p) ?? []))} (${(perPattern.get(p) ?? []).map((x) => fmt(x)).join(' / ')})`).join(' | ')} |`);
+    for (const [pattern, runs] of perPattern) rows.push(usageRow(system.usageName ?? system.name, pattern, runs));
   }
-  process.stdout.write(`\n${fmt(a.usageRecords)} records of ${a.sizes[0] ?? 100} B per pattern, one partition, median (and each) of ${a.runs} runs\n\n`);
-  process.stdout.write(`| system | ${USAGE_PATTERNS.map((p) => USAGE_LABELS[p]).join(' | ')} |\n| --- |${USAGE_PATTERNS.map(() => ' ---: |').join('')}\n`);
-  process.stdout.write(rows.join('\n') + '\n');
+  const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(', ');
+  process.stdout.write(`\n${renderUsageTable(rows, a.usageRecords, a.sizes[0] ?? 100, a.runs).join('\n')}\n\nLoad average (1, 5, 15 min) before: ${load(loadBefore)}; after: ${load(loadavg())}.\n`);
 }
 
 export async function runCompare(a: CompareArgs): Promise<void> {

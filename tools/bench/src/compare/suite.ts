@@ -71,6 +71,11 @@ function throughputRow(system: string, workload: ThroughputRow['workload'], size
   };
 }
 
+export function usageRow(system: string, pattern: UsagePattern, runs: Throughput[]): UsageRow {
+  const t = throughputRow(system, 'produce', 0, 1, runs);
+  return { system, pattern, msgsPerSec: t.msgsPerSec, clientCpuPct: t.clientCpuPct, serverCpuPct: t.serverCpuPct, perRun: t.perRun };
+}
+
 export async function runSuite(systems: readonly SystemUnderTest[], o: SuiteOptions, log: (line: string) => void): Promise<SuiteResult> {
   const result: SuiteResult = { throughput: [], latency: [], usage: [], framing: {} };
   for (const system of systems) {
@@ -120,10 +125,7 @@ export async function runSuite(systems: readonly SystemUnderTest[], o: SuiteOpti
         if (f && system.name.includes('acks=1')) result.framing[key] = { wireProduce: median(f.map((x) => x.wireProduce)), wireFetch: median(f.map((x) => x.wireFetch)), log: median(f.map((x) => x.log)) };
       }
     }
-    for (const [pattern, runs] of usage) {
-      const t = throughputRow(system.usageName ?? system.name, 'produce', o.sizes[0] ?? 100, 1, runs);
-      result.usage.push({ system: t.system, pattern, msgsPerSec: t.msgsPerSec, clientCpuPct: t.clientCpuPct, serverCpuPct: t.serverCpuPct, perRun: t.perRun });
-    }
+    for (const [pattern, runs] of usage) result.usage.push(usageRow(system.usageName ?? system.name, pattern, runs));
     result.latency.push({
       system: system.name,
       count: median(latencies.map((l) => l.count)),
