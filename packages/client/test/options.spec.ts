@@ -78,6 +78,8 @@ describe('component options', () => {
     expect(configError(() => strata.producer({ acks: 0, idempotent: true })).option).toBe('idempotent');
     expect(resolveProducerOptions({ acks: 0 }, RETRY_DEFAULTS).idempotent).toBe(false);
     expect(configError(() => strata.producer({ batchSize: 1 << 20, bufferMemory: 1 << 16 })).option).toBe('batchSize');
+    // The default batchSize shrinks to a smaller buffer rather than refusing it.
+    expect(resolveProducerOptions({ bufferMemory: 1 << 16 }, RETRY_DEFAULTS).batchSize).toBe(1 << 16);
     expect(configError(() => strata.producer({ deliveryTimeoutMs: 1000 })).option).toBe('deliveryTimeoutMs');
     expect(configError(() => strata.producer({ bufferMemory: 0 })).option).toBe('bufferMemory');
     expect(resolveProducerOptions({ acks: 'all' }, RETRY_DEFAULTS).acks).toBe(-1);
@@ -87,8 +89,8 @@ describe('component options', () => {
       partitioner: 'default',
       idempotent: true,
       maxInFlightRequests: 5,
-      lingerMs: 5,
-      batchSize: 65536,
+      lingerMs: 0,
+      batchSize: 1048576,
       bufferMemory: 32 * 1024 * 1024,
       maxBlockMs: 60000,
       deliveryTimeoutMs: 120000,

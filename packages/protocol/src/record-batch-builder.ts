@@ -203,6 +203,19 @@ export class RecordBatchBuilder {
     view.setUint32(BatchField.CRC, crc32c(out, BATCH_CRC_START, out.length));
   }
 
+  /** Buffer bytes held (what a memory budget must count); grows by doubling unless reserve() sets it. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /** Grows the buffer to exactly `capacity` bytes when it is smaller (one copy), so appends up to it never reallocate. */
+  reserve(capacity: number): void {
+    if (capacity <= this.buf.length) return;
+    const next = new Uint8Array(capacity);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
   private ensure(extra: number): void {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { Strata, silentLogger } from '@strata/client';
 import type { CompressionName } from '@strata/client';
 import { BenchBroker } from './broker-process';
-import { runCompare } from './compare/run-compare';
+import { runCompare, runDefaults } from './compare/run-compare';
 import { producerMatrix } from './producer-matrix';
 import { fmt, median } from './stats';
 
@@ -48,6 +48,8 @@ const { values: args } = parseArgs({
     'e2e-seconds': { type: 'string', default: '10' },
     'warmup-seconds': { type: 'string', default: '5' },
     out: { type: 'string' },
+    defaults: { type: 'boolean', default: false },
+    'usage-records': { type: 'string', default: '200000' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -59,6 +61,7 @@ const HELP = `Strata benchmarks (the broker binary must be built: npm run bench 
   npm run bench -- --suite [flags]            the comparison suite for Strata alone; writes docs/benchmarks.md + .svg
   npm run bench -- --peers redis,nats,rabbitmq [flags]   the suite with peers (Debian packages installed if missing)
   npm run bench -- --all [flags]              the suite with every peer
+  npm run bench -- --defaults [--peers redis] only the default-options rows (SDK defaults, called as a new user does)
 
   --records N           records per run (default 1000000)
   --sizes A,B           value sizes in bytes (default 100,1000)
@@ -75,6 +78,7 @@ const HELP = `Strata benchmarks (the broker binary must be built: npm run bench 
   --e2e-rate N          suite: end-to-end records per second (default 1000)
   --e2e-seconds N       suite: measured end-to-end seconds (default 10)
   --warmup-seconds N    suite: end-to-end warm-up seconds, not counted (default 5)
+  --usage-records N     suite and --defaults: records per default-options pattern (default 200000)
   --out FILE            suite: the page to write (default docs/benchmarks.md; the chart goes beside it)
 `;
 
@@ -213,8 +217,8 @@ const list = (v: string | undefined): string[] => (v ?? '').split(',').filter((x
 const peers = args.all ? ['redis', 'nats', 'rabbitmq'] : list(args.peers);
 const suite = args.suite || args.all || args.peers !== undefined;
 
-(suite
-  ? runCompare({
+(suite || args.defaults
+  ? (args.defaults ? runDefaults : runCompare)({
       records: RECORDS,
       runs: RUNS,
       sizes: SIZES,
@@ -222,6 +226,7 @@ const suite = args.suite || args.all || args.peers !== undefined;
       rate: Number(args['e2e-rate']),
       warmupMs: Number(args['warmup-seconds']) * 1000,
       durationMs: Number(args['e2e-seconds']) * 1000,
+      usageRecords: Number(args['usage-records']),
       peers: peers.filter((p) => p !== 'none'),
       out: args.out ?? join(__dirname, '..', '..', '..', 'docs', 'benchmarks.md'),
       command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),

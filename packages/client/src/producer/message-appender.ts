@@ -8,6 +8,12 @@
  * records of consecutive send() calls keep their order in each partition. Waiting is bounded by
  * `maxBlockMs` (BUFFER_EXHAUSTED).
  *
+ * The first step of the producer's one-way path (message -> partition -> batch -> request): each
+ * record's headers are converted once and its size computed once, and every later decision (fits,
+ * growth, limits) uses that size. A sticky partitioner hears from here when its partition needs a
+ * new batch (Kafka's onNewBatch) and the record goes where it points then. The appender tells the
+ * sender (downstream) that records went in; nothing calls back into it.
+ *
  * A message that cannot go (bad key type, partition out of range, larger than the topic accepts)
  * fails alone; its call's other messages still go.
  * Single-threaded.
@@ -20,13 +26,13 @@ import { StrataArgumentError, StrataBufferExhaustedError, StrataRecordTooLargeEr
 import type { EventSink } from '../network/connection-events';
 import type { Retrier } from '../retry';
 import type { BufferPool } from './buffer-pool';
-import { bytesProblem, recordUpperBound, toHeaderList } from './message-encoding';
+import { bytesProblem, toHeaderList } from './message-encoding';
 import type { Partitioner, PartitionerArgs } from './partitioners/partitioner';
 import type { ProducerRequestEvents } from './produce-sender';
 import type { TopicMessages } from './producer-types';
-import { APPENDED, TOO_LARGE, type PartitionQueue, type RecordAccumulator } from './record-accumulator';
+import { PartitionQueue, type Placement, type RecordAccumulator } from './record-accumulator';
 import { asStrataError } from './sender-errors';
-import type { SendCall } from './send-call';
+import { SendCall } from './send-call';
 
 /** One send() call being appended. */
 export interface AppendJob {
@@ -44,7 +50,7 @@ export interface AppendJob {
   metadata: Map<string, TopicMetadataEntry> | null;
 }
 
-type Need = { kind: 'metadata'; topic: string; refresh: boolean } | { kind: 'memory'; bytes: number; queue: PartitionQueue };
+type Need = { kind: 'metadata'; topic: string; refresh: boolean } | { kind: 'memory'; bytes: number; placement: Placement };
 
 export interface AppenderConfig {
   cluster: Cluster;
@@ -55,12 +61,11 @@ export interface AppenderConfig {
   retrier: Retrier;
   events: EventSink<ProducerRequestEvents>;
   maxBlockMs: number;
-  defaultTimeoutMs: number;
   allowAutoTopicCreation: boolean;
   /** Largest batch a topic accepts. */
   maxBatchBytes: (metadata: TopicMetadataEntry) => number;
-  /** Something was appended: let the sender look. */
-  wake: () => void;
+  /** Where the batches go: told when records were appended (downstream, never called back). */
+  sender: { wake(): void };
 }
 
 export class MessageAppender {
@@ -68,8 +73,12 @@ export class MessageAppender {
   private tail: Promise<void> | null = null;
   private readonly record: RecordInput = { key: null, value: null, headers: null, timestamp: 0 };
   private readonly args: PartitionerArgs = { topic: '', partitionCount: 0, message: { value: null } };
+  /** Reused for every message (the appender runs one message at a time); copied when a record must wait. */
+  private readonly placement: Placement;
 
-  constructor(private readonly config: AppenderConfig) {}
+  constructor(private readonly config: AppenderConfig) {
+    this.placement = { queue: new PartitionQueue('', -1), record: this.record, size: 0, call: SendCall.none, position: 0, acks: -1, timeoutMs: 0, maxBatchBytes: 0 };
+  }
 
   /** Resolves once every call submitted so far has handed all its messages over (or failed). */
   async idle(): Promise<void> {
@@ -84,7 +93,7 @@ export class MessageAppender {
     } else {
       this.chain(() => this.continueAsync(job, null));
     }
-    this.config.wake();
+    this.config.sender.wake();
   }
 
   private chain(next: () => Promise<void>): void {
@@ -104,17 +113,20 @@ export class MessageAppender {
     } catch (error) {
       job.call.abort(job.position + job.messageIndex, asStrataError(error));
     }
-    this.config.wake();
+    this.config.sender.wake();
   }
 
   /** Appends until done (null) or until it must wait for something. */
   private appendSync(job: AppendJob): Need | null {
     const { cluster, accumulator: acc, pool, partitioner, clock } = this.config;
-    const { call, list, acks, timeoutMs } = job;
-    const raiseTimeout = timeoutMs > this.config.defaultTimeoutMs;
+    const { call, list } = job;
     const record = this.record;
     const args = this.args;
     const now = clock.now();
+    const p = this.placement; // refilled for each message
+    p.call = call;
+    p.acks = job.acks;
+    p.timeoutMs = job.timeoutMs;
     while (job.topicIndex < list.length) {
       const { topic, messages } = list[job.topicIndex]!;
       if (job.messageIndex < messages.length) {
@@ -163,18 +175,37 @@ export class MessageAppender {
           record.value = m.value ?? null;
           record.headers = headers;
           record.timestamp = m.timestamp ?? now;
-          const q = acc.queue(topic, partition);
-          const outcome = acc.append(q, record, recordUpperBound(m.key, m.value ?? null, headers), call, position, now, acks, maxBatchBytes);
-          if (outcome === APPENDED) {
-            if (raiseTimeout) acc.noteTimeout(q, timeoutMs);
+          // The record's size, once: every later step (fits, growth, limits) uses it.
+          const size = RecordBatchBuilder.estimateRecordSize(record);
+          if (acc.tooLarge(size, maxBatchBytes)) {
+            call.fail(position, 1, tooLarge(topic, position, size, maxBatchBytes, 'batch'));
             continue;
           }
-          if (outcome === TOO_LARGE || outcome > pool.total) {
-            call.fail(position, 1, tooLarge(topic, position, record, maxBatchBytes, pool.total));
+          p.queue = acc.queue(topic, partition);
+          p.size = size;
+          p.position = position;
+          p.maxBatchBytes = maxBatchBytes;
+          if (acc.tryAppend(p, now)) continue;
+          // A new batch is needed. A sticky partitioner moves on when its partition's batch closed
+          // (Kafka's onNewBatch), and the record goes where it points now.
+          if (explicit === undefined && (m.key === null || m.key === undefined) && p.queue.opened > 0 && partitioner.onBatchClosed) {
+            partitioner.onBatchClosed(topic, partition);
+            const moved = partitioner.partition(args);
+            if (moved !== partition && Number.isInteger(moved) && moved >= 0 && moved < partitionCount) {
+              p.queue = acc.queue(topic, moved);
+              if (acc.tryAppend(p, now)) continue;
+            }
+          }
+          const bytes = acc.newBatchBytes(size, maxBatchBytes);
+          if (bytes > pool.total) {
+            call.fail(position, 1, tooLarge(topic, position, size, pool.total, 'buffer'));
             continue;
           }
-          if (!pool.tryAllocate(outcome)) return { kind: 'memory', bytes: outcome, queue: q };
-          acc.appendToNew(q, record, outcome, call, position, now, acks, timeoutMs);
+          if (!pool.tryAllocate(bytes)) {
+            // Waiting: the placement is kept as it is (a copy: the hot path reuses its objects).
+            return { kind: 'memory', bytes, placement: { ...p, record: { ...record } } };
+          }
+          acc.appendToNew(p, bytes, now);
         }
       }
       job.position += messages.length;
@@ -193,20 +224,13 @@ export class MessageAppender {
     }
     const remaining = job.deadline - clock.now();
     if (remaining <= 0) throw new StrataBufferExhaustedError(`the producer buffer stayed full for maxBlockMs (${this.config.maxBlockMs} ms)`, this.config.maxBlockMs);
-    await this.config.pool.allocate(need.bytes, remaining, this.config.maxBlockMs);
-    // The message that asked for the memory: fill the record again (without choosing its partition again).
-    const { topic, messages } = job.list[job.topicIndex]!;
-    const m = messages[job.messageIndex]!;
-    const record = this.record;
-    record.key = m.key ?? null;
-    record.value = m.value ?? null;
-    record.headers = toHeaderList(m.headers);
-    record.timestamp = m.timestamp ?? clock.now();
-    const q = need.queue;
-    if (q.topic !== topic) throw new StrataError(ERRORS.UNKNOWN_SERVER_ERROR, 'appender lost its place');
-    this.config.accumulator.appendToNew(q, record, need.bytes, job.call, job.position + job.messageIndex, clock.now(), job.acks, job.timeoutMs);
+    const allocated = this.config.pool.allocate(need.bytes, remaining, this.config.maxBlockMs);
+    this.config.sender.wake(); // a send() waits for memory now: the sender sends whatever it can
+    await allocated;
+    // The record that asked for the memory goes in now, where it was placed.
+    this.config.accumulator.appendToNew(need.placement, need.bytes, clock.now());
     job.messageIndex++;
-    this.config.wake();
+    this.config.sender.wake();
   }
 
   /** Topic metadata, retried until `deadline`; an unknown topic gets a clear error. */
@@ -229,14 +253,14 @@ export class MessageAppender {
   }
 }
 
-function tooLarge(topic: string, position: number, record: RecordInput, maxBatchBytes: number, bufferMemory: number): StrataRecordTooLargeError {
-  const size = BATCH_HEADER_SIZE + RecordBatchBuilder.estimateRecordSize(record);
-  if (size > maxBatchBytes) {
+function tooLarge(topic: string, position: number, recordSize: number, limit: number, what: 'batch' | 'buffer'): StrataRecordTooLargeError {
+  const size = BATCH_HEADER_SIZE + recordSize;
+  if (what === 'batch') {
     return new StrataRecordTooLargeError(
-      `message ${position} for topic "${topic}" takes ${size} bytes in a batch; the topic accepts record batches of at most ${maxBatchBytes} bytes (max.message.bytes)`,
+      `message ${position} for topic "${topic}" takes ${size} bytes in a batch; the topic accepts record batches of at most ${limit} bytes (max.message.bytes)`,
       size,
-      maxBatchBytes,
+      limit,
     );
   }
-  return new StrataRecordTooLargeError(`message ${position} for topic "${topic}" takes ${size} bytes, more than the whole producer buffer (bufferMemory ${bufferMemory})`, size, bufferMemory);
+  return new StrataRecordTooLargeError(`message ${position} for topic "${topic}" takes ${size} bytes, more than the whole producer buffer (bufferMemory ${limit})`, size, limit);
 }

@@ -1,6 +1,6 @@
 /**
- * Checks and cheap size bounds for producer messages, on the hot path of send(): no allocation
- * per message except header lists given as objects.
+ * Checks of producer messages, on the hot path of send(): no allocation per message except
+ * header lists given as objects.
  */
 import { StrataArgumentError } from '../errors';
 import type { MessageBytes, MessageHeaders } from './producer-types';
@@ -25,16 +25,4 @@ export function toHeaderList(headers: MessageHeaders | null | undefined): Header
   const list: { key: string; value: MessageBytes }[] = [];
   for (const key of Object.keys(headers)) list.push({ key, value: headers[key] ?? null });
   return list;
-}
-
-/** A cheap upper bound of the bytes a record adds to a batch (strings count 3 bytes per UTF-16 unit). */
-export function recordUpperBound(key: MessageBytes | undefined, value: MessageBytes, headers: HeaderList | null): number {
-  let n = 28 + fieldUpper(key) + fieldUpper(value);
-  if (headers) for (let i = 0; i < headers.length; i++) n += 10 + headers[i]!.key.length * 3 + fieldUpper(headers[i]!.value);
-  return n;
-}
-
-function fieldUpper(v: MessageBytes | undefined): number {
-  if (v === null || v === undefined) return 0;
-  return typeof v === 'string' ? v.length * 3 : v.length;
 }

@@ -1,16 +1,17 @@
 /**
  * PartitionBatch: one record batch of one partition, from its first record to its settlement.
  *
- * Life: open (records are encoded straight into its RecordBatchBuilder as send() hands them over)
- * -> closed (full, lingered long enough, or flushed; compressed in the background when the
- * producer compresses) -> sent (built once, when first sent: producer id, epoch and sequence go in
- * the header then; retries resend the same bytes) -> settled (acknowledged or failed; its memory
- * goes back to the BufferPool).
+ * Life: open (records are encoded straight into its RecordBatchBuilder as send() hands them over;
+ * its buffer grows with load, each growth reserved in the BufferPool first) -> closed (it reached
+ * `limit`, or the sender took it; compressed by the sender when the producer compresses) -> sent
+ * (built once, when first sent: producer id, epoch and sequence go in the header then; retries
+ * resend the same bytes) -> settled (acknowledged or failed; its memory goes back to the pool).
  *
- * Invariants: the builder never grows past `capacity` (fits() is checked before each append), so
- * `reserved` bounds the batch's memory; the records of one send() call form runs of consecutive
- * message positions, kept as (call, first, count), so settling costs one loop per run and nothing
- * is allocated per record but its result. Single-threaded.
+ * Invariants: the builder's buffer is exactly `reserved` bytes and never grows by itself (fits()
+ * is checked before each append; grow() reserves first), so `reserved` is the batch's memory and
+ * never exceeds `limit`; the records of one send() call form runs of consecutive message
+ * positions, kept as (call, first, count), so settling costs one loop per run and nothing is
+ * allocated per record but its result. Single-threaded.
  */
 import { BATCH_HEADER_SIZE, RecordBatchBuilder, restampProducerState, type CompressionCodecId, type RecordInput, type StrataError } from '@strata/protocol';
 import type { CompressionCodec } from '../codecs/compression-codec';
@@ -24,6 +25,8 @@ export class PartitionBatch {
   /** The compressed records section, once compression finished (codec != 0). */
   compressed: Uint8Array | null = null;
   compressing = false;
+  /** Compression was tried (done or failed): the batch may be built. */
+  compressionTried = false;
   /** No more appends. */
   closed = false;
   recordCount = 0;
@@ -47,20 +50,28 @@ export class PartitionBatch {
   private readonly firsts: number[] = [];
   private readonly counts: number[] = [];
 
+  private reservedBytes: number;
+
   constructor(
     readonly topic: string,
     readonly partition: number,
-    /** Largest size the batch may reach, header included. */
-    readonly capacity: number,
-    /** Bytes reserved in the BufferPool for it. */
-    readonly reserved: number,
+    /** Bytes reserved in the BufferPool for it at first (its initial buffer). */
+    reserved: number,
+    /** Largest size the batch may reach, header included (the topic's limit, batchSize). */
+    readonly limit: number,
     readonly createdAt: number,
     readonly acks: -1 | 0 | 1,
     timeoutMs: number,
     readonly codec: CompressionCodecId,
   ) {
-    this.builder = new RecordBatchBuilder({ initialCapacity: capacity });
+    this.builder = new RecordBatchBuilder({ initialCapacity: reserved });
+    this.reservedBytes = reserved;
     this.timeoutMs = timeoutMs;
+  }
+
+  /** Bytes this batch holds in the BufferPool (its buffer). */
+  get reserved(): number {
+    return this.reservedBytes;
   }
 
   /** Uncompressed size so far, header included. */
@@ -68,9 +79,25 @@ export class PartitionBatch {
     return this.bytes ? this.bytes.length : (this.builder?.sizeInBytes ?? 0);
   }
 
-  /** True when a record taking `bytes` still fits. */
+  /** True when a record taking `bytes` fits in the buffer reserved so far. */
   fits(bytes: number): boolean {
-    return !this.closed && this.builder !== null && this.builder.sizeInBytes + bytes <= this.capacity;
+    return !this.closed && this.builder !== null && this.builder.sizeInBytes + bytes <= this.reservedBytes;
+  }
+
+  /**
+   * Bytes to reserve so that a record taking `bytes` fits (the buffer doubles, up to `limit`), or
+   * -1 when it would take the batch past `limit`: the batch is full for it.
+   */
+  growthFor(bytes: number): number {
+    const need = this.sizeInBytes + bytes;
+    if (this.closed || this.builder === null || need > this.limit) return -1;
+    return Math.min(this.limit, Math.max(need, 2 * this.reservedBytes)) - this.reservedBytes;
+  }
+
+  /** Grows the buffer by `bytes`, already reserved in the pool. */
+  grow(bytes: number): void {
+    this.reservedBytes += bytes;
+    this.builder!.reserve(this.reservedBytes);
   }
 
   /** Encodes a record; message `position` of `call`. Check fits() first. */
@@ -86,10 +113,10 @@ export class PartitionBatch {
     }
   }
 
-  /** Compresses the records section in the background; on failure the batch goes uncompressed. */
+  /** Compresses the records section (once, of a closed batch); on failure the batch goes uncompressed. */
   async compress(codec: CompressionCodec, logger: Logger): Promise<void> {
     const builder = this.builder;
-    if (!builder || this.compressing) return;
+    if (!builder || this.compressing || this.compressionTried) return;
     this.compressing = true;
     try {
       this.compressed = await codec.compress(builder.recordsSection());
@@ -97,25 +124,21 @@ export class PartitionBatch {
       logger.warn(`${codec.name} compression failed, sending the batch uncompressed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       this.compressing = false;
+      this.compressionTried = true;
     }
-  }
-
-  /** The uncompressed records section, for compression. */
-  recordsSection(): Uint8Array {
-    return this.builder!.recordsSection();
   }
 
   /**
    * The bytes to send, built on first use with the producer state (-1s when not idempotent).
    * A compressed section larger than the limit (incompressible data) is sent uncompressed instead.
    */
-  build(producerId: number, producerEpoch: number, baseSequence: number, maxBatchBytes: number): Uint8Array {
+  build(producerId: number, producerEpoch: number, baseSequence: number): Uint8Array {
     if (this.bytes) return this.bytes;
     const builder = this.builder!;
     builder.setProducerState(producerId, producerEpoch, baseSequence);
     const compressed = this.compressed;
     this.bytes =
-      compressed && BATCH_HEADER_SIZE + compressed.length <= Math.min(maxBatchBytes, builder.sizeInBytes) ? builder.buildCompressed(compressed, this.codec) : builder.build();
+      compressed && BATCH_HEADER_SIZE + compressed.length <= Math.min(this.limit, builder.sizeInBytes) ? builder.buildCompressed(compressed, this.codec) : builder.build();
     this.builder = null;
     this.compressed = null;
     this.baseSequence = baseSequence;

@@ -1,11 +1,18 @@
 /**
- * ProduceSender: takes ready batches from the accumulator and sends them (Kafka's Sender).
+ * ProduceSender: takes batches from the accumulator and sends them (Kafka's Sender; franz-go's
+ * sinks), the last step of the producer's one-way path (message -> partition -> batch -> request).
  *
- * A run (scheduled as a microtask whenever something changes: a batch filled, a response came
- * back, a linger or backoff timer fired, flush()) groups the ready partitions by leader and sends
- * one Produce request per leader with a free slot, holding one batch per partition, up to
- * `maxRequestBytes`; batches of that leader still lingering ride along (as Kafka drains a ready
- * node). A request sent while slots remain schedules another run.
+ * Adaptive batching (franz-go's): a run (a microtask, scheduled when records went in, a response
+ * came back, a timer fired, flush()) groups the partitions with something to send by leader. A
+ * leader with no Produce request outstanding gets one at once, with whatever its partitions hold:
+ * a lone send() waits for no timer. While requests to a leader are outstanding, its batches keep
+ * filling and go when one of them returns, or when a batch reaches its limit (then up to
+ * `maxInFlightRequests`). So batches grow with load and shrink without it. `lingerMs` > 0 instead
+ * holds a batch that is not full until it is that old (Kafka's linger). flush() and a send()
+ * waiting for memory send everything at once. One request per leader per run carries one batch
+ * per partition, up to `maxRequestBytes`; a request sent while more could go schedules another
+ * run. Compression (when asked for) happens here, on a batch the sender closed, before its first
+ * send.
  *
  * Ordering and idempotence (invariants):
  * - a partition's batches are sent in queue order, and a batch is built (sequence assigned) the
@@ -35,6 +42,7 @@ import { StrataDeliveryTimeoutError, isRetriable } from '../errors';
 import type { Logger } from '../logger';
 import type { EventSink } from '../network/connection-events';
 import type { Retrier } from '../retry';
+import type { BufferPool } from './buffer-pool';
 import type { PartitionBatch } from './partition-batch';
 import type { PartitionQueue, RecordAccumulator } from './record-accumulator';
 import type { ProducerIdentity } from './producer-identity';
@@ -49,6 +57,8 @@ export type { ProducerRequestEvents } from './producer-events';
 export interface SenderConfig {
   cluster: Cluster;
   accumulator: RecordAccumulator;
+  /** The producer's memory: while a send() waits for it, everything is sent as soon as possible. */
+  pool: BufferPool;
   clock: Clock;
   logger: Logger;
   events: EventSink<ProducerRequestEvents>;
@@ -61,10 +71,6 @@ export interface SenderConfig {
   maxRequestBytes: number;
   deliveryTimeoutMs: number;
   requestTimeoutMs: number;
-  /** Largest batch the topic accepts. */
-  maxBatchBytes: (topic: string) => number;
-  /** True while send() waits for memory: everything is sent as soon as possible. */
-  exhausted: () => boolean;
 }
 
 export class ProduceSender {
@@ -74,6 +80,8 @@ export class ProduceSender {
   private timer: TimerHandle = undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private readonly inFlightByBroker = new Map<number, number>();
+  /** Leaders a request came back from since their last request: their open batches go now. */
+  private readonly returned = new Set<number>();
   private inFlight = 0;
   private readonly refreshing = new Set<string>();
   private bumpReason: string | null = null;
@@ -92,12 +100,6 @@ export class ProduceSender {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
     queueMicrotask(() => this.run());
-  }
-
-  /** Compresses a batch that just closed (when the producer compresses); wakes the sender when done. */
-  compress(batch: PartitionBatch): void {
-    const codec = this.config.codec;
-    if (codec) void batch.compress(codec, this.config.logger).then(() => this.wake());
   }
 
 
@@ -123,11 +125,11 @@ export class ProduceSender {
     if (this.stopped || this.fatalError) return;
     const { accumulator: acc, clock, cluster, lingerMs } = this.config;
     const now = clock.now();
-    const hurry = this.flushing > 0 || this.config.exhausted();
+    const hurry = this.flushing > 0 || this.config.pool.exhausted;
     let nextAt = Number.POSITIVE_INFINITY;
     let ready: Map<number, PartitionQueue[]> | null = null;
-    // Partitions still lingering, by leader: they ride along when their leader gets a request.
-    let lingering: Map<number, PartitionQueue[]> | null = null;
+    // Open batches that may wait, by leader: they ride along when their leader gets a request.
+    let waiting: Map<number, PartitionQueue[]> | null = null;
     for (const q of acc.active) {
       nextAt = Math.min(nextAt, this.expire(q, now));
       const b = firstIdle(q);
@@ -141,32 +143,45 @@ export class ProduceSender {
         this.refresh(q.topic);
         continue;
       }
-      if (!b.closed) {
-        const due = b.createdAt + lingerMs;
-        if (!hurry && now < due) {
-          nextAt = Math.min(nextAt, due);
-          lingering = addTo(lingering, leader, q);
+      if (!b.closed && !hurry) {
+        if (lingerMs > 0) {
+          const due = b.createdAt + lingerMs;
+          if (now < due) {
+            nextAt = Math.min(nextAt, due);
+            waiting = addTo(waiting, leader, q);
+            continue;
+          }
+        } else if ((this.inFlightByBroker.get(leader) ?? 0) > 0 && !this.returned.has(leader)) {
+          waiting = addTo(waiting, leader, q); // a response or a full batch sends it
           continue;
         }
-        acc.close(q, b);
       }
-      if (b.compressing) continue; // its completion wakes us
       ready = addTo(ready, leader, q);
     }
+    let more: number[] | null = null;
     if (ready) {
       for (const [leader, queues] of ready) {
-        for (const q of lingering?.get(leader) ?? []) {
-          const b = firstIdle(q)!;
-          acc.close(q, b);
-          if (!b.compressing) queues.push(q);
-        }
-        this.drain(leader, queues, now);
+        for (const q of waiting?.get(leader) ?? []) queues.push(q);
+        if (this.drain(leader, queues, now)) (more ??= []).push(leader);
       }
     }
+    // A response lets a leader's accumulated batches go once; what comes later waits for the next.
+    for (const leader of this.returned) if (more === null || !more.includes(leader)) this.returned.delete(leader);
     if (this.bumpReason !== null) this.maybeBump();
     this.schedule(nextAt);
   }
 
+  /**
+   * Closes the partition's next batch for sending; false while it is being compressed (its
+   * completion wakes the sender).
+   */
+  private take(q: PartitionQueue, b: PartitionBatch): boolean {
+    if (!b.closed) this.config.accumulator.close(q, b);
+    const codec = this.config.codec;
+    if (codec === null || b.bytes !== null || b.compressionTried) return true;
+    if (!b.compressing) void b.compress(codec, this.config.logger).then(() => this.wake());
+    return false;
+  }
 
   /** Fails batches past their delivery deadline; returns the next deadline of the queue. */
   private expire(q: PartitionQueue, now: number): number {
@@ -208,9 +223,10 @@ export class ProduceSender {
     return q.inFlight < this.config.maxInFlightRequests;
   }
 
-  private drain(leader: number, queues: PartitionQueue[], now: number): void {
+  /** Sends one request to `leader` with the queues' next batches; true when more could go (another run follows). */
+  private drain(leader: number, queues: PartitionQueue[], now: number): boolean {
     const { maxInFlightRequests, maxRequestBytes, identity } = this.config;
-    if ((this.inFlightByBroker.get(leader) ?? 0) >= maxInFlightRequests) return;
+    if ((this.inFlightByBroker.get(leader) ?? 0) >= maxInFlightRequests) return false;
     const batches: PartitionBatch[] = [];
     let acks: -1 | 0 | 1 | null = null;
     let bytes = 0;
@@ -225,12 +241,13 @@ export class ProduceSender {
         left = true;
         break;
       }
+      if (!this.take(q, b)) continue;
       acks = b.acks;
       if (!b.bytes) {
         const idem = this.idempotent(b) && identity !== null;
         const seq = idem ? q.nextSequence : -1;
         if (idem) q.nextSequence = nextSequence(seq, b.recordCount);
-        b.build(idem ? identity.producerId : -1, idem ? identity.producerEpoch : -1, seq, this.config.maxBatchBytes(q.topic));
+        b.build(idem ? identity.producerId : -1, idem ? identity.producerEpoch : -1, seq);
       }
       bytes += b.bytes!.length;
       batches.push(b);
@@ -240,9 +257,10 @@ export class ProduceSender {
       const next = firstIdle(q);
       if (next && this.mayDrain(q, next)) left = true;
     }
-    if (acks === null) return;
+    if (acks === null) return false;
     this.send(leader, batches, acks, bytes, now);
     if (left) this.wake();
+    return left;
   }
 
   private send(leader: number, batches: PartitionBatch[], acks: -1 | 0 | 1, bytes: number, started: number): void {
@@ -269,6 +287,7 @@ export class ProduceSender {
   private release(leader: number): void {
     this.inFlight--;
     this.inFlightByBroker.set(leader, (this.inFlightByBroker.get(leader) ?? 1) - 1);
+    this.returned.add(leader);
   }
 
   private onResponse(leader: number, batches: PartitionBatch[], response: ProduceResponse | null, acks: number, bytes: number, started: number): void {

@@ -47,14 +47,18 @@ export interface ProducerOptions {
    */
   maxInFlightRequests?: number;
   /**
-   * How long a batch waits for more records before it is sent (unless full), in milliseconds.
-   * @default 5
+   * 0: adaptive batching — a batch goes at once when nothing is outstanding to its broker, and
+   * while requests are outstanding, records accumulate until one returns (or the batch is full), so
+   * a lone send() waits for no timer and load makes batches large. > 0: a batch that is not full
+   * waits until it is this old, in milliseconds (Kafka's linger).
+   * @default 0
    */
   lingerMs?: number;
   /**
-   * Target size of a partition's record batch in bytes (uncompressed); a larger single record gets a
-   * batch of its own. Capped by the topic's max.message.bytes.
-   * @default 65536
+   * Largest record batch of a partition in bytes (uncompressed): a batch starts small and grows
+   * with load up to it; a larger single record gets a batch of its own. Capped by the topic's
+   * max.message.bytes. Defaults to 1 MiB, or bufferMemory when smaller.
+   * @default 1048576
    */
   batchSize?: number;
   /**
@@ -102,8 +106,8 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   allowAutoTopicCreation: true,
   idempotent: true,
   maxInFlightRequests: 5,
-  lingerMs: 5,
-  batchSize: 65_536,
+  lingerMs: 0,
+  batchSize: 1_048_576,
   bufferMemory: 32 * 1024 * 1024,
   maxBlockMs: 60_000,
   deliveryTimeoutMs: 120_000,
@@ -178,7 +182,7 @@ export function resolveProducerOptions(input: ProducerOptions | undefined, clien
     idempotent: o.idempotent ?? (acks !== 0 && d.idempotent),
     maxInFlightRequests: o.maxInFlightRequests ?? d.maxInFlightRequests,
     lingerMs: o.lingerMs ?? d.lingerMs,
-    batchSize: o.batchSize ?? d.batchSize,
+    batchSize: o.batchSize ?? Math.min(d.batchSize, o.bufferMemory ?? d.bufferMemory),
     bufferMemory: o.bufferMemory ?? d.bufferMemory,
     maxBlockMs: o.maxBlockMs ?? d.maxBlockMs,
     deliveryTimeoutMs: o.deliveryTimeoutMs ?? d.deliveryTimeoutMs,

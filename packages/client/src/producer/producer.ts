@@ -2,10 +2,11 @@
  * Producer: sends messages to topic partitions and resolves each send() with where its messages
  * were written, in input order, once acknowledged as `acks` asks.
  *
- * Pipeline: send() -> MessageAppender (partition, encode into the partition's open batch; waits
- * for memory when the BufferPool is full) -> RecordAccumulator (per-partition batch queues,
- * linger, batch size) -> ProduceSender (one request per leader, retries, idempotence) ->
- * SendCall (one promise per send()).
+ * Pipeline, one way: send() -> MessageAppender (partition; size each record once; waits for
+ * memory when the BufferPool is full) -> RecordAccumulator (per-partition batch queues; batches
+ * grow with load up to batchSize) -> ProduceSender (adaptive batching: a leader with nothing
+ * outstanding gets a request at once; one request per leader, retries, idempotence) -> SendCall
+ * (one promise per send()). Only request completions flow back.
  *
  * Invariants: sends are accepted only between connect() and disconnect(); disconnect() flushes
  * first; the records of consecutive send() calls keep their order within each partition, across
@@ -63,6 +64,9 @@ export class Producer {
   private readonly identity: ProducerIdentity | null;
   private readonly codec: CompressionCodec | null;
   private readonly pending = new Set<SendCall>();
+  private readonly forget = (call: SendCall): void => void this.pending.delete(call);
+  /** Topic names already checked (the check is a regular expression per send() otherwise). */
+  private readonly validTopics = new Set<string>();
   private connected = false;
   private closing = false;
 
@@ -84,19 +88,13 @@ export class Producer {
     this.identity = o.idempotent ? new ProducerIdentity(this.cluster) : null;
     const p = o.partitioner;
     const partitioner: Partitioner = p === 'default' ? new DefaultPartitioner() : p === 'round-robin' ? new RoundRobinPartitioner() : { partition: p };
+    // One straight path, built downstream first: pool -> accumulator -> sender; the appender feeds them.
     this.pool = new BufferPool(o.bufferMemory, ctx.clock);
-    this.accumulator = new RecordAccumulator(this.pool, {
-      batchSize: o.batchSize,
-      codec: codecId,
-      onClose: (q, batch) => {
-        partitioner.onBatchClosed?.(q.topic, q.partition);
-        this.sender.compress(batch);
-        this.sender.wake();
-      },
-    });
+    this.accumulator = new RecordAccumulator(this.pool, { batchSize: o.batchSize, codec: codecId });
     this.sender = new ProduceSender({
       cluster: this.cluster,
       accumulator: this.accumulator,
+      pool: this.pool,
       clock: ctx.clock,
       logger: ctx.logger,
       events: this.events,
@@ -108,11 +106,6 @@ export class Producer {
       maxRequestBytes: o.maxRequestBytes,
       deliveryTimeoutMs: o.deliveryTimeoutMs,
       requestTimeoutMs: ctx.options.requestTimeoutMs,
-      maxBatchBytes: (topic) => {
-        const meta = this.cluster.cachedTopic(topic);
-        return meta ? this.maxBatchBytes(meta) : this.brokerBatchLimit();
-      },
-      exhausted: () => this.pool.exhausted,
     });
     this.appender = new MessageAppender({
       cluster: this.cluster,
@@ -123,10 +116,9 @@ export class Producer {
       retrier,
       events: this.events,
       maxBlockMs: o.maxBlockMs,
-      defaultTimeoutMs: o.timeoutMs,
       allowAutoTopicCreation: o.allowAutoTopicCreation,
       maxBatchBytes: (meta) => this.maxBatchBytes(meta),
-      wake: () => this.sender.wake(),
+      sender: this.sender,
     });
   }
 
@@ -218,15 +210,14 @@ export class Producer {
       if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new StrataArgumentError(`timeout must be an integer >= 0, got ${String(timeoutArg)}`);
       let total = 0;
       for (const tm of topicMessages) {
-        const problem = tm && typeof tm.topic === 'string' ? topicNameProblem(tm.topic) : 'topic must be a string';
-        if (problem) throw new StrataError(ERRORS.INVALID_TOPIC_EXCEPTION, problem);
+        if (!tm || !this.validTopics.has(tm.topic)) this.checkTopic(tm);
         if (!Array.isArray(tm.messages)) throw new StrataArgumentError(`messages for topic "${tm.topic}" must be an array`);
         total += tm.messages.length;
       }
       if (total === 0) return Promise.resolve([]);
       const call = new SendCall(total);
       this.pending.add(call);
-      call.onSettled = (c) => this.pending.delete(c);
+      call.onSettled = this.forget;
       this.appender.submit({
         call,
         list: topicMessages,
@@ -242,6 +233,13 @@ export class Producer {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  private checkTopic(tm: TopicMessages | null | undefined): void {
+    const problem = tm && typeof tm.topic === 'string' ? topicNameProblem(tm.topic) : 'topic must be a string';
+    if (problem) throw new StrataError(ERRORS.INVALID_TOPIC_EXCEPTION, problem);
+    if (this.validTopics.size >= 10_000) this.validTopics.clear(); // bounded: a producer writing to ever new topics
+    this.validTopics.add(tm!.topic);
   }
 
   /** Largest batch the topic accepts: its max.message.bytes, else the broker's limit, within the frame limit. */

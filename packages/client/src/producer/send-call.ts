@@ -13,6 +13,9 @@ import { StrataSendError } from '../errors';
 import type { RecordMetadata } from './producer-types';
 
 export class SendCall {
+  /** A call of no message (never settles, nobody awaits it): a placeholder where a call is required. */
+  static readonly none: SendCall = new SendCall(0);
+
   readonly promise: Promise<RecordMetadata[]>;
   readonly results: RecordMetadata[];
   private remaining: number;

@@ -14,7 +14,8 @@ import { Redis } from 'ioredis';
 import { freePort } from '../broker-process';
 import { sampleValues } from '../producer-matrix';
 import { PeerProcess } from './peer-process';
-import { latencyOf, now, ownCpuSeconds, paced, stampOf, stampedValue, type Latency, type LatencyWorkload, type SystemUnderTest, type Throughput, type ThroughputWorkload } from './types';
+import { driveUsage, type UsagePattern } from './sdk-usage';
+import { latencyOf, now, ownCpuSeconds, paced, stampOf, stampedValue, type Latency, type LatencyWorkload, type SystemUnderTest, type Throughput, type ThroughputWorkload, type UsageWorkload } from './types';
 
 const PIPELINE = 1000;
 const PIPELINES_IN_FLIGHT = 16;
@@ -24,6 +25,7 @@ type XreadReply = Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
 
 export class RedisSystem implements SystemUnderTest {
   readonly name = 'Redis Streams';
+  readonly usageName = 'Redis Streams, ioredis defaults';
   private server: PeerProcess | null = null;
   private dir = '';
   private port = 0;
@@ -38,6 +40,7 @@ export class RedisSystem implements SystemUnderTest {
       'server: `redis-server <dir>/redis.conf` with `bind 127.0.0.1`, `port <free port>`, `appendonly yes`, `appendfsync everysec`, `save ""` (no RDB), `dir <fresh temporary folder>`',
       `produce: ioredis (protocol 2, noDelay), \`XADD <stream> * v <value>\` pipelined ${PIPELINE} per pipeline, ${PIPELINES_IN_FLIGHT} pipelines in flight, round-robin over one stream per partition`,
       `read back: \`XREAD COUNT ${READ_COUNT} STREAMS <every stream> <last ids>\` (Buffer replies) until every record is read`,
+      'default options: `new Redis({ host, port })` (ioredis defaults); a send of 1,000 records is a pipeline of 1,000 `XADD <stream> * v <value>` awaited with `exec()`, a single-record send is `await redis.xadd(...)`',
       'end-to-end: `XADD` per record on one connection; `XREAD BLOCK 0 COUNT 100 STREAMS <stream> <last id>` on another',
     ];
   }
@@ -102,6 +105,26 @@ export class RedisSystem implements SystemUnderTest {
       };
       await Promise.all(Array.from({ length: PIPELINES_IN_FLIGHT }, worker));
       return { records: w.records, seconds: (now() - t0) / 1000, clientCpuSeconds: ownCpuSeconds() - c0, serverCpuSeconds: this.server!.cpuSeconds() - s0 };
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  async usage(pattern: UsagePattern, w: UsageWorkload): Promise<Throughput> {
+    const redis = new Redis({ host: '127.0.0.1', port: this.port });
+    const stream = w.id;
+    try {
+      await redis.ping();
+      const s0 = this.server!.cpuSeconds();
+      const r = await driveUsage(pattern, w.records, sampleValues(w.recordSize).map((v) => Buffer.from(v)), async (values) => {
+        if (values.length === 1) return redis.xadd(stream, '*', 'v', values[0]!);
+        const pipeline = redis.pipeline();
+        for (const v of values) pipeline.xadd(stream, '*', 'v', v);
+        const results = await pipeline.exec();
+        for (const x of results ?? []) if (x[0]) throw x[0];
+        return results;
+      });
+      return { records: r.records, seconds: r.seconds, clientCpuSeconds: r.clientCpuSeconds, serverCpuSeconds: this.server!.cpuSeconds() - s0 };
     } finally {
       redis.disconnect();
     }

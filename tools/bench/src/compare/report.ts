@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { fmt } from '../stats';
-import type { SuiteOptions, SuiteResult, ThroughputRow } from './suite';
+import { USAGE_LABELS, USAGE_PATTERNS } from './sdk-usage';
+import type { SuiteOptions, SuiteResult, ThroughputRow, UsageRow } from './suite';
 
 function sh(cmd: string, args: string[]): string {
   try {
@@ -60,6 +61,28 @@ function tableCell(rows: readonly ThroughputRow[], system: string, workload: Thr
   return size >= 1000 ? `${fmt(r.msgsPerSec)} (${fmt(r.mbPerSec)} MB/s)` : fmt(r.msgsPerSec);
 }
 
+/**
+ * The default-options table: each SDK with its defaults, called as a new user calls it
+ * (sdk-usage.ts); cells are the median msgs/s with each run's figure.
+ */
+export function renderUsageTable(rows: readonly UsageRow[], records: number, recordSize: number, runs: number): string[] {
+  const systems = [...new Set(rows.map((r) => r.system))];
+  const lines = [
+    `${fmt(records)} records of ${recordSize} B per pattern to a one-partition topic (one stream), with each SDK's default options; records per second, median of ${runs} runs (each run in parentheses).`,
+    '',
+    `| system | ${USAGE_PATTERNS.map((p) => USAGE_LABELS[p]).join(' | ')} |`,
+    `| --- |${USAGE_PATTERNS.map(() => ' ---: |').join('')}`,
+  ];
+  for (const s of systems) {
+    const cells = USAGE_PATTERNS.map((p) => {
+      const r = rows.find((x) => x.system === s && x.pattern === p);
+      return r ? `${fmt(r.msgsPerSec)} (${r.perRun.map((x) => fmt(x)).join(' / ')})` : '—';
+    });
+    lines.push(`| ${s} | ${cells.join(' | ')} |`);
+  }
+  return lines;
+}
+
 export function renderReport(i: ReportInput): string {
   const { options: o, result: res, machine: m } = i;
   const systems = i.versions.map((v) => v.system);
@@ -89,6 +112,14 @@ export function renderReport(i: ReportInput): string {
     lines.push(`| ${s} | ${cells.join(' | ')} | ${l ? l.p50.toFixed(3) : '—'} | ${l ? l.p99.toFixed(3) : '—'} | ${l ? l.p999.toFixed(3) : '—'} |`);
   }
   lines.push('');
+  if (res.usage.length > 0) {
+    lines.push('### Default options, as a new user calls the SDK');
+    lines.push('');
+    lines.push('The rows above are tuned (Strata: `--linger 5 --batch-size 1048576`, 64 sends of 2,000 records in flight; peers: pipelines). These rows use each SDK as it comes and as a first program calls it: `await send()` of 1,000 records in a loop (one call in flight), eight such loops at once, and 1,000 single-record sends outstanding at any time.');
+    lines.push('');
+    lines.push(...renderUsageTable(res.usage, o.usageRecords, o.sizes[0] ?? 100, o.runs));
+    lines.push('');
+  }
   lines.push(`![Throughput and latency of each system](${i.chartFile})`);
   lines.push('');
   lines.push('Per-run figures (msgs/s of each run, p99 of each run) and CPU use:');
@@ -133,7 +164,7 @@ export function renderReport(i: ReportInput): string {
   lines.push(`$ ${i.command}`);
   lines.push('```');
   lines.push('');
-  lines.push('`--peers redis,nats,rabbitmq` (or `--all`) installs the missing Debian packages with apt-get (root), starts each server on a free loopback port with a temporary folder, and stops it by PID (its child processes too); without it only Strata runs. `--records`, `--runs`, `--sizes`, `--suite-partitions`, `--e2e-rate`, `--e2e-seconds` and `--warmup-seconds` change the workloads; `--out` the page written. Benchmarks are not part of `npm test`.');
+  lines.push('`--peers redis,nats,rabbitmq` (or `--all`) installs the missing Debian packages with apt-get (root), starts each server on a free loopback port with a temporary folder, and stops it by PID (its child processes too); without it only Strata runs. `--records`, `--runs`, `--sizes`, `--suite-partitions`, `--e2e-rate`, `--e2e-seconds`, `--warmup-seconds` and `--usage-records` change the workloads (`--defaults` runs only the default-options rows and prints them); `--out` the page written. Benchmarks are not part of `npm test`.');
   lines.push('');
   return lines.join('\n');
 }

@@ -11,10 +11,12 @@ import { renderChart } from './chart';
 import { NatsSystem } from './nats-system';
 import { RabbitMqSystem } from './rabbitmq-system';
 import { RedisSystem } from './redis-system';
-import { machineInfo, renderReport } from './report';
+import { machineInfo, renderReport, renderUsageTable } from './report';
 import { StrataSystem } from './strata-system';
-import { runSuite, type SuiteOptions } from './suite';
-import type { SystemUnderTest } from './types';
+import { USAGE_PATTERNS, type UsagePattern } from './sdk-usage';
+import { fmt } from '../stats';
+import { runSuite, usageRow, type SuiteOptions, type UsageRow } from './suite';
+import type { SystemUnderTest, Throughput } from './types';
 
 export interface CompareArgs extends SuiteOptions {
   peers: string[];
@@ -22,8 +24,9 @@ export interface CompareArgs extends SuiteOptions {
   command: string;
 }
 
-export async function runCompare(a: CompareArgs): Promise<void> {
-  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+function systemsFor(a: CompareArgs): SystemUnderTest[] {
   const unknown = a.peers.filter((p) => !(p in PEER_PACKAGES));
   if (unknown.length > 0) throw new Error(`unknown peer(s): ${unknown.join(', ')} (known: ${Object.keys(PEER_PACKAGES).join(', ')})`);
   ensurePeerPackages(a.peers, log);
@@ -34,6 +37,39 @@ export async function runCompare(a: CompareArgs): Promise<void> {
   if (a.peers.includes('redis')) systems.push(new RedisSystem());
   if (a.peers.includes('nats')) systems.push(new NatsSystem());
   if (a.peers.includes('rabbitmq')) systems.push(new RabbitMqSystem());
+  return systems;
+}
+
+/**
+ * `npm run bench -- --defaults [--peers redis]`: only the default-options rows (each SDK with its
+ * defaults, called as a new user calls it), printed as a table; writes no page.
+ */
+export async function runDefaults(a: CompareArgs): Promise<void> {
+  const systems = systemsFor(a).filter((s) => s.usage);
+  const rows: UsageRow[] = [];
+  const loadBefore = loadavg();
+  for (const system of systems) {
+    const perPattern = new Map<UsagePattern, Throughput[]>();
+    for (let run = 0; run < a.runs; run++) {
+      await system.start();
+      try {
+        for (const pattern of USAGE_PATTERNS) {
+          const u = await system.usage!(pattern, { id: `usage-${pattern.replace(/\W+/g, '-')}-r${run}`, recordSize: a.sizes[0] ?? 100, records: a.usageRecords });
+          (perPattern.get(pattern) ?? perPattern.set(pattern, []).get(pattern)!).push(u);
+          log(`${system.usageName} run ${run + 1}/${a.runs} ${pattern}: ${fmt(u.records / u.seconds)} msgs/s`);
+        }
+      } finally {
+        await system.stop();
+      }
+    }
+    for (const [pattern, runs] of perPattern) rows.push(usageRow(system.usageName ?? system.name, pattern, runs));
+  }
+  const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(', ');
+  process.stdout.write(`\n${renderUsageTable(rows, a.usageRecords, a.sizes[0] ?? 100, a.runs).join('\n')}\n\nLoad average (1, 5, 15 min) before: ${load(loadBefore)}; after: ${load(loadavg())}.\n`);
+}
+
+export async function runCompare(a: CompareArgs): Promise<void> {
+  const systems = systemsFor(a);
   const versions = [];
   for (const s of systems) versions.push({ system: s.name, versions: await s.versions(), settings: s.settings() });
   const started = new Date();

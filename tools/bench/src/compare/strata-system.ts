@@ -9,8 +9,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Strata, silentLogger } from '@strata/client';
 import { BenchBroker } from '../broker-process';
-import type { Latency, LatencyWorkload, SystemUnderTest, Throughput, ThroughputWorkload } from './types';
+import { sampleValues } from '../producer-matrix';
+import { driveUsage, type UsagePattern } from './sdk-usage';
+import type { Latency, LatencyWorkload, SystemUnderTest, Throughput, ThroughputWorkload, UsageWorkload } from './types';
 
 export const CLI = join(__dirname, '..', '..', '..', '..', 'apps', 'cli', 'dist', 'main.js');
 
@@ -44,6 +47,7 @@ export interface StrataSystemOptions {
 
 export class StrataSystem implements SystemUnderTest {
   readonly name: string;
+  readonly usageName: string;
   private broker: BenchBroker | null = null;
   private dataDir = '';
   /** Framing figures of the last produce and read-back (bytes per record beyond the value). */
@@ -52,6 +56,7 @@ export class StrataSystem implements SystemUnderTest {
 
   constructor(private readonly o: StrataSystemOptions) {
     this.name = o.acks === 'all' ? 'Strata (durable: acks=all, fsync)' : 'Strata (acks=1)';
+    this.usageName = o.acks === 'all' ? 'Strata, default options (acks=all, fsync)' : 'Strata, default options + acks: 1';
   }
 
   async versions(): Promise<string> {
@@ -63,6 +68,7 @@ export class StrataSystem implements SystemUnderTest {
     return [
       'broker: `strata-broker --durability fsync` (defaults otherwise: log.write.inline.max.bytes 65536, log.tail.cache.bytes 32 MiB), fresh data folder in $TMPDIR',
       `produce: \`strata perf produce <topic> --records N --record-size S --partitions P --acks ${this.o.acks} --linger ${this.o.lingerMs} --batch-size ${this.o.batchSize} --in-flight 64 --messages-per-send 2000\` (idempotent producer, sticky partitioner, no compression)`,
+      `default options: this process, \`new Strata({ brokers }).producer(${this.o.acks === 'all' ? '' : '{ acks: 1 }'})\` (every other option at its default), \`producer.send({ topic, messages })\` on a one-partition topic`,
       'read back: `strata perf consume <topic> --group <new group> --mode batches` (group consumer, auto-commit; the clock stops once what was read is committed)',
       `end-to-end: \`strata perf e2e <topic> --rate R --warmup ${this.o.e2eWarmupSeconds} --duration ${this.o.e2eSeconds} --acks ${this.o.acks} --linger 0 --max-wait 500\` (producer and consumer in one process)`,
     ];
@@ -117,5 +123,24 @@ export class StrataSystem implements SystemUnderTest {
     ]);
     const l = summary.latencyMs;
     return { count: l.count, p50: l.p50, p99: l.p99, p999: l.p999, max: l.max, lost: summary.extra?.['lost'] ?? 0 };
+  }
+
+  async usage(pattern: UsagePattern, w: UsageWorkload): Promise<Throughput> {
+    const strata = new Strata({ brokers: [this.url], clientId: 'bench-defaults', logger: silentLogger });
+    const admin = strata.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: w.id, numPartitions: 1 }] });
+    await admin.disconnect();
+    // Exactly what a new user writes: no option but acks for the acks=1 row.
+    const producer = this.o.acks === 'all' ? strata.producer() : strata.producer({ acks: 1 });
+    await producer.connect();
+    try {
+      const topic = w.id;
+      const b0 = this.broker!.cpuSeconds();
+      const r = await driveUsage(pattern, w.records, sampleValues(w.recordSize), (values) => producer.send({ topic, messages: values.map((value) => ({ value })) }));
+      return { records: r.records, seconds: r.seconds, clientCpuSeconds: r.clientCpuSeconds, serverCpuSeconds: this.broker!.cpuSeconds() - b0 };
+    } finally {
+      await producer.disconnect();
+    }
   }
 }

@@ -4,6 +4,7 @@
  * a steady rate. Each figure is the median of the runs; the per-run figures are kept.
  */
 import { fmt, median } from '../stats';
+import { USAGE_PATTERNS, type UsagePattern } from './sdk-usage';
 import { StrataSystem } from './strata-system';
 import type { Latency, SystemUnderTest, Throughput } from './types';
 
@@ -15,6 +16,8 @@ export interface SuiteOptions {
   rate: number;
   warmupMs: number;
   durationMs: number;
+  /** Records per pattern of the default-options rows (0: skip them). */
+  usageRecords: number;
 }
 
 export interface ThroughputRow {
@@ -29,6 +32,16 @@ export interface ThroughputRow {
   perRun: number[];
 }
 
+/** A default-options figure: one system's SDK, with its defaults, called as in sdk-usage.ts. */
+export interface UsageRow {
+  system: string;
+  pattern: UsagePattern;
+  msgsPerSec: number;
+  clientCpuPct: number;
+  serverCpuPct: number;
+  perRun: number[];
+}
+
 export interface LatencyRow extends Latency {
   system: string;
   perRunP99: number[];
@@ -37,6 +50,7 @@ export interface LatencyRow extends Latency {
 export interface SuiteResult {
   throughput: ThroughputRow[];
   latency: LatencyRow[];
+  usage: UsageRow[];
   /** Strata's framing bytes per record beyond the value (median of runs), by workload key "size/partitions". */
   framing: Record<string, { wireProduce: number; wireFetch: number; log: number }>;
 }
@@ -57,13 +71,19 @@ function throughputRow(system: string, workload: ThroughputRow['workload'], size
   };
 }
 
+export function usageRow(system: string, pattern: UsagePattern, runs: Throughput[]): UsageRow {
+  const t = throughputRow(system, 'produce', 0, 1, runs);
+  return { system, pattern, msgsPerSec: t.msgsPerSec, clientCpuPct: t.clientCpuPct, serverCpuPct: t.serverCpuPct, perRun: t.perRun };
+}
+
 export async function runSuite(systems: readonly SystemUnderTest[], o: SuiteOptions, log: (line: string) => void): Promise<SuiteResult> {
-  const result: SuiteResult = { throughput: [], latency: [], framing: {} };
+  const result: SuiteResult = { throughput: [], latency: [], usage: [], framing: {} };
   for (const system of systems) {
     const produced = new Map<string, Throughput[]>();
     const readBack = new Map<string, Throughput[]>();
     const framing = new Map<string, Array<{ wireProduce: number; wireFetch: number; log: number }>>();
     const latencies: Latency[] = [];
+    const usage = new Map<UsagePattern, Throughput[]>();
     for (let run = 0; run < o.runs; run++) {
       await system.start();
       try {
@@ -82,6 +102,13 @@ export async function runSuite(systems: readonly SystemUnderTest[], o: SuiteOpti
             log(`${system.name} run ${run + 1}/${o.runs} ${size} B x ${partitions} partition(s): produce ${fmt(p.records / p.seconds)} msgs/s, read back ${fmt(r.records / r.seconds)} msgs/s`);
           }
         }
+        if (system.usage && o.usageRecords > 0) {
+          for (const pattern of USAGE_PATTERNS) {
+            const u = await system.usage(pattern, { id: `usage-${pattern.replace(/\W+/g, '-')}-r${run}`, recordSize: o.sizes[0] ?? 100, records: o.usageRecords });
+            (usage.get(pattern) ?? usage.set(pattern, []).get(pattern)!).push(u);
+            log(`${system.usageName ?? system.name} run ${run + 1}/${o.runs} ${pattern}: ${fmt(u.records / u.seconds)} msgs/s`);
+          }
+        }
         const l = await system.endToEnd({ id: `bench-e2e-r${run}`, recordSize: o.sizes[0] ?? 100, rate: o.rate, warmupMs: o.warmupMs, durationMs: o.durationMs });
         latencies.push(l);
         log(`${system.name} run ${run + 1}/${o.runs} end-to-end at ${o.rate}/s: p50 ${fmt(l.p50, 3)} ms, p99 ${fmt(l.p99, 3)} ms, p99.9 ${fmt(l.p999, 3)} ms (${l.count} records, ${l.lost} lost)`);
@@ -98,6 +125,7 @@ export async function runSuite(systems: readonly SystemUnderTest[], o: SuiteOpti
         if (f && system.name.includes('acks=1')) result.framing[key] = { wireProduce: median(f.map((x) => x.wireProduce)), wireFetch: median(f.map((x) => x.wireFetch)), log: median(f.map((x) => x.log)) };
       }
     }
+    for (const [pattern, runs] of usage) result.usage.push(usageRow(system.usageName ?? system.name, pattern, runs));
     result.latency.push({
       system: system.name,
       count: median(latencies.map((l) => l.count)),

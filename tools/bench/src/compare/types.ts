@@ -1,4 +1,5 @@
 /** What the comparison suite measures, and what each system under test (Strata or a peer) provides. */
+import type { UsagePattern } from './sdk-usage';
 
 export interface ThroughputWorkload {
   /** Unique per run: names the topic / stream / queue. */
@@ -52,6 +53,19 @@ export interface SystemUnderTest {
   readBack(w: ThroughputWorkload): Promise<Throughput>;
   /** One record every 1/rate s for warmup + duration; latencies of the measured part. */
   endToEnd(w: LatencyWorkload): Promise<Latency>;
+  /**
+   * The "default options" rows: the SDK with its defaults, called as a new user calls it (see
+   * sdk-usage.ts), on a fresh one-partition topic / stream; absent when the system has no such row.
+   */
+  usage?(pattern: UsagePattern, w: UsageWorkload): Promise<Throughput>;
+  /** Row label of the usage figures, e.g. "Strata, default options". */
+  readonly usageName?: string;
+}
+
+export interface UsageWorkload {
+  id: string;
+  recordSize: number;
+  records: number;
 }
 
 /** Monotonic milliseconds. */
