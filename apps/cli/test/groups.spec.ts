@@ -100,7 +100,7 @@ describe('strata groups', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const out = lines(text);
-    expect(out[0]).toMatch(/^Group: watchers {2}state: stable {2}epoch: \d+ {2}assignor: sticky {2}members: 1$/);
+    expect(out[0]).toMatch(/^Group: watchers {2}state: stable {2}epoch: \d+ {2}assignor: sticky {2}members: 1 {2}coordinator: \d+$/);
     expect(out).toContainEqual(expect.stringMatching(/^\s+MEMBER\s+INSTANCE\s+CLIENT\s+EPOCH\s+PARTITIONS$/));
     expect(out).toContainEqual(expect.stringMatching(/^\s+[0-9a-f-]{36}\s+-\s+strata-cli\s+\d+\s+watched:0,1$/));
     expect(out).toContainEqual(expect.stringMatching(/^\s+TOPIC\s+PARTITION\s+COMMITTED\s+END\s+LAG\s+MEMBER$/));

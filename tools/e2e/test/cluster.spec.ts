@@ -6,6 +6,8 @@
  *   ISR, idempotent producers go on without a failed send, and every record is there once, in order;
  * - with 2 of 3 brokers down, acks=all is refused with NOT_ENOUGH_REPLICAS (nothing written);
  * - SIGTERM (controlled shutdown) moves leadership first, so no produce call fails;
+ * - a consumer group survives SIGKILL of its coordinator: a new leader of its __consumer_offsets
+ *   partition takes over, every record is consumed, committed offsets never go backwards;
  * - replicas are byte-identical up to the high watermark after healing.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -160,6 +162,78 @@ describe('a replicated cluster (etcd + 3 broker processes)', () => {
     expect((await leaderOf(admin, 2)).leader).not.toBe(leader);
     await cluster.broker(leader).start();
     await until('the stopped broker back in the ISR', async () => (await leaderOf(admin, 2)).isr.length === 3);
+  });
+
+  it('keeps a consumer group going when its coordinator is killed: every record consumed, commits never go backwards', async () => {
+    const GROUPED = 'grouped';
+    await admin.createTopics({ topics: [{ topic: GROUPED, numPartitions: 3 }] });
+    const producer = strata.producer();
+    await producer.connect();
+    const sent = new Set<string>();
+    const produce = async (from: number, to: number): Promise<void> => {
+      const values = Array.from({ length: to - from }, (_, i) => `g-${from + i}`);
+      await producer.send({ topic: GROUPED, messages: values.map((value, i) => ({ value, partition: (from + i) % 3 })) });
+      for (const v of values) sent.add(v);
+    };
+    await produce(0, 300);
+
+    const consumer = strata.consumer({ groupId: 'failover-group', maxWaitMs: 100 });
+    await consumer.connect();
+    consumer.subscribe({ topics: [GROUPED], fromBeginning: true });
+    const seen = new Set<string>();
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.add(message.valueString()!);
+      },
+    });
+    // Committed offsets, sampled all along: per partition they only ever move forward.
+    const backwards: string[] = [];
+    const lastCommitted = new Map<number, number>();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        try {
+          const [t] = await admin.fetchOffsets({ groupId: 'failover-group', topics: [GROUPED] });
+          for (const p of t?.partitions ?? []) {
+            const prev = lastCommitted.get(p.partition) ?? -1;
+            if (p.offset < prev) backwards.push(`partition ${p.partition}: ${prev} -> ${p.offset}`);
+            lastCommitted.set(p.partition, Math.max(prev, p.offset));
+          }
+        } catch {
+          // The coordinator is moving: the next sample asks the new one.
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+
+    await until('the first records consumed and committed', async () => seen.size >= 150 && [...lastCommitted.values()].some((o) => o > 0));
+    const { coordinator } = await admin.describeGroup('failover-group', { includeOffsets: false });
+    expect([1, 2, 3]).toContain(coordinator);
+    await cluster.broker(coordinator).kill();
+    await produce(300, 600);
+    await until('every record consumed after the failover', async () => [...sent].every((v) => seen.has(v)), 600);
+    const moved = await until('a new coordinator', async () => {
+      const g = await admin.describeGroup('failover-group', { includeOffsets: false });
+      return g.coordinator !== coordinator ? g : null;
+    });
+    expect(moved.coordinator).not.toBe(coordinator);
+    await consumer.disconnect(); // commits what it consumed
+    await producer.disconnect();
+    await until('the final commits sampled', async () => [0, 1, 2].every((p) => lastCommitted.get(p) === 200));
+    sampling = false;
+    await sampler;
+    expect(backwards).toEqual([]);
+    const [final] = await admin.fetchOffsets({ groupId: 'failover-group', topics: [GROUPED] });
+    expect(final!.partitions.map((p) => [p.partition, p.offset])).toEqual([
+      [0, 200],
+      [1, 200],
+      [2, 200],
+    ]);
+    await cluster.broker(coordinator).start();
+    await until('the restarted broker back in every ISR', async () => {
+      const c = await admin.describeCluster();
+      return c.topics.filter((t) => t.name === TOPIC || t.name === GROUPED).every((t) => t.partitions.every((p) => p.isr.length === 3));
+    });
   });
 
   it('keeps the replicas byte-identical up to the high watermark', async () => {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const REPO = resolve(__dirname, '..', '..', '..');
-const PACKAGES = ['packages/protocol', 'packages/client', 'apps/broker', 'apps/cli'];
+const PACKAGES = ['packages/protocol', 'packages/client', 'apps/broker', 'apps/console', 'apps/cli'];
 const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
 
 /** The environment without npm's per-run variables (npm test sets them for this repository). */
@@ -62,6 +62,11 @@ it('ships source maps that carry their sources (no map points at a file that is 
     });
     expect(missing).toEqual([]);
   }
+});
+
+it('installs the web console that `strata console` serves with the CLI', () => {
+  const dist = join(project, 'node_modules', '@strata', 'console', 'dist');
+  expect(readdirSync(dist).sort()).toEqual(['app.js', 'index.html', 'styles.css']);
 });
 
 it('type-checks a program using every entry with tsc --noEmit --strict, outside the monorepo', () => {

@@ -17,7 +17,7 @@
 import type { Logger } from 'pino';
 import { ERRORS, RecordBatchBuilder, StrataError, decodeRecords, iterateBatches, type BatchView } from '@strata/protocol';
 import { recordsSection } from '../compression';
-import type { AppendResult, LogReadResult } from '../storage/log';
+import type { AppendResult, LogReadResult, ReadLimit } from '../storage/log';
 import type { Clock } from '../util/clock';
 import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, offsetsPartitionFor } from './offset-records';
 import { parseTp, tpKey, type TpKey } from './topic-partitions';
@@ -26,10 +26,11 @@ import { parseTp, tpKey, type TpKey } from './topic-partitions';
 export interface OffsetsLog {
   readonly logStartOffset: number;
   readonly highWatermark: number;
+  readonly writtenEndOffset: number;
   append(batches: readonly BatchView[], leaderEpoch: number): Pick<AppendResult, 'endOffset' | 'generation'>;
   waitWritten(endOffset: number, generation?: number): Promise<void>;
   waitDurable(endOffset: number, generation?: number): Promise<void>;
-  read(offset: number, maxBytes: number, minOneBatch: boolean): Promise<Pick<LogReadResult, 'records'>>;
+  read(offset: number, maxBytes: number, minOneBatch: boolean, limit?: ReadLimit): Promise<Pick<LogReadResult, 'records'>>;
 }
 
 export interface OffsetsPartition {
@@ -156,12 +157,18 @@ export class OffsetStore {
     this.options.logger.info({ groups: this.cache.size, records, ms: this.options.clock.now() - started }, 'committed offsets loaded');
   }
 
+  /**
+   * Applies a partition's commits to the cache. A new leader reads to its written end, not its
+   * high watermark: a follower learns the high watermark one fetch late, so the last commits it
+   * holds may sit above it, and as leader everything it holds becomes committed (Kafka loads to the
+   * log end for the same reason). At start-up on a single node the two are the same.
+   */
   private async loadPartition(log: OffsetsLog): Promise<number> {
     let offset = log.logStartOffset;
-    const end = log.highWatermark;
+    const end = log.writtenEndOffset;
     let records = 0;
     while (offset < end && !this.isClosed()) {
-      const read = await log.read(offset, LOAD_READ_BYTES, true);
+      const read = await log.read(offset, LOAD_READ_BYTES, true, 'written');
       if (read.records.length === 0) break;
       let next = offset;
       for (const batch of iterateBatches(read.records, { validate: false, allowPartialTail: true })) {

@@ -42,6 +42,11 @@ export class MemoryLog implements OffsetsLog {
     for (const resolve of reverse ? waiters.reverse() : waiters) resolve();
   }
 
+  /** Every append is written and replicated at once here. */
+  get writtenEndOffset(): number {
+    return this.highWatermark;
+  }
+
   read(offset: number): Promise<{ records: Uint8Array }> {
     const parts = this.batches.filter((b) => b.end > offset).map((b) => b.bytes);
     return Promise.resolve({ records: Buffer.concat(parts) });

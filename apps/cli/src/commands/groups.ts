@@ -147,7 +147,7 @@ export function formatGroup(g: GroupDescriptionInfo): string {
         )
           .split('\n')
           .map((l) => `  ${l}`);
-  return [`Group: ${g.groupId}  state: ${g.state}  epoch: ${g.groupEpoch}  assignor: ${g.assignor}  members: ${g.members.length}`, 'Members:', ...members, 'Offsets:', ...offsets, ''].join('\n');
+  return [`Group: ${g.groupId}  state: ${g.state}  epoch: ${g.groupEpoch}  assignor: ${g.assignor}  members: ${g.members.length}  coordinator: ${g.coordinator}`, 'Members:', ...members, 'Offsets:', ...offsets, ''].join('\n');
 }
 
 function partitionList(tps: ReadonlyArray<{ topic: string; partition: number }>): string {

@@ -119,8 +119,7 @@ export class Admin {
     }
     const timeoutMs = args.timeout ?? this.ctx.options.requestTimeoutMs;
     const response = await this.retrier.run(async () => {
-      const controller = await this.cluster.controller();
-      return controller.request(
+      return this.cluster.requestController(
         'CreateTopics',
         {
           topics: args.topics.map((t) => ({
@@ -133,6 +132,7 @@ export class Admin {
           validateOnly: args.validateOnly ?? false,
         },
         { timeoutMs: this.ctx.options.requestTimeoutMs + timeoutMs },
+        (r) => r.topics.map((t) => t.errorCode),
       );
     });
     for (const t of args.topics) this.cluster.invalidate(t.topic);
@@ -153,8 +153,7 @@ export class Admin {
     for (const t of args.topics) checkTopicName(t);
     const timeoutMs = args.timeout ?? this.ctx.options.requestTimeoutMs;
     const response = await this.retrier.run(async () => {
-      const controller = await this.cluster.controller();
-      return controller.request('DeleteTopics', { names: [...args.topics], timeoutMs }, { timeoutMs: this.ctx.options.requestTimeoutMs + timeoutMs });
+      return this.cluster.requestController('DeleteTopics', { names: [...args.topics], timeoutMs }, { timeoutMs: this.ctx.options.requestTimeoutMs + timeoutMs }, (r) => r.topics.map((t) => t.errorCode));
     });
     for (const t of args.topics) this.cluster.forgetTopic(t);
     throwErrors(
@@ -293,8 +292,7 @@ export class Admin {
       return { name: t.topic, configs };
     });
     const response = await this.retrier.run(async () => {
-      const controller = await this.cluster.controller();
-      return controller.request('AlterTopicConfigs', { topics, validateOnly: args.validateOnly ?? false });
+      return this.cluster.requestController('AlterTopicConfigs', { topics, validateOnly: args.validateOnly ?? false }, undefined, (r) => r.topics.map((t) => t.errorCode));
     });
     throwErrors(
       response.topics.filter((r) => r.errorCode !== 0).map((r) => topicError(r.errorCode, r.name, r.errorMessage)),

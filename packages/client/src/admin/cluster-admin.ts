@@ -85,11 +85,11 @@ export class ClusterAdmin {
     if (type !== 'preferred' && type !== 'unclean') throw new StrataArgumentError(`electLeaders: type must be 'preferred' or 'unclean', got "${String(type)}"`);
     const timeoutMs = args.timeout ?? this.requestTimeoutMs;
     const res = await this.retrier.run(async () => {
-      const controller = await this.cluster.controller();
-      const r = await controller.request(
+      const r = await this.cluster.requestController(
         'ElectLeaders',
         { electionType: type === 'preferred' ? 0 : 1, topics: (args.topics ?? []).map((t) => ({ name: t.topic, partitions: [...(t.partitions ?? [])] })), timeoutMs },
         { timeoutMs: this.requestTimeoutMs + timeoutMs },
+        (response) => [response.errorCode],
       );
       if (r.errorCode !== 0) throw errorFromCode(r.errorCode, r.errorMessage);
       return r;

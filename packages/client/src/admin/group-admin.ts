@@ -62,11 +62,11 @@ export class GroupAdmin {
             link.noteError(g.errorCode);
             throw errorFromCode(g.errorCode, g.errorMessage || undefined);
           }
-          return g;
+          return { ...toDescription(g), coordinator: link.nodeId };
         }),
       ),
     );
-    return described.map(toDescription);
+    return described;
   }
 
   async fetchOffsets(args: FetchOffsetsArgs): Promise<TopicOffsets[]> {
@@ -194,7 +194,7 @@ function partitionsOf(list: readonly TopicPartitions[]): TopicPartition[] {
   return list.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
 }
 
-function toDescription(g: GroupDescription): GroupDescriptionInfo {
+function toDescription(g: GroupDescription): Omit<GroupDescriptionInfo, 'coordinator'> {
   return {
     groupId: g.groupId,
     state: g.errorCode === ERRORS.GROUP_ID_NOT_FOUND.code ? 'dead' : stateOf(g.state),

@@ -57,6 +57,8 @@ export interface GroupDescriptionInfo {
   assignmentEpoch: number;
   /** The assignor the group uses. */
   assignor: string;
+  /** The node id of the broker that coordinates the group (the leader of its __consumer_offsets partition). */
+  coordinator: number;
   members: GroupMemberInfo[];
   /** Per partition that is committed, held or targeted (describeGroups with includeOffsets). */
   offsets: GroupPartitionLag[];

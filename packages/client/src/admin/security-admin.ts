@@ -59,7 +59,7 @@ export class SecurityAdmin {
       const c = await deriveScramCredential(mechanism, args.password, args.iterations ?? DEFAULT_SCRAM_ITERATIONS);
       upsertions.push({ name: args.user, mechanism: c.mechanism, iterations: c.iterations, salt: c.salt, storedKey: c.storedKey, serverKey: c.serverKey });
     }
-    const r = await this.retrier.run(async () => (await this.cluster.controller()).request('AlterUserScramCredentials', { upsertions }));
+    const r = await this.retrier.run(async () => this.cluster.requestController('AlterUserScramCredentials', { upsertions }));
     raise(r.results.filter((x) => x.errorCode !== 0).map((x) => errorFromCode(x.errorCode, x.errorMessage)), 'upsertUser');
   }
 
@@ -67,13 +67,13 @@ export class SecurityAdmin {
   async deleteUser(args: { user: string; mechanism?: ScramMechanismOption }): Promise<void> {
     const mechanisms = args.mechanism ? [args.mechanism] : (await this.describeUsers({ users: [args.user] }))[0]!.credentials.map((c) => c.mechanism);
     const deletions = mechanisms.map((mechanism) => ({ name: args.user, mechanism }));
-    const r = await this.retrier.run(async () => (await this.cluster.controller()).request('AlterUserScramCredentials', { deletions }));
+    const r = await this.retrier.run(async () => this.cluster.requestController('AlterUserScramCredentials', { deletions }));
     raise(r.results.filter((x) => x.errorCode !== 0).map((x) => errorFromCode(x.errorCode, x.errorMessage)), 'deleteUser');
   }
 
   /** Users and the mechanisms of their credentials (every user when none is named). */
   async describeUsers(args: { users?: string[] } = {}): Promise<UserDescription[]> {
-    const r = await this.retrier.run(async () => (await this.cluster.controller()).request('DescribeUserScramCredentials', { users: args.users ?? [] }));
+    const r = await this.retrier.run(async () => this.cluster.requestController('DescribeUserScramCredentials', { users: args.users ?? [] }));
     if (r.errorCode !== 0) throw errorFromCode(r.errorCode, r.errorMessage);
     raise(r.results.filter((x) => x.errorCode !== 0).map((x) => errorFromCode(x.errorCode, x.errorMessage)), 'describeUsers');
     return r.results.map((x) => ({ user: x.user, credentials: x.credentials.map((c) => ({ mechanism: c.mechanism, iterations: c.iterations })) }));
@@ -81,12 +81,12 @@ export class SecurityAdmin {
 
   async createAcls(args: { acls: Acl[] }): Promise<void> {
     if (!args || !Array.isArray(args.acls) || args.acls.length === 0) throw new StrataArgumentError('createAcls: acls must be a non-empty array');
-    const r = await this.retrier.run(async () => (await this.cluster.controller()).request('CreateAcls', { creations: args.acls }));
+    const r = await this.retrier.run(async () => this.cluster.requestController('CreateAcls', { creations: args.acls }));
     raise(r.results.filter((x) => x.errorCode !== 0).map((x) => errorFromCode(x.errorCode, x.errorMessage)), 'createAcls');
   }
 
   async describeAcls(args: { filter?: AclFilter } = {}): Promise<Acl[]> {
-    const r = await this.retrier.run(async () => (await this.cluster.controller()).request('DescribeAcls', { filter: args.filter ?? {} }));
+    const r = await this.retrier.run(async () => this.cluster.requestController('DescribeAcls', { filter: args.filter ?? {} }));
     if (r.errorCode !== 0) throw errorFromCode(r.errorCode, r.errorMessage);
     return r.acls.map(fromWire);
   }
@@ -94,7 +94,7 @@ export class SecurityAdmin {
   /** Deletes every ACL matching one of the filters; resolves with those deleted. */
   async deleteAcls(args: { filters: AclFilter[] }): Promise<Acl[]> {
     if (!args || !Array.isArray(args.filters) || args.filters.length === 0) throw new StrataArgumentError('deleteAcls: filters must be a non-empty array');
-    const r = await this.retrier.run(async () => (await this.cluster.controller()).request('DeleteAcls', { filters: args.filters }));
+    const r = await this.retrier.run(async () => this.cluster.requestController('DeleteAcls', { filters: args.filters }));
     const errors = r.filterResults.filter((x) => x.errorCode !== 0).map((x) => errorFromCode(x.errorCode, x.errorMessage));
     raise(errors, 'deleteAcls');
     return r.filterResults.flatMap((x) => x.matchingAcls.map(fromWire));

@@ -12,7 +12,7 @@
  */
 import { ERRORS, StrataError, errorDefinition, errorFromCode, type ApiName, type MetadataResponse, type RequestInitOf, type ResponseOf } from '@strata/protocol';
 import type { Clock } from '../clock';
-import { StrataClosedError, StrataConnectionError } from '../errors';
+import { StrataClosedError, StrataConnectionError, StrataRequestTimeoutError } from '../errors';
 import type { Logger } from '../logger';
 import { Connection, type ConnectionConfig, type RequestOptions } from '../network/connection';
 import { BrokerConnection } from '../network/broker-connection';
@@ -140,6 +140,24 @@ export class Cluster {
     if (this.controllerId < 0 || !this.nodeUrls.has(this.controllerId)) await this.refreshMetadata([]);
     if (this.controllerId >= 0 && this.nodeUrls.has(this.controllerId)) return this.broker(this.controllerId);
     return this.anyBroker();
+  }
+
+  /**
+   * Sends a request to the controller. When the answer says that broker is not (or no longer) the
+   * controller — NOT_CONTROLLER for the whole request, or for an item as `itemErrors` lists them —
+   * or the connection is lost, the controller is forgotten and NOT_CONTROLLER (retriable) thrown, so
+   * a retry asks metadata where control went.
+   */
+  async requestController<N extends ApiName>(name: N, body: RequestInitOf<N>, options?: RequestOptions, itemErrors?: (response: ResponseOf<N>) => readonly number[]): Promise<ResponseOf<N>> {
+    const broker = await this.controller();
+    try {
+      const response = await broker.request(name, body, options);
+      if (itemErrors?.(response).includes(ERRORS.NOT_CONTROLLER.code)) throw new StrataError(ERRORS.NOT_CONTROLLER, `${broker.url} is no longer the controller`);
+      return response;
+    } catch (error) {
+      if ((error instanceof StrataError && error.code === ERRORS.NOT_CONTROLLER.name) || error instanceof StrataConnectionError || error instanceof StrataRequestTimeoutError) this.controllerId = -1;
+      throw error;
+    }
   }
 
   /** Sends a request to any broker. */

@@ -18,6 +18,7 @@ const MOVED = new Set<number>([ERRORS.NOT_COORDINATOR.code, ERRORS.COORDINATOR_N
 
 export class CoordinatorLink {
   private coordinator: Promise<BrokerConnection> | null = null;
+  private lastNodeId = -1;
 
   constructor(
     private readonly cluster: Cluster,
@@ -40,6 +41,11 @@ export class CoordinatorLink {
     if (MOVED.has(errorCode)) this.forget();
   }
 
+  /** The node id FindCoordinator last named (-1 before the first lookup). */
+  get nodeId(): number {
+    return this.lastNodeId;
+  }
+
   forget(): void {
     this.coordinator = null;
   }
@@ -60,6 +66,7 @@ export class CoordinatorLink {
     const found = response.coordinators.find((c) => c.key === this.groupId) ?? response.coordinators[0];
     if (!found) throw new StrataError(ERRORS.COORDINATOR_NOT_AVAILABLE, `no coordinator found for group "${this.groupId}"`);
     if (found.errorCode !== 0) throw errorFromCode(found.errorCode, found.errorMessage || undefined);
+    this.lastNodeId = found.nodeId;
     try {
       return this.cluster.broker(found.nodeId);
     } catch {
