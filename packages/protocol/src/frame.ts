@@ -143,13 +143,17 @@ function responseHeader(correlationId: number, errorCode: number): Uint8Array {
   return out;
 }
 
-/** Encodes a successful response frame (one exactly-sized buffer, as requests). */
+/**
+ * Encodes a successful response frame (one exactly-sized buffer, as requests), from `alloc` when
+ * given (a pool of reusable buffers: the broker's fetch responses).
+ */
 export function encodeResponseFrame<Res, ResInit>(
   api: ApiDefinition<unknown, unknown, Res, ResInit>,
   correlationId: number,
   body: ResInit,
+  alloc?: (size: number) => Uint8Array,
 ): Uint8Array {
-  return encodeSized((writer) => api.response.encode(body, writer), responseHeader(correlationId, 0));
+  return encodeSized((writer) => api.response.encode(body, writer), responseHeader(correlationId, 0), alloc);
 }
 
 /** Encodes a response frame for a request that failed as a whole. */

@@ -14,6 +14,7 @@ import type { ReplicaManager } from '../replication/replica-manager';
 import type { TopicManager } from '../topics/topic-manager';
 import type { AclOperation, ResourceType } from '../security/acl';
 import type { Clock } from '../util/clock';
+import type { BufferPool } from '../util/buffer-pool';
 
 export const NO_RESPONSE: unique symbol = Symbol('no-response');
 
@@ -33,6 +34,11 @@ export interface RequestContext {
   authorize(operation: AclOperation, resourceType: ResourceType, name: string): boolean;
   /** Calls `fn` when the client's connection closes; returns an unsubscribe. */
   onClose(fn: () => void): () => void;
+  /**
+   * Calls `fn` once the response has been encoded into its frame (or the request failed): the
+   * handler's buffers (a fetch's pooled lease) are no longer referenced then.
+   */
+  afterResponse(fn: () => void): void;
 }
 
 /** Broker-wide state handlers work with. */
@@ -50,6 +56,8 @@ export interface BrokerServices {
   /** URL clients should use to reach this broker. */
   advertisedUrl(): string;
   readonly version: string;
+  /** Reusable large buffers for fetch reads and response frames. */
+  readonly buffers: BufferPool;
 }
 
 export type HandlerResult<N extends ApiName> = ResponseInitOf<N> | typeof NO_RESPONSE;

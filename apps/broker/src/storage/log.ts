@@ -40,6 +40,7 @@ import { ProducerStateManager, isIdempotent } from './producer-state';
 import { NO_INLINE_WRITES, type InlineWrites } from './inline-writes';
 import { OffsetWaiters } from './offset-waiters';
 import { TailCache } from './tail-cache';
+import type { Allocate } from '../util/fs-io';
 import { WriteQueue, type PendingWrite } from './write-queue';
 import { LogSegment, type SegmentReadResult } from './segment';
 
@@ -611,9 +612,11 @@ export class Log {
    * Reads whole stored batches from `offset`, up to `maxBytes` (at least one batch when
    * `minOneBatch`), never past the high watermark (or, for followers, the written end). Throws
    * OFFSET_OUT_OF_RANGE outside [logStartOffset, limit], CORRUPT_MESSAGE when the batches there
-   * are damaged, KAFKA_STORAGE_ERROR when the log is offline.
+   * are damaged, KAFKA_STORAGE_ERROR when the log is offline. The bytes returned are in buffers
+   * from `alloc` when given (the caller's pooled lease: it must not release them before it is
+   * done with them).
    */
-  async read(offset: number, maxBytes: number, minOneBatch: boolean, limit: ReadLimit = 'high-watermark'): Promise<LogReadResult> {
+  async read(offset: number, maxBytes: number, minOneBatch: boolean, limit: ReadLimit = 'high-watermark', alloc?: Allocate): Promise<LogReadResult> {
     if (this.offlineError) throw this.offlineError;
     const hw = this.hw;
     const end = limit === 'written' ? this.writtenEnd : hw;
@@ -626,7 +629,7 @@ export class Log {
     }
     const active = this.active;
     if (offset >= end) return { records: EMPTY, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
-    const cached = this.tail.read(offset, maxBytes, minOneBatch, end);
+    const cached = this.tail.read(offset, maxBytes, minOneBatch, end, alloc);
     if (cached !== null) return { records: cached, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
     const segments = this.segs;
     for (let i = this.segmentIndexFor(offset); i < segments.length; i++) {
@@ -634,7 +637,7 @@ export class Log {
       const next = segments[i + 1];
       let result: SegmentReadResult;
       try {
-        result = await segment.read({ offset, maxBytes, minOneBatch, maxPosition: segment.writtenSize, offsetLimit: next ? next.baseOffset : this.writtenEnd, visibleEnd: end });
+        result = await segment.read({ offset, maxBytes, minOneBatch, maxPosition: segment.writtenSize, offsetLimit: next ? next.baseOffset : this.writtenEnd, visibleEnd: end, ...(alloc ? { alloc } : {}) });
       } catch (cause) {
         throw this.readFailed(segment, offset, cause);
       }
