@@ -324,10 +324,12 @@ export class LogSegment {
     const visibleEnd = request.visibleEnd ?? Number.MAX_SAFE_INTEGER;
     await this.offsetIndex.ensureLoaded();
     return this.use(async (fd) => {
-      // Find the first batch with a small read (from the index entry before it), then read what the
-      // response can hold from that batch on in one go: the bytes are read once, into a buffer of
-      // the request's lease, and copied once more only into the response frame.
-      const chunkBytes = Math.min(Math.max(this.indexIntervalBytes * 2, 64 * 1024), MAX_READ_CHUNK);
+      // One read from the index entry before the offset covers the scan to the first batch (at most
+      // about an index interval) plus what the response can hold; when it does not (a sparse
+      // index, huge batches), prefetch() reads the response's bytes from the first batch in one go.
+      // Either way the bytes are read once, into a buffer of the request's lease, and copied once
+      // more only into the response frame.
+      const chunkBytes = Math.min(Math.max(this.indexIntervalBytes * 2, 64 * 1024) + Math.min(maxBytes, maxPosition), MAX_READ_CHUNK);
       const { scanner, first } = await this.findFrom(fd, offset, maxPosition, request.offsetLimit, chunkBytes, true, request.alloc);
       if (!first) return { bytes: EMPTY, endPosition: scanner.position, exhausted: true };
       if (first.lastOffset >= visibleEnd) return { bytes: EMPTY, endPosition: first.position, exhausted: false };
