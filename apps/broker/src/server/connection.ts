@@ -32,6 +32,7 @@ import {
   decodeRequestFrame,
   encodeErrorResponseFrame,
   encodeResponseFrame,
+  encodePushFrame,
   resolveApi,
   type ApiDefinition,
 } from '@strata/protocol';
@@ -223,6 +224,9 @@ export class ClientConnection {
         return () => this.closeListeners.delete(fn);
       },
       afterResponse: (fn) => void (afterResponse ??= []).push(fn),
+      push: (push) => {
+        if (this.state === 'ready') this.send(encodePushFrame(push));
+      },
     };
     const done = (result: unknown, error: unknown) => {
       try {

@@ -5,7 +5,7 @@
  * throws a StrataError to fail the whole request with that code.
  */
 import type { Logger } from 'pino';
-import type { ApiDefinition, ApiName, RequestOf, ResponseInitOf } from '@strata/protocol';
+import type { ApiDefinition, ApiName, PushInit, RequestOf, ResponseInitOf } from '@strata/protocol';
 import type { BrokerConfig } from '../config/broker-config';
 import type { BrokerMetrics } from '../metrics';
 import type { LogManager } from '../storage/log-manager';
@@ -39,6 +39,8 @@ export interface RequestContext {
    * handler's buffers (a fetch's pooled lease) are no longer referenced then.
    */
   afterResponse(fn: () => void): void;
+  /** Sends a push frame on the client's connection now (nothing when it has closed). */
+  push(push: PushInit): void;
 }
 
 /** Broker-wide state handlers work with. */
