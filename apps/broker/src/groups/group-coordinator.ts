@@ -126,10 +126,13 @@ export class GroupCoordinator {
     const before = this.groups.get(req.groupId);
     const epochBefore = before?.groupEpoch ?? 0;
     const releasesBefore = before?.releases ?? 0;
+    let response: ConsumerGroupHeartbeatResponseInit | undefined;
     try {
-      return this.handleHeartbeat(req, conn);
+      response = this.handleHeartbeat(req, conn);
+      return response;
     } finally {
-      this.notifyChanges(req.groupId, epochBefore, releasesBefore, req.memberId);
+      // A join may leave member_id to the coordinator: the caller is whoever the response names.
+      this.notifyChanges(req.groupId, epochBefore, releasesBefore, response?.memberId || req.memberId);
     }
   }
 
