@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PUSH_CORRELATION_ID, decodePush, decodeResponseFrame, encodePushFrame, encodeResponseFrame, Apis } from '../src';
 import { expectGolden } from './golden';
 
@@ -11,6 +13,12 @@ describe('push frames', () => {
     expect(header.correlationId).toBe(PUSH_CORRELATION_ID);
     expect(header.errorCode).toBe(0);
     expect(decodePush(header.body)).toEqual(push);
+  });
+
+  it('match the example in docs/protocol.md', () => {
+    const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'protocol.md'), 'utf8');
+    const line = doc.split('\n').find((l) => l.startsWith('ff ff ff ff'))!;
+    expect(Buffer.from(encodePushFrame(push)).toString('hex').match(/../g)!.join(' ')).toBe(line.trim());
   });
 
   it('encode response frames into a buffer the caller provides, every byte written', () => {
