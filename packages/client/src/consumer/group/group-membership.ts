@@ -106,7 +106,9 @@ export class GroupMembership {
     this.stopListening?.();
     this.stopListening = this.c.link.onPush((push) => {
       const changed = push.groupChanged;
-      if (changed && changed.groupId === this.c.groupId && changed.memberId === this.memberId && this.memberEpoch > 0) this.heartbeatNow();
+      // Not gated on the epoch: the push may be read in the same tick as the join response that
+      // sets it (before that response is applied); heartbeatNow() then follows the join at once.
+      if (changed && changed.groupId === this.c.groupId && changed.memberId === this.memberId) this.heartbeatNow();
     });
     this.schedule(0);
   }
