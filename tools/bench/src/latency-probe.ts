@@ -7,8 +7,9 @@
  * XREAD BLOCK on a second connection) is measured in the same run with the same pacing.
  *
  * Where the tail comes from is reported too: the event-loop delay of this process
- * (monitorEventLoopDelay) during the measured window, and the fsync queueing the broker reports
- * is left to its metrics.
+ * (monitorEventLoopDelay) and of the broker (its /metrics, prom-client's gauges, 10 ms
+ * resolution) during the measured window. `--linger` and `--durability` separate the producer's
+ * batching delay and fsync queueing from the rest of the path.
  *
  *   npm run build && npm run latency-probe -w @strata/bench -- --rate 1000 --duration 10 --runs 3
  *
@@ -48,11 +49,33 @@ export interface LatencyProbeRow {
   lost: number;
   /** p99 of this process's event-loop delay during the measured window, ms (Strata only). */
   loopDelayP99: number | null;
+  /** p99 and max of the broker's event-loop delay during the measured window, ms (Strata only). */
+  brokerLoopDelayP99: number | null;
+  brokerLoopDelayMax: number | null;
   perRunP99: number[];
 }
 
 interface RunResult extends Latency {
   loopDelayP99: number | null;
+  brokerLoopDelayP99: number | null;
+  brokerLoopDelayMax: number | null;
+}
+
+/**
+ * The broker's event-loop delay since the previous call, from its /metrics (prom-client's
+ * nodejs_eventloop_lag_* gauges, which reset at every scrape), in ms; nulls when unavailable.
+ */
+async function brokerLoopDelay(url: string): Promise<{ p99: number | null; max: number | null }> {
+  try {
+    const text = await (await fetch(`${url.replace(/^ws/, 'http')}/metrics`)).text();
+    const gauge = (name: string): number | null => {
+      const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
+      return m ? Number(m[1]) * 1000 : null;
+    };
+    return { p99: gauge('nodejs_eventloop_lag_p99_seconds'), max: gauge('nodejs_eventloop_lag_max_seconds') };
+  } catch {
+    return { p99: null, max: null };
+  }
 }
 
 /** One Strata run: default producer, default group consumer with eachMessage. */
@@ -84,21 +107,33 @@ async function strataRun(url: string, w: LatencyWorkload, lingerMs: number | nul
   const template = sampleValues(Math.max(9, w.recordSize))[0]!;
   const loop = monitorEventLoopDelay({ resolution: 1 });
   let failed: unknown = null;
-  const measuring = setTimeout(() => loop.enable(), w.warmupMs);
+  const measuring = setTimeout(() => {
+    loop.enable();
+    void brokerLoopDelay(url); // resets the broker's gauges at the start of the measured window
+  }, w.warmupMs);
   const sent = await paced(w, (_k, measured) => {
     producer.send({ topic: w.id, messages: [{ value: stampedValue(template, measured) }] }).catch((e: unknown) => (failed ??= e));
   });
   clearTimeout(measuring);
   loop.disable();
+  const broker = await brokerLoopDelay(url);
   const deadline = performance.now() + 5000;
   while (samples.length < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   await Promise.all([producer.disconnect(), consumer.disconnect()]);
   if (failed) throw failed;
-  return { ...latencyOf(samples, Math.max(0, sent - samples.length)), loopDelayP99: loop.count > 0 ? loop.percentile(99) / 1e6 : null };
+  return {
+    ...latencyOf(samples, Math.max(0, sent - samples.length)),
+    loopDelayP99: loop.count > 0 ? loop.percentile(99) / 1e6 : null,
+    brokerLoopDelayP99: broker.p99,
+    brokerLoopDelayMax: broker.max,
+  };
 }
 
 function rowOf(system: string, setup: string, rate: number, runs: RunResult[]): LatencyProbeRow {
-  const loop = runs.map((r) => r.loopDelayP99).filter((v): v is number => v !== null);
+  const known = (v: Array<number | null>): number | null => {
+    const k = v.filter((x): x is number => x !== null);
+    return k.length > 0 ? median(k) : null;
+  };
   return {
     system,
     setup,
@@ -108,7 +143,9 @@ function rowOf(system: string, setup: string, rate: number, runs: RunResult[]): 
     p999: median(runs.map((r) => r.p999)),
     max: median(runs.map((r) => r.max)),
     lost: runs.reduce((n, r) => n + r.lost, 0),
-    loopDelayP99: loop.length > 0 ? median(loop) : null,
+    loopDelayP99: known(runs.map((r) => r.loopDelayP99)),
+    brokerLoopDelayP99: known(runs.map((r) => r.brokerLoopDelayP99)),
+    brokerLoopDelayMax: known(runs.map((r) => r.brokerLoopDelayMax)),
     perRunP99: runs.map((r) => r.p99),
   };
 }
@@ -122,13 +159,13 @@ export async function latencyProbeBench(o: LatencyProbeOptions, log: (line: stri
     const w: LatencyWorkload = { id: `latency-${run}`, recordSize: o.recordSize, rate: o.rate, warmupMs: o.warmupMs, durationMs: o.durationMs };
     const s = await withBroker({ settings: { durability: o.durability } }, (broker) => strataRun(broker.url, w, o.lingerMs));
     strataRuns.push(s);
-    log(`Strata run ${run + 1}/${o.runs}: p50 ${fmt(s.p50, 3)} ms, p99 ${fmt(s.p99, 3)} ms, max ${fmt(s.max, 1)} ms, event-loop delay p99 ${s.loopDelayP99 === null ? '—' : fmt(s.loopDelayP99, 2)} ms`);
+    log(`Strata run ${run + 1}/${o.runs}: p50 ${fmt(s.p50, 3)} ms, p99 ${fmt(s.p99, 3)} ms, max ${fmt(s.max, 1)} ms, client event-loop delay p99 ${s.loopDelayP99 === null ? '—' : fmt(s.loopDelayP99, 2)} ms, broker's p99 ${s.brokerLoopDelayP99 === null ? '—' : fmt(s.brokerLoopDelayP99, 2)} ms (max ${s.brokerLoopDelayMax === null ? '—' : fmt(s.brokerLoopDelayMax, 1)} ms)`);
     if (o.peers.includes('redis')) {
       const redis = new RedisSystem();
       await redis.start();
       try {
         const r = await redis.endToEnd(w);
-        redisRuns.push({ ...r, loopDelayP99: null });
+        redisRuns.push({ ...r, loopDelayP99: null, brokerLoopDelayP99: null, brokerLoopDelayMax: null });
         log(`Redis Streams run ${run + 1}/${o.runs}: p50 ${fmt(r.p50, 3)} ms, p99 ${fmt(r.p99, 3)} ms, max ${fmt(r.max, 1)} ms`);
       } finally {
         await redis.stop();
@@ -143,10 +180,10 @@ export async function latencyProbeBench(o: LatencyProbeOptions, log: (line: stri
 
 export function renderLatencyProbe(rows: readonly LatencyProbeRow[], o: Pick<LatencyProbeOptions, 'runs' | 'recordSize' | 'durationMs'>): string {
   let out = `\nEnd-to-end latency, ${o.recordSize}-byte records, median of ${o.runs} runs of ${o.durationMs / 1000} s (send() to eachMessage, one process)\n\n`;
-  out += '| system | setup | records/s | p50 ms | p99 ms | p99.9 ms | max ms | lost | client event-loop delay p99 ms |\n';
-  out += '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n';
+  out += '| system | setup | records/s | p50 ms | p99 ms | p99.9 ms | max ms | lost | client event-loop delay p99 ms | broker event-loop delay p99 / max ms |\n';
+  out += '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n';
   for (const r of rows) {
-    out += `| ${r.system} | ${r.setup} | ${fmt(r.rate)} | ${fmt(r.p50, 3)} | ${fmt(r.p99, 3)} | ${fmt(r.p999, 3)} | ${fmt(r.max, 1)} | ${r.lost} | ${r.loopDelayP99 === null ? '—' : fmt(r.loopDelayP99, 2)} |\n`;
+    out += `| ${r.system} | ${r.setup} | ${fmt(r.rate)} | ${fmt(r.p50, 3)} | ${fmt(r.p99, 3)} | ${fmt(r.p999, 3)} | ${fmt(r.max, 1)} | ${r.lost} | ${r.loopDelayP99 === null ? '—' : fmt(r.loopDelayP99, 2)} | ${r.brokerLoopDelayP99 === null ? '—' : `${fmt(r.brokerLoopDelayP99, 2)} / ${fmt(r.brokerLoopDelayMax ?? 0, 1)}`} |\n`;
   }
   return out;
 }
