@@ -20,20 +20,6 @@ import { ensurePeerPackages } from './compare/debian';
 import { RedisSystem } from './compare/redis-system';
 import { fmt, median } from './stats';
 
-const { values: args } = parseArgs({
-  options: {
-    sizes: { type: 'string', default: '1000,100' },
-    records: { type: 'string', default: '1000000,3000000' },
-    partitions: { type: 'string', default: '1' },
-    runs: { type: 'string', default: '3' },
-    modes: { type: 'string', default: 'eachBatch' },
-    peers: { type: 'string', default: 'redis' },
-    profile: { type: 'string', default: 'none' },
-    'profile-dir': { type: 'string', default: '/tmp/strata-read-path-prof' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
 
 const HELP = `Read-back with default consumer options (the broker binary must be built: npm run build)
 
@@ -192,6 +178,20 @@ export function renderReadPath(rows: readonly ReadPathRow[], runs: number): stri
 }
 
 if (require.main === module) {
+  const { values: args } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '1000,100' },
+      records: { type: 'string', default: '1000000,3000000' },
+      partitions: { type: 'string', default: '1' },
+      runs: { type: 'string', default: '3' },
+      modes: { type: 'string', default: 'eachBatch' },
+      peers: { type: 'string', default: 'redis' },
+      profile: { type: 'string', default: 'none' },
+      'profile-dir': { type: 'string', default: '/tmp/strata-read-path-prof' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
   if (args.help) {
     process.stdout.write(HELP);
     process.exit(0);
