@@ -29,9 +29,10 @@ class ReactiveGroup {
   ) {}
 
   async join(notify = true): Promise<{ member: SimMember; conn: PushConnection }> {
-    let entry!: { member: SimMember; conn: PushConnection };
-    const conn = new PushConnection(() => this.queue.add(entry.member));
-    entry = { member: this.h.member({ groupId: this.groupId, topics: ['t'] }, conn), conn };
+    const holder: { member?: SimMember } = {};
+    const conn = new PushConnection(() => this.queue.add(holder.member!));
+    const entry = { member: this.h.member({ groupId: this.groupId, topics: ['t'] }, conn), conn };
+    holder.member = entry.member;
     this.members.push(entry);
     await this.beat(entry.member, notify);
     return entry;
