@@ -230,7 +230,7 @@ describe('mutual TLS', () => {
 });
 
 describe('transport guards', () => {
-  it('refuses browser pages whose Origin is not in allowed.origins, accepts listed ones and clients without an Origin', async () => {
+  it('refuses browser pages whose Origin is not in allowed.origins, accepts listed ones, the broker\'s own pages and clients without an Origin', async () => {
     const { dir, cleanup } = tempDir();
     const broker = await Broker.start({ dataDir: dir, port: 0, config: { 'allowed.origins': 'https://app.example.com' } });
     try {
@@ -240,6 +240,13 @@ describe('transport guards', () => {
       expect(await counter(broker, 'connectionsRefused', { reason: 'origin' })).toBe(1);
       (await WireClient.connect(broker.url, { wsOptions: { origin: 'https://app.example.com' } })).close();
       (await WireClient.connect(broker.url)).close();
+      // The broker's own pages (its web console) connect from its origin.
+      (await WireClient.connect(broker.url, { wsOptions: { origin: broker.url.replace(/^ws:/, 'http:') } })).close();
+      // A page of another name for this address (DNS rebinding) is not the broker's own.
+      const reboundHost = `rebound.example:${new URL(broker.url).port}`;
+      const rebound = new WebSocket(broker.url, { origin: `http://${reboundHost}`, headers: { host: reboundHost } });
+      const reboundStatus = await new Promise<number>((resolve) => rebound.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+      expect(reboundStatus).toBe(403);
     } finally {
       await broker.close();
       cleanup();

@@ -160,6 +160,16 @@ describe('damaged storage (hardening finding 2)', () => {
     expect(before.error?.errorCode).toBe(2);
   });
 
+  it('skip-corrupt on a partition that was never written scans it and repairs nothing', async () => {
+    await createTopic(client, 'never-written', 2);
+    const res = await client.request('SkipCorrupt', { topics: [{ name: 'never-written', partitions: [0, 1] }] });
+    expect(res.topics[0]!.partitions.map((p) => [p.partition, p.errorCode, p.repairedSegments, p.lost.length])).toEqual([
+      [0, 0, 0, 0],
+      [1, 0, 0, 0],
+    ]);
+    expect(await produce(client, 'never-written', 1, [{ value: 'first' }])).toBe(0);
+  });
+
   it('reports a bit flipped in a closed segment once, keeps other ranges readable, and skip-corrupt moves consumers past it', async () => {
     await stop();
     const closed = segmentFiles(dir)[1]!;

@@ -224,6 +224,33 @@ describe('Log storage', () => {
     await log.deleteFiles().catch(() => undefined);
   });
 
+  it('finds every offset of an active segment whose index is mostly only in its file, across a crash and a truncation', async () => {
+    // An index entry per batch: 1,500 entries, several blocks of which leave memory.
+    const cfg = { ...config, segmentBytes: 64 << 20, indexIntervalBytes: 0 };
+    const { log } = await open(dir, { cfg });
+    await appendN(log, 0, 1000, 1);
+    const point = await log.checkpoint();
+    await appendN(log, 1000, 500, 1);
+    expect(log.active.offsetIndex.entries).toBe(1500);
+    expect(log.active.offsetIndex.memoryBytes).toBeLessThan(1500 * 8 / 2);
+    expect((await readAll(log)).map((r) => r.offset)).toEqual(Array.from({ length: 1500 }, (_, i) => i));
+    await log.flush();
+
+    // Recovery from the checkpoint cuts the index back into a block that was only in the file.
+    const { log: recovered, stats } = await open(dir, { cfg, recoveryPoint: point });
+    expect(stats.recoveredBatches).toBe(500);
+    const all = await readAll(recovered);
+    expect(all.map((r) => dec.decode(r.key!))).toEqual(Array.from({ length: 1500 }, (_, i) => `k${i}`));
+    const section = (b: Uint8Array) => b.subarray(BATCH_HEADER_SIZE);
+    expect(await recovered.offsetForTimestamp(1_700_000_000_000 + 7, section)).toEqual({ offset: 7, timestamp: 1_700_000_000_007 });
+
+    await recovered.truncateTo(300);
+    await appendN(recovered, 300, 20, 1);
+    expect((await readAll(recovered, 250)).map((r) => r.offset)).toEqual(Array.from({ length: 70 }, (_, i) => 250 + i));
+    await recovered.close();
+    await log.deleteFiles().catch(() => undefined);
+  });
+
   it('groups the fsyncs of concurrent durable appends', async () => {
     const { log } = await open(dir, { cfg: { ...config, segmentBytes: 1 << 20 } });
     const spy = jest.spyOn(fs, 'fdatasync');
@@ -284,14 +311,20 @@ describe('Log storage', () => {
 });
 
 describe('tail cache', () => {
-  it('forgets dropped entries, so many small batches hold no more than the live ones (and a few)', () => {
-    const cache = new TailCache(1000);
+  it('holds no more memory than its budget, ring and entries together, however small the batches', () => {
+    const cache = new TailCache(64 * 1024);
     const batch = new Uint8Array(10);
-    for (let i = 0; i < 5000; i++) cache.add(i, i + 1, batch);
-    const live = cache.bytes / batch.length;
-    expect(live).toBe(100);
-    expect(cache.heldEntries).toBeLessThanOrEqual(2 * live + 16);
-    expect([...cache.read(4999, 100, true, 5000)!]).toEqual([...batch]);
+    for (let i = 0; i < 50_000; i++) cache.add(i, i + 1, batch);
+    expect(cache.memoryBytes).toBeLessThanOrEqual(64 * 1024);
+    // Small batches: one entry per 256 bytes of ring, the newest ones.
+    expect(cache.heldEntries).toBe(234);
+    expect(cache.read(50_000 - 234, 1 << 20, true, 50_000)!.length).toBe(234 * 10);
+    expect(cache.read(50_000 - 235, 1 << 20, true, 50_000)).toBeNull();
+    // Large batches fill the ring instead.
+    const large = new Uint8Array(1000);
+    for (let i = 0; i < 500; i++) cache.add(50_000 + i, 50_001 + i, large);
+    expect(cache.bytes).toBeGreaterThan(55 * 1000);
+    expect(cache.memoryBytes).toBeLessThanOrEqual(64 * 1024);
   });
 
   it('returns what it copies out as a Buffer (pooled, not a fresh allocation per read)', () => {

@@ -13,10 +13,11 @@ export class BenchBroker {
   constructor(
     private readonly dataDir: string,
     private readonly settings: Record<string, string>,
+    private readonly nodeArgs?: string[],
   ) {}
 
   async start(): Promise<void> {
-    this.proc = new BrokerProcess({ dataDir: this.dataDir, port: await freePort(), settings: this.settings });
+    this.proc = new BrokerProcess({ dataDir: this.dataDir, port: await freePort(), settings: this.settings, ...(this.nodeArgs ? { nodeArgs: this.nodeArgs } : {}) });
     await this.proc.start();
     this.url = this.proc.url;
   }

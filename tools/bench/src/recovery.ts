@@ -4,7 +4,7 @@
  * written since the last checkpoint), after a clean shutdown, and after the crash again with the
  * recovery checkpoint deleted (the whole log is scanned — what the checkpoint saves).
  *
- *   npm run bench:recovery -- --gib 5
+ *   npm run recovery -w @strata/bench -- --gib 5
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -236,6 +236,24 @@ describe('a replicated cluster (etcd + 3 broker processes)', () => {
     });
   });
 
+  it('reports a group\'s lag on every partition, also those its coordinator holds no replica of', async () => {
+    // Replication factor 1 on three brokers: the coordinator holds at most one of the three partitions.
+    await admin.createTopics({ topics: [{ topic: 'spread', numPartitions: 3, replicationFactor: 1, configs: { 'min.insync.replicas': '1' } }] });
+    const producer = strata.producer();
+    await producer.connect();
+    await producer.send({ topic: 'spread', messages: Array.from({ length: 30 }, (_, i) => ({ value: `s-${i}`, partition: i % 3 })) });
+    await producer.disconnect();
+    await admin.resetOffsets({ groupId: 'spread-group', topic: 'spread', to: { partitions: [0, 1, 2].map((partition) => ({ partition, offset: 4 })) } });
+    const described = await admin.describeGroup('spread-group');
+    const placed = (await admin.describeTopics({ topics: ['spread'] })).topics[0]!.partitions.map((p) => p.replicas[0]);
+    expect(placed.filter((id) => id !== described.coordinator).length).toBeGreaterThan(0);
+    expect(described.offsets.map((o) => [o.partition, o.committedOffset, o.logEndOffset, o.lag])).toEqual([
+      [0, 4, 10, 6],
+      [1, 4, 10, 6],
+      [2, 4, 10, 6],
+    ]);
+  });
+
   it('keeps the replicas byte-identical up to the high watermark', async () => {
     await until('every replica back in sync', async () => {
       const c = await admin.describeCluster();

@@ -30,6 +30,8 @@ export interface BrokerProcessOptions {
   settings?: Record<string, string>;
   /** Keep the broker's stdout and stderr (for debugging); default: discarded after start-up. */
   inheritOutput?: boolean;
+  /** The broker script to run (default: this repository's built binary, BROKER_BIN); e.g. another build to compare with. */
+  bin?: string;
   /** Extra arguments for node itself, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to profile the broker. */
   nodeArgs?: string[];
   /** Own process group: Ctrl-C in a terminal reaches only the parent, which stops the broker itself. */
@@ -62,7 +64,7 @@ export class BrokerProcess {
 
   /** Starts the binary and resolves once it logs that it is listening. */
   async start(): Promise<void> {
-    const args = [...(this.options.nodeArgs ?? []), BROKER_BIN, '--data.dir', this.options.dataDir, '--port', String(this.options.port), '--log.level', 'info'];
+    const args = [...(this.options.nodeArgs ?? []), this.options.bin ?? BROKER_BIN, '--data.dir', this.options.dataDir, '--port', String(this.options.port), '--log.level', 'info'];
     if (this.options.host) args.push('--host', this.options.host);
     for (const [k, v] of Object.entries(this.options.settings ?? {})) args.push(`--${k}`, v);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: this.options.detached ?? false });

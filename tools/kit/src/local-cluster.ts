@@ -20,6 +20,8 @@ export interface LocalClusterOptions {
   hostOf?: (id: number) => string;
   onLine?: (id: number, line: string) => void;
   inheritOutput?: boolean;
+  /** Extra arguments for node in every broker process (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export class LocalCluster {
@@ -59,6 +61,7 @@ export class LocalCluster {
         },
         ...(onLine ? { onLine: (line: string) => onLine(id, line) } : {}),
         ...(this.options.inheritOutput ? { inheritOutput: true } : {}),
+        ...(this.options.nodeArgs ? { nodeArgs: this.options.nodeArgs } : {}),
       });
       this.brokers.set(id, b);
     }

@@ -113,7 +113,7 @@ const SECURITY_SETTINGS: readonly SettingDef[] = [
   stringSetting(
     'allowed.origins',
     '',
-    'Comma-separated Origin values browsers may connect from (e.g. https://app.example.com), or * for any. Clients that send no Origin (every non-browser client) are always accepted. Empty: no browser page may connect.',
+    'Comma-separated Origin values browsers may connect from (e.g. https://app.example.com), or * for any. Clients that send no Origin (every non-browser client) and the broker\'s own pages (its web console, same origin) are always accepted. Empty: no other browser page may connect.',
     /^.*$/,
     'origins separated by commas, *, or empty',
   ),
@@ -222,7 +222,7 @@ export const BROKER_SETTINGS: readonly SettingDef[] = [
     32 * 1024 * 1024,
     0,
     INT32_MAX,
-    'Memory for copies of the most recent batches of every partition (one ring buffer each, the budget shared evenly, at most 8 MiB each), so consumers reading at the end of the log are answered from memory. 0 turns it off.',
+    'Memory for copies of the most recent batches of every partition (one ring buffer each, the budget shared evenly, at most 8 MiB each; the budget covers the cache entries too, at most one batch per 256 bytes), so consumers reading at the end of the log are answered from memory. 0 turns it off.',
   ),
   intSetting(
     'log.write.inline.max.bytes',

@@ -73,7 +73,9 @@ async function readAll(b: BrokerServices, req: FetchRequest, maxBytes: number, l
           result.logStartOffset = log.logStartOffset;
           continue;
         }
-        const r = await log.read(p.fetchOffset, Math.max(limit, 1), outcome.bytes === 0, follower ? 'written' : 'high-watermark', lease.alloc);
+        // From memory when possible: no promise per partition for the common fetch at the end of the log.
+        const limitTo = follower ? 'written' : 'high-watermark';
+        const r = log.readNow(p.fetchOffset, Math.max(limit, 1), outcome.bytes === 0, limitTo, lease.alloc) ?? (await log.read(p.fetchOffset, Math.max(limit, 1), outcome.bytes === 0, limitTo, lease.alloc));
         result.records = r.records;
         result.highWatermark = result.lastStableOffset = r.highWatermark;
         result.logStartOffset = r.logStartOffset;

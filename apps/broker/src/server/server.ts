@@ -9,8 +9,9 @@
  *    (connection.handshake.timeout.ms) starts here and stops when the connection has answered
  *    ApiVersions (and authenticated, when the broker requires it); an HTTP request stops it too.
  * 2. TLS (wss://): the certificate check of ssl.client.auth happens in the TLS handshake.
- * 3. HTTP upgrade: a browser's Origin must be in allowed.origins (403 otherwise; clients that send
- *    no Origin pass); a TLS client certificate that was sent but does not verify is refused (403).
+ * 3. HTTP upgrade: a browser's Origin must be the broker's own (its console) or in allowed.origins
+ *    (403 otherwise; clients that send no Origin pass); a TLS client certificate that was sent but
+ *    does not verify is refused (403).
  * All connections share one RequestMemoryPool (queued.max.request.bytes).
  *
  * WebSocket settings: binary frames only, no per-message deflate (record batches carry their own
@@ -21,7 +22,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SecuritySettings } from '../config/broker-config';
@@ -177,11 +178,34 @@ export class BrokerServer {
     return this.sockets.get(socket) ?? this.sockets.get((socket as unknown as { _parent?: Socket })._parent ?? socket);
   }
 
+  /**
+   * A page this broker served itself (the web console at /console/) connects from the broker's own
+   * origin: the scheme and Host of the upgrade request. Only for hosts that name this broker — an IP
+   * address, localhost or the advertised URL's host — so that a page of another site whose name was
+   * rebound to this address (DNS rebinding) is still refused. Other pages need allowed.origins.
+   */
+  private isSameOrigin(origin: string, req: IncomingMessage): boolean {
+    const host = req.headers.host;
+    if (host === undefined || origin !== `${this.tls ? 'https' : 'http'}://${host}`) return false;
+    let hostname: string;
+    try {
+      hostname = new URL(origin).hostname.replace(/^\[(.*)\]$/, '$1');
+    } catch {
+      return false;
+    }
+    if (hostname === 'localhost' || isIP(hostname) !== 0) return true;
+    try {
+      return new URL(this.services.advertisedUrl()).hostname === hostname;
+    } catch {
+      return false;
+    }
+  }
+
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const state = this.stateOf(socket);
     const s = this.options.settings;
     const origin = req.headers.origin;
-    if (origin !== undefined && !s.allowedOrigins.includes('*') && !s.allowedOrigins.includes(origin)) {
+    if (origin !== undefined && !s.allowedOrigins.includes('*') && !s.allowedOrigins.includes(origin) && !this.isSameOrigin(origin, req)) {
       this.services.metrics.connectionsRefused.inc({ reason: 'origin' });
       this.refuse(socket, 403, `connections from web pages of ${origin} are not allowed: add it to the broker's allowed.origins`);
       return;

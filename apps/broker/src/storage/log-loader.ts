@@ -141,7 +141,7 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Log; stat
         recoverFrom = { index: i, position: 0, offset: segment.baseOffset };
         // Its index was fsynced at the clean shutdown: its entries witness base offsets, which the
         // CRC does not cover (a moved first batch used to move the log end with it).
-        witnesses = segment.offsetIndex.isLoaded ? segment.offsetIndex.allEntries() : undefined;
+        witnesses = segment.offsetIndex.isLoaded ? await segment.offsetIndex.allEntries() : undefined;
         if (options.cleanShutdown && options.recoveryPoint?.segment === segment.baseOffset) expectedEnd = options.recoveryPoint.offset;
         break;
       }

@@ -54,6 +54,8 @@ export async function repairLog(log: Log, options: LogRepairOptions): Promise<Re
       const i = log.segments.indexOf(segment);
       const next = log.segments[i + 1];
       report.scannedSegments++;
+      // An empty segment has nothing to damage (and its file may not exist yet: files open lazily).
+      if (segment.writtenSize === 0) return { path: segment.logPath, fileSize: 0, good: [], damaged: [] };
       return scanSegment(segment.logPath, { baseOffset: segment.baseOffset, offsetLimit: next ? next.baseOffset : log.writtenEndOffset, maxBatchBytes: options.maxBatchBytes, end: segment.writtenSize });
     };
     for (const segment of [...log.segments]) {

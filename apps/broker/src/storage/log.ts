@@ -242,6 +242,18 @@ export class Log {
     return n;
   }
 
+  /**
+   * Bytes of memory held per structure that grows with a partition's traffic, each bounded by
+   * design (finding 9 of the hardening issue): the tail cache (its share of log.tail.cache.bytes),
+   * the in-memory part of the indexes (IndexFile: a bounded tail per index), producer state
+   * (ProducerTable: fixed bytes per idempotent producer).
+   */
+  memoryUsage(): { tailCache: number; indexes: number; producerState: number } {
+    let indexes = 0;
+    for (const s of this.segs) indexes += s.offsetIndex.memoryBytes + s.timeIndex.memoryBytes;
+    return { tailCache: this.tail.memoryBytes, indexes, producerState: this.producerState.memoryBytes };
+  }
+
   /** Bytes the tail cache may hold (the LogManager shares a broker-wide budget). */
   setTailCacheBytes(bytes: number): void {
     this.tail.maxBytes = bytes;
@@ -617,20 +629,12 @@ export class Log {
    * done with them).
    */
   async read(offset: number, maxBytes: number, minOneBatch: boolean, limit: ReadLimit = 'high-watermark', alloc?: Allocate): Promise<LogReadResult> {
-    if (this.offlineError) throw this.offlineError;
+    const now = this.readNow(offset, maxBytes, minOneBatch, limit, alloc);
+    if (now !== null) return now;
     const hw = this.hw;
     const end = limit === 'written' ? this.writtenEnd : hw;
     const lso = this.startOffset;
-    // A consumer may be ahead of a new leader's high watermark (it lags the old leader's until the
-    // followers fetch again): that is "nothing yet", not out of range, while the log has it.
-    const outside = offset < lso || (offset > end && (limit === 'written' || offset > this.writtenEnd));
-    if (outside) {
-      throw new StrataError(ERRORS.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${lso}, ${end}] of ${this.name}`);
-    }
     const active = this.active;
-    if (offset >= end) return { records: EMPTY, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
-    const cached = this.tail.read(offset, maxBytes, minOneBatch, end, alloc);
-    if (cached !== null) return { records: cached, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
     const segments = this.segs;
     for (let i = this.segmentIndexFor(offset); i < segments.length; i++) {
       const segment = segments[i]!;
@@ -648,6 +652,28 @@ export class Log {
       }
     }
     return { records: EMPTY, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
+  }
+
+  /**
+   * What read() answers without a file read — the end of the log, or the tail cache — or null when
+   * it must read a segment. Throws as read() does. A fetch of many partitions at the end of their
+   * logs (the common case) then makes no promise per partition (finding 9: garbage per request).
+   * Bytes from the tail cache are copied into a buffer from `alloc` when given.
+   */
+  readNow(offset: number, maxBytes: number, minOneBatch: boolean, limit: ReadLimit = 'high-watermark', alloc?: Allocate): LogReadResult | null {
+    if (this.offlineError) throw this.offlineError;
+    const hw = this.hw;
+    const end = limit === 'written' ? this.writtenEnd : hw;
+    const lso = this.startOffset;
+    // A consumer may be ahead of a new leader's high watermark (it lags the old leader's until the
+    // followers fetch again): that is "nothing yet", not out of range, while the log has it.
+    const outside = offset < lso || (offset > end && (limit === 'written' || offset > this.writtenEnd));
+    if (outside) {
+      throw new StrataError(ERRORS.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${lso}, ${end}] of ${this.name}`);
+    }
+    const active = this.active;
+    const records = offset >= end ? EMPTY : this.tail.read(offset, maxBytes, minOneBatch, end, alloc);
+    return records === null ? null : { records, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
   }
 
   private readFailed(segment: LogSegment, offset: number, cause: unknown): StrataError {

@@ -121,7 +121,7 @@ export class LogSegment {
   private firstBatchTs = -1;
   /** True once the segment left its log (retention or a cleaner swap). */
   private removed = false;
-  /** True for the log's active segment: its indexes grow and stay in memory. */
+  /** True for the log's active segment: its indexes grow (a bounded tail of them in memory) and are never unloaded. */
   private open: boolean;
   private bytesSinceIndexEntry = 0;
   private fd: number | null = null;
@@ -171,7 +171,7 @@ export class LogSegment {
     return this.firstBatchTs;
   }
 
-  /** True for the log's active segment, whose indexes grow and stay in memory. */
+  /** True for the log's active segment, whose indexes grow and are never unloaded. */
   get writable(): boolean {
     return this.open;
   }
@@ -272,11 +272,28 @@ export class LogSegment {
   }
 
   /** Writes buffers at `position` (which must equal writtenSize). */
-  async write(buffers: Uint8Array[], position: number, bytes: number): Promise<void> {
-    return this.use(async (fd) => {
-      await writevAll(fd, buffers, position);
-      this.written = position + bytes;
-    });
+  write(buffers: Uint8Array[], position: number, bytes: number): Promise<void> {
+    const fd = this.fd;
+    if (fd === null) {
+      return this.use(async (opened) => {
+        await writevAll(opened, buffers, position);
+        this.written = position + bytes;
+      });
+    }
+    // The file is open (the common case): what use() does, without its two async functions: a
+    // write per batch per partition is the broker's hottest path under many small produces.
+    this.users++;
+    if (!this.deleted) this.pool?.touch(this);
+    return writevAll(fd, buffers, position).then(
+      () => {
+        this.users--;
+        this.written = position + bytes;
+      },
+      (e: unknown) => {
+        this.users--;
+        throw e;
+      },
+    );
   }
 
   /**
@@ -347,7 +364,7 @@ export class LogSegment {
       /** End of the batches before the last one in the read. */
       let beforeLast = first.position;
       // Index entries in the range witness the base offsets of the batches they point at (see scanFrom).
-      const entries = this.offsetIndex.entriesIn(first.end, Math.min(maxPosition, first.position + maxBytes));
+      const entries = await this.offsetIndex.entriesIn(first.end, Math.min(maxPosition, first.position + maxBytes));
       let entry = 0;
       let next = first.lastOffset + 1;
       try {
@@ -393,14 +410,14 @@ export class LogSegment {
    * not repair (found by the storage fuzzer) — while damaged data fails again where it is.
    */
   private async findFrom(fd: number, offset: number, end: number, offsetLimit: number | undefined, chunkBytes: number, verify: boolean, alloc?: Allocate): Promise<{ scanner: IndexedScan; first: FileBatch | null }> {
-    let entry = this.offsetIndex.lookupEntry(offset);
+    let entry = await this.offsetIndex.lookupEntry(offset);
     for (;;) {
       const scanner = this.scanFrom(fd, entry, end, offsetLimit, chunkBytes, verify, alloc);
       try {
         return { scanner, first: await scanner.find(offset) };
       } catch (e) {
         if (!(e instanceof CorruptBatchError) || entry === null || e.position !== entry.position) throw e;
-        entry = this.offsetIndex.lookupEntry(entry.offset - 1);
+        entry = await this.offsetIndex.lookupEntry(entry.offset - 1);
       }
     }
   }
@@ -438,7 +455,7 @@ export class LogSegment {
           const batch = await batches.next();
           if (!batch) return null;
           const offset = batch.header.baseOffset;
-          const indexed = batch.position === entry?.position ? entry : index.entryAt(batch.position);
+          const indexed = batch.position === entry?.position ? entry : await index.entryAt(batch.position);
           if (indexed && offset !== indexed.offset && (offset !== next || indexed === entry)) {
             throw new CorruptBatchError(path, batch.position, `base offset ${offset} differs from the index entry (${indexed.offset})`);
           }
@@ -452,8 +469,8 @@ export class LogSegment {
   /** Calls `fn` with the header of every batch whose last offset is >= `offset`, in order. */
   async forEachHeaderFrom(offset: number, fn: (header: RecordBatchHeader) => void): Promise<void> {
     await this.offsetIndex.ensureLoaded();
+    const entry = await this.offsetIndex.lookupEntry(offset);
     return this.use(async (fd) => {
-      const entry = this.offsetIndex.lookupEntry(offset);
       const options = { path: this.logPath, start: entry?.position ?? 0, end: this.writtenSize, maxBatchBytes: this.maxBatchBytes, minOffset: entry?.offset ?? this.baseOffset, chunkBytes: 4 * 1024 * 1024 };
       for await (const batch of batchesFrom(fd, options)) if (batch.lastOffset >= offset) fn(batch.header);
     });
@@ -467,7 +484,7 @@ export class LogSegment {
   async findOffsetByTimestamp(timestamp: number, decompress: (batch: Uint8Array) => Uint8Array | null): Promise<{ offset: number; timestamp: number } | null> {
     if (this.maxTs < timestamp) return null;
     await this.timeIndex.ensureLoaded();
-    let next = this.timeIndex.lookup(timestamp);
+    let next = await this.timeIndex.lookup(timestamp);
     for (;;) {
       const { bytes } = await this.read({ offset: next, maxBytes: 1024 * 1024, maxPosition: this.written, minOneBatch: true });
       if (bytes.length === 0) return null;
@@ -522,8 +539,8 @@ export class LogSegment {
     const offsetLimit = options.offsetLimit ?? Number.MAX_SAFE_INTEGER;
     return this.use(async (fd) => {
       const fileSize = await fstatSize(fd);
-      this.offsetIndex.truncateToPosition(fromPosition);
-      this.timeIndex.truncateToOffset(fromOffset);
+      await this.offsetIndex.truncateToPosition(fromPosition);
+      await this.timeIndex.truncateToOffset(fromOffset);
       if (fromPosition === 0) {
         this.offsetIndex.reset();
         this.timeIndex.reset();
@@ -628,7 +645,7 @@ export class LogSegment {
   async restoreBefore(position: number): Promise<void> {
     await this.offsetIndex.ensureLoaded();
     await this.timeIndex.ensureLoaded();
-    this.offsetIndex.truncateToPosition(position);
+    await this.offsetIndex.truncateToPosition(position);
     this.maxTs = this.timeIndex.lastEntry()?.timestamp ?? -1;
     const head = await this.use((fd) => readAt(fd, BATCH_HEADER_SIZE, 0));
     this.firstBatchTs = -1;
@@ -679,8 +696,8 @@ export class LogSegment {
       await fdatasync(fd);
       this.assigned = this.written = position;
       this.synced = Math.min(this.synced, position);
-      this.offsetIndex.truncateToPosition(position);
-      this.timeIndex.truncateToOffset(offset);
+      await this.offsetIndex.truncateToPosition(position);
+      await this.timeIndex.truncateToOffset(offset);
     });
   }
 

@@ -6,64 +6,53 @@
  * largest timestamp seen in the segment has grown since the last entry; it names that timestamp
  * and the offset of the batch that carried it. Strictly increasing in timestamp.
  * lookup(ts) returns the offset to start scanning from for the first record with timestamp >= ts.
- * Rebuilt from the log after a crash (see IndexFile).
+ * Rebuilt from the log after a crash; only a bounded part stays in memory (see IndexFile).
  */
-import { CorruptIndexError, IndexFile } from './index-file';
+import { IndexFile } from './index-file';
 
 const ENTRY = 12;
 const TWO_32 = 4294967296;
+
+const timestampOf = (buf: Buffer, at: number) => buf.readInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
+const relativeOffsetOf = (buf: Buffer, at: number) => buf.readUInt32BE(at + 8);
 
 export class TimeIndex extends IndexFile {
   constructor(path: string, baseOffset: number, fresh: boolean) {
     super(path, baseOffset, ENTRY, fresh);
   }
 
-  protected keyAt(i: number): number {
-    const p = i * ENTRY;
-    return this.buf.readInt32BE(p) * TWO_32 + this.buf.readUInt32BE(p + 4);
-  }
-
-  private offsetAt(i: number): number {
-    return this.baseOffset + this.buf.readUInt32BE(i * ENTRY + 8);
+  protected follows(prev: Buffer, prevAt: number, next: Buffer, nextAt: number): boolean {
+    return timestampOf(next, nextAt) > timestampOf(prev, prevAt) && relativeOffsetOf(next, nextAt) >= relativeOffsetOf(prev, prevAt);
   }
 
   append(timestamp: number, offset: number): void {
-    if (this.count > 0 && (timestamp <= this.keyAt(this.count - 1) || offset < this.offsetAt(this.count - 1))) return;
-    this.ensureCapacity();
-    const p = this.count * ENTRY;
+    const last = this.last();
+    if (last && (timestamp <= timestampOf(last.buf, last.at) || offset < this.baseOffset + relativeOffsetOf(last.buf, last.at))) return;
     const hi = Math.floor(timestamp / TWO_32);
-    this.buf.writeInt32BE(hi, p);
-    this.buf.writeUInt32BE(timestamp - hi * TWO_32, p + 4);
-    this.buf.writeUInt32BE(offset - this.baseOffset, p + 8);
-    this.count++;
+    this.push((buf, at) => {
+      buf.writeInt32BE(hi, at);
+      buf.writeUInt32BE(timestamp - hi * TWO_32, at + 4);
+      buf.writeUInt32BE(offset - this.baseOffset, at + 8);
+    });
   }
 
   /**
    * Offset of the last entry with timestamp < `timestamp` (records before it all have smaller
    * timestamps up to that point), or the segment's base offset. Index must be loaded.
    */
-  lookup(timestamp: number): number {
-    const i = this.floorIndex(timestamp - 1);
-    return i < 0 ? this.baseOffset : this.offsetAt(i);
+  async lookup(timestamp: number): Promise<number> {
+    const e = await this.floor((buf, at) => timestampOf(buf, at) <= timestamp - 1);
+    return e ? this.baseOffset + relativeOffsetOf(e.buf, e.at) : this.baseOffset;
   }
 
   lastEntry(): { timestamp: number; offset: number } | null {
-    if (this.count === 0) return null;
-    return { timestamp: this.keyAt(this.count - 1), offset: this.offsetAt(this.count - 1) };
+    const e = this.last();
+    return e ? { timestamp: timestampOf(e.buf, e.at), offset: this.baseOffset + relativeOffsetOf(e.buf, e.at) } : null;
   }
 
   /** Drops entries for offsets >= `offset`. */
-  truncateToOffset(offset: number): void {
-    let n = this.count;
-    while (n > 0 && this.offsetAt(n - 1) >= offset) n--;
-    this.truncateEntries(n);
-  }
-
-  protected sanityCheck(): void {
-    for (let i = 1; i < this.count; i++) {
-      if (this.keyAt(i) <= this.keyAt(i - 1) || this.offsetAt(i) < this.offsetAt(i - 1)) {
-        throw new CorruptIndexError(this.path, `entry ${i} is not after entry ${i - 1}`);
-      }
-    }
+  async truncateToOffset(offset: number): Promise<void> {
+    const rel = offset - this.baseOffset;
+    await this.truncateEntries(await this.countWhile((buf, at) => relativeOffsetOf(buf, at) < rel));
   }
 }

@@ -112,7 +112,7 @@ async function verifyPartition(dir: string, name: string, maxBatchBytes: number,
     try {
       await index.ensureLoaded();
       await timeIndex.ensureLoaded();
-      for (const e of index.allEntries()) {
+      for (const e of await index.allEntries()) {
         if (starts.get(e.position) !== e.offset) {
           result.problems.push({ file: index.path, kind: 'index', detail: `entry for offset ${e.offset} points at position ${e.position}, where ${starts.has(e.position) ? `offset ${starts.get(e.position)}` : 'no batch'} starts (the broker rebuilds it)` });
           break;

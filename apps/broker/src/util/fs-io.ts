@@ -14,23 +14,28 @@ export function closeFile(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
 }
 
-/** Writes all of `buffers` at `position`, looping over short writes. */
-export async function writevAll(fd: number, buffers: Uint8Array[], position: number): Promise<number> {
+/**
+ * Writes all of `buffers` at `position`, looping over short writes. One promise per call (no
+ * async function around it): a write per batch per partition is the broker's hottest I/O path.
+ */
+export function writevAll(fd: number, buffers: Uint8Array[], position: number): Promise<number> {
   let total = 0;
   for (const b of buffers) total += b.length;
-  let written = await new Promise<number>((resolve, reject) =>
-    fs.writev(fd, buffers as NodeJS.ArrayBufferView[], position, (err, n) => (err ? reject(err) : resolve(n))),
-  );
-  while (written < total) {
-    // Short write (rare: signals, full disk). Continue with what is left.
-    const rest = unwritten(buffers, written);
-    const n = await new Promise<number>((resolve, reject) =>
-      fs.writev(fd, rest as NodeJS.ArrayBufferView[], position + written, (err, k) => (err ? reject(err) : resolve(k))),
-    );
-    if (n === 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
-    written += n;
-  }
-  return written;
+  return new Promise((resolve, reject) => {
+    let written = 0;
+    let calls = 0;
+    const done = (err: NodeJS.ErrnoException | null, n: number) => {
+      if (err) return reject(err);
+      if (n === 0 && calls > 1) return reject(Object.assign(new Error('write made no progress'), { code: 'EIO' }));
+      written += n;
+      if (written >= total) return resolve(written);
+      // Short write (rare: signals, full disk). Continue with what is left.
+      calls++;
+      fs.writev(fd, unwritten(buffers, written) as NodeJS.ArrayBufferView[], position + written, done);
+    };
+    calls++;
+    fs.writev(fd, buffers as NodeJS.ArrayBufferView[], position, done);
+  });
 }
 
 /**

@@ -66,7 +66,37 @@ export class GroupAdmin {
         }),
       ),
     );
+    if (includeOffsets) await Promise.all(described.map((d) => this.fillLogEnds(d)));
     return described;
+  }
+
+  /**
+   * In a cluster the coordinator knows the log end only of partitions it holds a replica of; the
+   * others come back as -1. Their leaders answer instead (ListOffsets LATEST), so lag is known for
+   * every partition. A partition whose leader cannot answer keeps -1 (unknown), never a guess.
+   */
+  private async fillLogEnds(description: GroupDescriptionInfo): Promise<void> {
+    const missing = new Map<string, number[]>();
+    for (const o of description.offsets) if (o.logEndOffset < 0) missing.set(o.topic, [...(missing.get(o.topic) ?? []), o.partition]);
+    if (missing.size === 0) return;
+    const ends = new Map<string, number>();
+    await Promise.all(
+      [...missing].map(async ([topic, partitions]) => {
+        try {
+          const found = await this.retrier.run(() => listOffsets(this.cluster, topic, partitions, OffsetSpec.LATEST));
+          for (const [partition, listed] of found) ends.set(`${topic}\0${partition}`, listed.offset);
+        } catch (e) {
+          // A deleted topic or an unreachable leader: lag stays unknown (-1) for these partitions.
+          this.cluster.logger.debug(`describeGroups: no log end offsets for ${topic}; its lag stays unknown`, { error: e instanceof Error ? e.message : String(e) });
+        }
+      }),
+    );
+    for (const o of description.offsets) {
+      const end = ends.get(`${o.topic}\0${o.partition}`);
+      if (o.logEndOffset >= 0 || end === undefined) continue;
+      o.logEndOffset = end;
+      o.lag = o.committedOffset >= 0 ? Math.max(0, end - o.committedOffset) : -1;
+    }
   }
 
   async fetchOffsets(args: FetchOffsetsArgs): Promise<TopicOffsets[]> {

@@ -61,6 +61,11 @@ export class Cluster {
   constructor(private readonly config: ClusterConfig) {
     this.cache = new MetadataCache(config.metadataMaxAgeMs);
   }
+  /** The client's logger, for the admin and consumer parts that share this cluster. */
+  get logger(): Logger {
+    return this.config.logger;
+  }
+
 
   get isConnected(): boolean {
     return this.connected;

@@ -1,0 +1,6 @@
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'nemesis',
+  rootDir: __dirname,
+  testTimeout: 300000,
+};
