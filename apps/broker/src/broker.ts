@@ -9,6 +9,7 @@
  * write the recovery checkpoint and the clean-shutdown marker, release the lock.
  */
 import * as fs from 'node:fs';
+import { BufferPool } from './util/buffer-pool';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { resolveBrokerConfig, type BrokerConfig, type ConfigInput } from './config/broker-config';
@@ -192,6 +193,7 @@ export class Broker implements RunningBroker {
       logger: this.logger,
       advertisedUrl: () => this.url,
       version: BROKER_VERSION,
+      buffers: new BufferPool(),
     };
   }
 

@@ -110,7 +110,7 @@ describe('component options', () => {
       maxWaitMs: 500,
       minBytes: 1,
       maxBytes: 50 * 1024 * 1024,
-      maxBytesPerPartition: 1024 * 1024,
+      maxBytesPerPartition: 4 * 1024 * 1024,
       autoOffsetReset: 'latest',
       maxBufferedBytes: CONSUMER_DEFAULTS.maxBufferedBytes,
     });

@@ -15,6 +15,11 @@
  *                             as a whole and body is an ErrorResponse message
  *   6  bytes  body
  *
+ * Push frame (broker to client, unasked): a response frame with correlationId -1
+ * (PUSH_CORRELATION_ID; clients never use negative ids), errorCode 0 and a Push message as body.
+ * A broker pushes only what a client asked for (e.g. ConsumerGroupHeartbeat.notify_changes), so
+ * older clients never see one; they would ignore it as a response matching no request anyway.
+ *
  * Decoders never read outside the frame and report problems as StrataProtocolError with a code
  * from the error table: MALFORMED_FRAME, FRAME_TOO_LARGE, UNKNOWN_API_KEY, UNSUPPORTED_VERSION,
  * INVALID_REQUEST (a request body that is not valid protobuf) or CORRUPT_MESSAGE (same, response).
@@ -22,10 +27,12 @@
 import { apiByKey, type ApiDefinition } from './apis';
 import { dataView, decodeUtf8, encodeUtf8 } from './bytes';
 import { ERRORS, StrataProtocolError, type ErrorDefinition } from './errors';
-import { strata, type ErrorResponse, type MessageCodec } from './generated/messages';
+import { strata, type ErrorResponse, type MessageCodec, type Push, type PushInit } from './generated/messages';
 import { encodeSized } from './sized-writer';
 
 export const REQUEST_HEADER_MIN_SIZE = 10;
+/** Correlation id of push frames; request correlation ids are never negative. */
+export const PUSH_CORRELATION_ID = -1;
 export const RESPONSE_HEADER_SIZE = 6;
 const MAX_CLIENT_ID_BYTES = 0x7fff;
 
@@ -143,13 +150,17 @@ function responseHeader(correlationId: number, errorCode: number): Uint8Array {
   return out;
 }
 
-/** Encodes a successful response frame (one exactly-sized buffer, as requests). */
+/**
+ * Encodes a successful response frame (one exactly-sized buffer, as requests), from `alloc` when
+ * given (a pool of reusable buffers: the broker's fetch responses).
+ */
 export function encodeResponseFrame<Res, ResInit>(
   api: ApiDefinition<unknown, unknown, Res, ResInit>,
   correlationId: number,
   body: ResInit,
+  alloc?: (size: number) => Uint8Array,
 ): Uint8Array {
-  return encodeSized((writer) => api.response.encode(body, writer), responseHeader(correlationId, 0));
+  return encodeSized((writer) => api.response.encode(body, writer), responseHeader(correlationId, 0), alloc);
 }
 
 /** Encodes a response frame for a request that failed as a whole. */
@@ -168,4 +179,14 @@ export function decodeResponseFrame(frame: Uint8Array): DecodedResponseFrame {
 /** Decodes the ErrorResponse body of a failed response frame. */
 export function decodeErrorResponse(body: Uint8Array): ErrorResponse {
   return decodeMessage(strata.v1.ErrorResponse, body, ERRORS.CORRUPT_MESSAGE);
+}
+
+/** Encodes a push frame (broker to client, unasked). */
+export function encodePushFrame(push: PushInit): Uint8Array {
+  return encodeSized((writer) => strata.v1.Push.encode(push, writer), responseHeader(PUSH_CORRELATION_ID, 0));
+}
+
+/** Decodes the Push body of a frame whose correlation id is PUSH_CORRELATION_ID. */
+export function decodePush(body: Uint8Array): Push {
+  return decodeMessage(strata.v1.Push, body, ERRORS.CORRUPT_MESSAGE);
 }

@@ -160,9 +160,11 @@ class ExactWriter extends Writer {
   constructor(
     size: number,
     private readonly lengths: readonly number[],
+    alloc?: (size: number) => Uint8Array,
   ) {
     super();
-    this.buf = size > 0 ? new Uint8Array(size) : new Uint8Array(0);
+    // Every byte is written (the size is exact), so a reused buffer with old contents is fine.
+    this.buf = alloc ? alloc(size) : size > 0 ? new Uint8Array(size) : new Uint8Array(0);
   }
 
   /** Never grows: the first pass counted every byte (a miscount fails in encodeSized). */
@@ -183,14 +185,15 @@ class ExactWriter extends Writer {
 
 /**
  * Encodes with `encode` (a generated encoder applied to the message, writing into the writer it
- * is given) after `prefix` (e.g. a frame header), into one buffer of exactly the encoded size.
+ * is given) after `prefix` (e.g. a frame header), into one buffer of exactly the encoded size,
+ * from `alloc` when given (it must return exactly `size` bytes; their contents do not matter).
  */
-export function encodeSized(encode: (writer: Writer) => Writer, prefix?: Uint8Array): Uint8Array {
+export function encodeSized(encode: (writer: Writer) => Writer, prefix?: Uint8Array, alloc?: (size: number) => Uint8Array): Uint8Array {
   const counter = new LengthCounter();
   if (prefix) counter.raw(prefix);
   encode(counter);
   const size = counter.pos;
-  const writer = new ExactWriter(size, counter.lengths);
+  const writer = new ExactWriter(size, counter.lengths, alloc);
   if (prefix) writer.raw(prefix);
   encode(writer);
   if (writer.pos !== size || writer.buf.length !== size) {

@@ -20,6 +20,7 @@
  *
  * Not thread-safe: event loop only; every method runs to completion without awaiting.
  */
+import type { PushInit } from '@strata/protocol';
 import { difference, intersection, type TpKey } from './topic-partitions';
 
 /**
@@ -65,6 +66,10 @@ export class GroupMember {
   cancelSessionTimer: (() => void) | null = null;
   cancelRebalanceTimer: (() => void) | null = null;
   stopWatchingConnection: (() => void) | null = null;
+  /** Pushes GroupChanged to the member's connection (it asked with notify_changes), or null. */
+  notify: ((push: PushInit) => void) | null = null;
+  /** Notified since its last heartbeat: one notification per heartbeat is enough. */
+  notified = false;
 
   constructor(readonly memberId: string) {}
 
@@ -91,6 +96,8 @@ export class ConsumerGroup {
   topicsFingerprint = '';
   /** TopicCatalog version the fingerprint was computed at. */
   topicsVersion = -1;
+  /** Counts release() calls that freed a partition: members waiting for one may now get it. */
+  releases = 0;
 
   constructor(readonly groupId: string) {}
 
@@ -110,7 +117,10 @@ export class ConsumerGroup {
   /** Gives up partitions the member held, making them available to their new owners. */
   release(member: GroupMember, tps: Iterable<TpKey>): void {
     for (const tp of tps) {
-      if (this.owners.get(tp) === member.memberId) this.owners.delete(tp);
+      if (this.owners.get(tp) === member.memberId) {
+        this.owners.delete(tp);
+        this.releases++;
+      }
       member.assigned.delete(tp);
       member.pendingRevocation.delete(tp);
     }
@@ -180,6 +190,13 @@ export class ConsumerGroup {
     member.state = member.assigned.size === target.size ? 'stable' : 'unreleased';
     if (changed) member.assignmentVersion++;
     return changed;
+  }
+
+  /** True when the member waits for a partition of its target that nobody holds any more. */
+  canTakeReleased(member: GroupMember): boolean {
+    if (member.state !== 'unreleased') return false;
+    for (const tp of this.targetOf(member.memberId)) if (!member.assigned.has(tp) && !this.owners.has(tp)) return true;
+    return false;
   }
 
   /** Removes the member and frees everything it held. The caller bumps the epoch. */

@@ -11,13 +11,20 @@
  * Static members (instance_id) may leave with epoch -2 and come back under a new member id with
  * their partitions and epoch intact.
  *
+ * Notifications: a member that heartbeats with notify_changes gets a GroupChanged push on its
+ * connection when it should heartbeat before its interval ends — the group epoch moved (someone
+ * joined, left or was removed; subscriptions or topics changed), or a partition of its target was
+ * released (the previous owner confirmed a revocation or left). So a rebalance takes a few round
+ * trips, not a few heartbeat intervals. At most one push per member between two of its heartbeats;
+ * the member that caused the change learns it from its own response.
+ *
  * Membership is in memory: after a broker restart members get UNKNOWN_MEMBER_ID and rejoin.
  * Committed offsets (OffsetStore) are durable. Not thread-safe: every heartbeat runs to completion
  * synchronously on the event loop; timers come from the injected Scheduler.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { ERRORS, StrataError, type ConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatResponseInit } from '@strata/protocol';
+import { ERRORS, StrataError, type ConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatResponseInit, type PushInit } from '@strata/protocol';
 import type { BrokerMetrics } from '../metrics';
 import type { Scheduler } from '../util/scheduler';
 import type { AssignorRegistry } from './assignors';
@@ -40,6 +47,8 @@ export interface MemberConnection {
   readonly clientId: string;
   readonly clientHost: string;
   onClose(fn: () => void): () => void;
+  /** Sends a push frame on this connection. */
+  push?(push: PushInit): void;
 }
 
 export interface GroupCoordinatorOptions {
@@ -114,6 +123,20 @@ export class GroupCoordinator {
   }
 
   heartbeat(req: ConsumerGroupHeartbeatRequest, conn?: MemberConnection): ConsumerGroupHeartbeatResponseInit {
+    const before = this.groups.get(req.groupId);
+    const epochBefore = before?.groupEpoch ?? 0;
+    const releasesBefore = before?.releases ?? 0;
+    let response: ConsumerGroupHeartbeatResponseInit | undefined;
+    try {
+      response = this.handleHeartbeat(req, conn);
+      return response;
+    } finally {
+      // A join may leave member_id to the coordinator: the caller is whoever the response names.
+      this.notifyChanges(req.groupId, epochBefore, releasesBefore, response?.memberId || req.memberId);
+    }
+  }
+
+  private handleHeartbeat(req: ConsumerGroupHeartbeatRequest, conn: MemberConnection | undefined): ConsumerGroupHeartbeatResponseInit {
     try {
       this.checkAvailable(req.groupId);
       checkGroupId(req.groupId);
@@ -171,7 +194,7 @@ export class GroupCoordinator {
     }
     changed = applyMemberParams(member, params) || changed;
     member.sentVersion = -1; // a join always answers with the full assignment
-    return this.advance(group, member, changed, null, conn);
+    return this.advance(group, member, changed, null, conn, req.notifyChanges);
   }
 
   private beat(req: ConsumerGroupHeartbeatRequest, conn: MemberConnection | undefined): ConsumerGroupHeartbeatResponseInit {
@@ -206,17 +229,19 @@ export class GroupCoordinator {
       group.confirmRevocation(member);
       this.cancelRebalanceTimer(member);
     }
-    return this.advance(group, member, changed, owned, conn);
+    return this.advance(group, member, changed, owned, conn, req.notifyChanges);
   }
 
   /** Common tail of join and heartbeat: new target if needed, reconcile, timers, response. */
-  private advance(group: ConsumerGroup, member: GroupMember, changed: boolean, owned: ReadonlySet<TpKey> | null, conn: MemberConnection | undefined): ConsumerGroupHeartbeatResponseInit {
+  private advance(group: ConsumerGroup, member: GroupMember, changed: boolean, owned: ReadonlySet<TpKey> | null, conn: MemberConnection | undefined, notifyChanges: boolean): ConsumerGroupHeartbeatResponseInit {
     this.maybeBump(group, changed);
     group.reconcile(member);
     if (member.state !== 'unrevoked') this.cancelRebalanceTimer(member);
     else if (!member.cancelRebalanceTimer) this.armRebalanceTimer(group, member);
     this.armSessionTimer(group, member);
     this.watchConnection(member, conn);
+    member.notify = notifyChanges && conn?.push ? (push) => conn.push!(push) : null;
+    member.notified = false;
     const hasAssignment = member.sentVersion !== member.assignmentVersion || (owned !== null && !setsEqual(owned, member.assigned));
     member.sentVersion = member.assignmentVersion;
     const settled = member.state === 'stable';
@@ -300,6 +325,8 @@ export class GroupCoordinator {
   /** Removes a member, frees its partitions and moves the group to a new epoch. */
   removeMember(group: ConsumerGroup, member: GroupMember, reason: RemovalReason): void {
     if (member.removed) return;
+    const epochBefore = group.groupEpoch;
+    const releasesBefore = group.releases;
     this.dispose(member);
     group.remove(member);
     this.remember(member.memberId, reasonText(reason));
@@ -308,6 +335,26 @@ export class GroupCoordinator {
     this.options.logger.info({ group: group.groupId, member: member.memberId, instance: member.instanceId || undefined, reason }, 'member removed');
     this.maybeBump(group, true);
     this.dropIfUnused(group.groupId);
+    this.notifyChanges(group.groupId, epochBefore, releasesBefore, member.memberId);
+  }
+
+  /**
+   * Pushes GroupChanged to the members that asked for notifications and should heartbeat now:
+   * every member when the group epoch moved since `epochBefore`, otherwise those waiting for a
+   * partition released since `releasesBefore`. `except` (the member whose request or removal
+   * caused the change) is not told.
+   */
+  private notifyChanges(groupId: string, epochBefore: number, releasesBefore: number, except: string): void {
+    const group = this.groups.get(groupId);
+    if (!group) return;
+    const epochMoved = group.groupEpoch !== epochBefore;
+    if (!epochMoved && group.releases === releasesBefore) return;
+    for (const m of group.members.values()) {
+      if (m.memberId === except || !m.notify || m.notified || m.leftTemporarily) continue;
+      if (!epochMoved && !group.canTakeReleased(m)) continue;
+      m.notified = true;
+      m.notify({ groupChanged: { groupId, memberId: m.memberId, groupEpoch: group.groupEpoch } });
+    }
   }
 
   /** Forgets a group that has neither members nor committed offsets. */
@@ -372,8 +419,9 @@ export class GroupCoordinator {
     });
   }
 
-  /** Stops a member's timers and connection watch. */
+  /** Stops a member's timers, connection watch and notifications. */
   private dispose(member: GroupMember): void {
+    member.notify = null;
     member.cancelSessionTimer?.();
     member.cancelSessionTimer = null;
     this.cancelRebalanceTimer(member);

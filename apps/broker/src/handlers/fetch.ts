@@ -11,6 +11,7 @@ import { Apis, ERRORS, StrataError, type FetchRequest, type FetchTopicResultInit
 import { handler, type BrokerServices, type RequestContext, type RequestHandler } from '../server/handler';
 import { LeadershipError } from '../replication/replica-manager';
 import type { Log } from '../storage/log';
+import type { BufferLease } from '../util/buffer-pool';
 
 const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
 const DEFAULT_PARTITION_MAX_BYTES = 1024 * 1024;
@@ -42,7 +43,7 @@ interface ReadOutcome {
   errors: number;
 }
 
-async function readAll(b: BrokerServices, req: FetchRequest, maxBytes: number): Promise<ReadOutcome> {
+async function readAll(b: BrokerServices, req: FetchRequest, maxBytes: number, lease: BufferLease): Promise<ReadOutcome> {
   const outcome: ReadOutcome = { topics: [], reads: [], bytes: 0, errors: 0 };
   for (const t of req.topics) {
     const partitions: FetchPartitionResultInit[] = [];
@@ -74,7 +75,7 @@ async function readAll(b: BrokerServices, req: FetchRequest, maxBytes: number): 
         }
         // From memory when possible: no promise per partition for the common fetch at the end of the log.
         const limitTo = follower ? 'written' : 'high-watermark';
-        const r = log.readNow(p.fetchOffset, Math.max(limit, 1), outcome.bytes === 0, limitTo) ?? (await log.read(p.fetchOffset, Math.max(limit, 1), outcome.bytes === 0, limitTo));
+        const r = log.readNow(p.fetchOffset, Math.max(limit, 1), outcome.bytes === 0, limitTo, lease.alloc) ?? (await log.read(p.fetchOffset, Math.max(limit, 1), outcome.bytes === 0, limitTo, lease.alloc));
         result.records = r.records;
         result.highWatermark = result.lastStableOffset = r.highWatermark;
         result.logStartOffset = r.logStartOffset;
@@ -131,10 +132,14 @@ export function fetchHandler(b: BrokerServices): RequestHandler {
     const minBytes = Math.max(req.minBytes, 0);
     const frameLimit = b.config.maxFrameBytes - FRAME_HEADROOM;
     const maxBytes = Math.min(req.maxBytes > 0 ? req.maxBytes : DEFAULT_MAX_BYTES, frameLimit);
-    let outcome = await readAll(b, req, maxBytes);
+    // Record bytes are read into pooled buffers, copied once into the response frame, and the
+    // buffers go back to the pool once the frame is encoded.
+    const lease = b.buffers.lease();
+    ctx.afterResponse(() => lease.release());
+    let outcome = await readAll(b, req, maxBytes, lease);
     if (outcome.bytes < Math.max(minBytes, 1) && maxWait > 0 && outcome.errors === 0 && outcome.reads.length > 0) {
       await park(ctx, outcome.reads, Math.max(minBytes, 1), maxWait);
-      outcome = await readAll(b, req, maxBytes);
+      outcome = await readAll(b, req, maxBytes, lease);
     }
     return { errorCode: 0, throttleMs: 0, topics: outcome.topics };
   });

@@ -36,7 +36,7 @@ export function groupHandlers(b: BrokerServices, coordinator: GroupCoordinator):
   }));
 
   const heartbeat = handler<'ConsumerGroupHeartbeat'>(Apis.ConsumerGroupHeartbeat, (ctx, req) =>
-    coordinator.heartbeat(req, { id: ctx.connectionId, clientId: ctx.clientId ?? '', clientHost: ctx.clientHost, onClose: (fn) => ctx.onClose(fn) }),
+    coordinator.heartbeat(req, { id: ctx.connectionId, clientId: ctx.clientId ?? '', clientHost: ctx.clientHost, onClose: (fn) => ctx.onClose(fn), push: (push) => ctx.push(push) }),
   );
 
   const describe = handler<'ConsumerGroupDescribe'>(Apis.ConsumerGroupDescribe, (_ctx, req) => describeGroups(coordinator, req));

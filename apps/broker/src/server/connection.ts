@@ -23,6 +23,7 @@
  * reading time, or the connection closes (a client trickling a frame cannot hold memory forever).
  */
 import type { WebSocket } from 'ws';
+import { MIN_POOLED_BYTES } from '../util/buffer-pool';
 import {
   Apis,
   ERRORS,
@@ -31,6 +32,7 @@ import {
   decodeRequestFrame,
   encodeErrorResponseFrame,
   encodeResponseFrame,
+  encodePushFrame,
   resolveApi,
   type ApiDefinition,
 } from '@strata/protocol';
@@ -205,6 +207,7 @@ export class ClientConnection {
     this.gate.update();
     const started = performance.now();
     const security = this.options.security;
+    let afterResponse: Array<() => void> | null = null;
     const ctx: RequestContext = {
       connectionId: this.id,
       clientId,
@@ -220,8 +223,18 @@ export class ClientConnection {
         this.closeListeners.add(fn);
         return () => this.closeListeners.delete(fn);
       },
+      afterResponse: (fn) => void (afterResponse ??= []).push(fn),
+      push: (push) => {
+        if (this.state === 'ready') this.send(encodePushFrame(push));
+      },
     };
-    const done = (result: unknown, error: unknown) => this.complete(api, correlationId, clientId, started, reservation, frameBytes, result, error);
+    const done = (result: unknown, error: unknown) => {
+      try {
+        this.complete(api, correlationId, clientId, started, reservation, frameBytes, result, error);
+      } finally {
+        if (afterResponse) for (const fn of afterResponse) fn();
+      }
+    };
     let result: unknown;
     try {
       // The handler's request type is the body type of `api`, which decodeMessage produced.
@@ -264,12 +277,13 @@ export class ClientConnection {
       if (result !== NO_RESPONSE) {
         let frame: Uint8Array;
         try {
-          frame = encodeResponseFrame(api, correlationId, result);
+          frame = encodeResponseFrame(api, correlationId, result, this.allocFrame);
           const throttleMs = this.options.security.throttleMs(this.principal, clientId, api, frameBytes, frame.length);
           if (throttleMs > 0) {
             // Kafka's semantics (KIP-219): the response says how long to wait, and the broker
             // reads nothing more from this client meanwhile.
-            frame = encodeResponseFrame(api, correlationId, { ...(result as object), throttleMs });
+            this.services.buffers.release(frame);
+            frame = encodeResponseFrame(api, correlationId, { ...(result as object), throttleMs }, this.allocFrame);
             metrics.throttles.inc({ api: api.name });
             metrics.throttleSeconds.inc({ api: api.name }, throttleMs / 1000);
             this.gate.throttle(throttleMs);
@@ -295,11 +309,19 @@ export class ClientConnection {
     }
   }
 
+  /** Large response frames come from the broker's buffer pool and go back once written. */
+  private readonly allocFrame = (size: number): Uint8Array => (size >= MIN_POOLED_BYTES ? this.services.buffers.acquire(size) : new Uint8Array(size));
+
   private send(frame: Uint8Array): void {
-    if (this.state === 'closed') return;
+    const buffers = this.services.buffers;
+    if (this.state === 'closed') return buffers.release(frame);
     const n = frame.length;
     this.gate.responseQueued(n);
-    this.ws.send(frame, { binary: true }, () => this.gate.responseSent(n));
+    // ws calls back once the socket has written the frame (or failed to): it holds no reference after.
+    this.ws.send(frame, { binary: true }, () => {
+      buffers.release(frame);
+      this.gate.responseSent(n);
+    });
   }
 
   private sendError(correlationId: number, error: unknown): void {

@@ -5,7 +5,7 @@
  * throws a StrataError to fail the whole request with that code.
  */
 import type { Logger } from 'pino';
-import type { ApiDefinition, ApiName, RequestOf, ResponseInitOf } from '@strata/protocol';
+import type { ApiDefinition, ApiName, PushInit, RequestOf, ResponseInitOf } from '@strata/protocol';
 import type { BrokerConfig } from '../config/broker-config';
 import type { BrokerMetrics } from '../metrics';
 import type { LogManager } from '../storage/log-manager';
@@ -14,6 +14,7 @@ import type { ReplicaManager } from '../replication/replica-manager';
 import type { TopicManager } from '../topics/topic-manager';
 import type { AclOperation, ResourceType } from '../security/acl';
 import type { Clock } from '../util/clock';
+import type { BufferPool } from '../util/buffer-pool';
 
 export const NO_RESPONSE: unique symbol = Symbol('no-response');
 
@@ -33,6 +34,13 @@ export interface RequestContext {
   authorize(operation: AclOperation, resourceType: ResourceType, name: string): boolean;
   /** Calls `fn` when the client's connection closes; returns an unsubscribe. */
   onClose(fn: () => void): () => void;
+  /**
+   * Calls `fn` once the response has been encoded into its frame (or the request failed): the
+   * handler's buffers (a fetch's pooled lease) are no longer referenced then.
+   */
+  afterResponse(fn: () => void): void;
+  /** Sends a push frame on the client's connection now (nothing when it has closed). */
+  push(push: PushInit): void;
 }
 
 /** Broker-wide state handlers work with. */
@@ -50,6 +58,8 @@ export interface BrokerServices {
   /** URL clients should use to reach this broker. */
   advertisedUrl(): string;
   readonly version: string;
+  /** Reusable large buffers for fetch reads and response frames. */
+  readonly buffers: BufferPool;
 }
 
 export type HandlerResult<N extends ApiName> = ResponseInitOf<N> | typeof NO_RESPONSE;

@@ -132,6 +132,9 @@ export class BrokerServer {
   }
 
   private onSocket(socket: Socket): void {
+    // Responses are single frames written whole: Nagle would only hold a small one back for the
+    // peer's delayed ACK (up to 40 ms on Linux). Node's HTTP servers disable it by default; say so.
+    socket.setNoDelay(true);
     const ip = clientIp(socket);
     const admission = this.closing ? { ok: false as const, reason: 'shutting-down', message: 'the broker is shutting down' } : this.limits.admit(ip);
     if (!admission.ok) {

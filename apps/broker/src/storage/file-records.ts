@@ -30,7 +30,7 @@ import {
   validateBatch,
   type RecordBatchHeader,
 } from '@strata/protocol';
-import { readAt } from '../util/fs-io';
+import { readAt, type Allocate } from '../util/fs-io';
 
 /** A batch found on disk that cannot be right: torn, malformed, out of sequence or failing its CRC. */
 export class CorruptBatchError extends Error {
@@ -83,6 +83,8 @@ export interface ScanOptions {
   verify?: boolean;
   /** Bytes read at a time. Default 64 KiB. */
   chunkBytes?: number;
+  /** Where read buffers come from (a request's pooled lease); default Buffer.allocUnsafe. */
+  alloc?: Allocate;
 }
 
 const DEFAULT_CHUNK = 64 * 1024;
@@ -179,15 +181,29 @@ export class BatchScanner {
   async range(from: number, to: number): Promise<Buffer> {
     const at = from - this.chunkStart;
     if (at >= 0 && to - this.chunkStart <= this.chunk.length) return this.chunk.subarray(at, to - this.chunkStart);
-    const bytes = await readAt(this.fd, to - from, from);
+    const bytes = await readAt(this.fd, to - from, from, this.options.alloc);
     if (bytes.length !== to - from) throw this.corrupt(from + bytes.length, `the file ends inside a batch (${to - from - bytes.length} bytes missing)`, true);
     return bytes;
   }
 
-  /** Reads at least `want` bytes from `position` into the chunk (more, up to chunkBytes). */
-  private async fill(position: number, want: number): Promise<void> {
-    const length = Math.min(Math.max(this.chunkBytes, want), this.end - position);
-    const bytes = await readAt(this.fd, length, position);
+  /**
+   * Makes sure [from, from + length) is in memory (`from` at or before nextPosition, e.g. the
+   * first batch of a read), reading it in one go when it is not: a reader that knows how far it
+   * will walk (a fetch of maxBytes) reads its bytes once, instead of chunk by chunk and then once
+   * more as one range.
+   */
+  async prefetch(from: number, length: number): Promise<void> {
+    const want = Math.min(length, this.end - from);
+    if (want <= 0 || from > this.position) return;
+    const at = from - this.chunkStart;
+    if (at >= 0 && at + want <= this.chunk.length) return;
+    await this.fill(from, want, want);
+  }
+
+  /** Reads at least `want` bytes from `position` into the chunk (more, up to chunkBytes or `upTo`). */
+  private async fill(position: number, want: number, upTo = this.chunkBytes): Promise<void> {
+    const length = Math.min(Math.max(upTo, want), this.end - position);
+    const bytes = await readAt(this.fd, length, position, this.options.alloc);
     if (bytes.length < Math.min(want, length)) {
       throw this.corrupt(position + bytes.length, `the file is shorter than its recorded size (${this.end} bytes)`, true);
     }

@@ -40,6 +40,7 @@ import { ProducerStateManager, isIdempotent } from './producer-state';
 import { NO_INLINE_WRITES, type InlineWrites } from './inline-writes';
 import { OffsetWaiters } from './offset-waiters';
 import { TailCache } from './tail-cache';
+import type { Allocate } from '../util/fs-io';
 import { WriteQueue, type PendingWrite } from './write-queue';
 import { LogSegment, type SegmentReadResult } from './segment';
 
@@ -623,10 +624,12 @@ export class Log {
    * Reads whole stored batches from `offset`, up to `maxBytes` (at least one batch when
    * `minOneBatch`), never past the high watermark (or, for followers, the written end). Throws
    * OFFSET_OUT_OF_RANGE outside [logStartOffset, limit], CORRUPT_MESSAGE when the batches there
-   * are damaged, KAFKA_STORAGE_ERROR when the log is offline.
+   * are damaged, KAFKA_STORAGE_ERROR when the log is offline. The bytes returned are in buffers
+   * from `alloc` when given (the caller's pooled lease: it must not release them before it is
+   * done with them).
    */
-  async read(offset: number, maxBytes: number, minOneBatch: boolean, limit: ReadLimit = 'high-watermark'): Promise<LogReadResult> {
-    const now = this.readNow(offset, maxBytes, minOneBatch, limit);
+  async read(offset: number, maxBytes: number, minOneBatch: boolean, limit: ReadLimit = 'high-watermark', alloc?: Allocate): Promise<LogReadResult> {
+    const now = this.readNow(offset, maxBytes, minOneBatch, limit, alloc);
     if (now !== null) return now;
     const hw = this.hw;
     const end = limit === 'written' ? this.writtenEnd : hw;
@@ -638,7 +641,7 @@ export class Log {
       const next = segments[i + 1];
       let result: SegmentReadResult;
       try {
-        result = await segment.read({ offset, maxBytes, minOneBatch, maxPosition: segment.writtenSize, offsetLimit: next ? next.baseOffset : this.writtenEnd, visibleEnd: end });
+        result = await segment.read({ offset, maxBytes, minOneBatch, maxPosition: segment.writtenSize, offsetLimit: next ? next.baseOffset : this.writtenEnd, visibleEnd: end, ...(alloc ? { alloc } : {}) });
       } catch (cause) {
         throw this.readFailed(segment, offset, cause);
       }
@@ -655,8 +658,9 @@ export class Log {
    * What read() answers without a file read — the end of the log, or the tail cache — or null when
    * it must read a segment. Throws as read() does. A fetch of many partitions at the end of their
    * logs (the common case) then makes no promise per partition (finding 9: garbage per request).
+   * Bytes from the tail cache are copied into a buffer from `alloc` when given.
    */
-  readNow(offset: number, maxBytes: number, minOneBatch: boolean, limit: ReadLimit = 'high-watermark'): LogReadResult | null {
+  readNow(offset: number, maxBytes: number, minOneBatch: boolean, limit: ReadLimit = 'high-watermark', alloc?: Allocate): LogReadResult | null {
     if (this.offlineError) throw this.offlineError;
     const hw = this.hw;
     const end = limit === 'written' ? this.writtenEnd : hw;
@@ -668,7 +672,7 @@ export class Log {
       throw new StrataError(ERRORS.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${lso}, ${end}] of ${this.name}`);
     }
     const active = this.active;
-    const records = offset >= end ? EMPTY : this.tail.read(offset, maxBytes, minOneBatch, end);
+    const records = offset >= end ? EMPTY : this.tail.read(offset, maxBytes, minOneBatch, end, alloc);
     return records === null ? null : { records, highWatermark: hw, logStartOffset: lso, endSegment: active.baseOffset, endPosition: active.writtenSize };
   }
 

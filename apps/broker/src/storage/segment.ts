@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { BATCH_HEADER_SIZE, StrataProtocolError, decodeRecords, iterateBatches, lastOffsetOf, readBatchHeader, type RecordBatchHeader } from '@strata/protocol';
-import { closeFile, fdatasync, fstatSize, ftruncate, openFile, readAt, writevAll, writevAllSync } from '../util/fs-io';
+import { closeFile, fdatasync, fstatSize, ftruncate, openFile, readAt, writevAll, writevAllSync, type Allocate } from '../util/fs-io';
 import { BatchScanner, CorruptBatchError, NEED_READ, batchesFrom, type FileBatch } from './file-records';
 import type { FilePool } from './file-pool';
 import { OffsetIndex } from './offset-index';
@@ -75,6 +75,8 @@ export interface SegmentReadRequest {
   offsetLimit?: number;
   /** Return only batches that end below this offset (the high watermark for consumers). */
   visibleEnd?: number;
+  /** Where read buffers come from (the fetch's pooled lease); default Buffer.allocUnsafe. */
+  alloc?: Allocate;
 }
 
 interface IndexedScan {
@@ -339,8 +341,13 @@ export class LogSegment {
     const visibleEnd = request.visibleEnd ?? Number.MAX_SAFE_INTEGER;
     await this.offsetIndex.ensureLoaded();
     return this.use(async (fd) => {
-      const chunkBytes = Math.min(Math.max(this.indexIntervalBytes * 2, 64 * 1024, maxBytes), MAX_READ_CHUNK);
-      const { scanner, first } = await this.findFrom(fd, offset, maxPosition, request.offsetLimit, chunkBytes, true);
+      // One read from the index entry before the offset covers the scan to the first batch (at most
+      // about an index interval) plus what the response can hold; when it does not (a sparse
+      // index, huge batches), prefetch() reads the response's bytes from the first batch in one go.
+      // Either way the bytes are read once, into a buffer of the request's lease, and copied once
+      // more only into the response frame.
+      const chunkBytes = Math.min(Math.max(this.indexIntervalBytes * 2, 64 * 1024) + Math.min(maxBytes, maxPosition), MAX_READ_CHUNK);
+      const { scanner, first } = await this.findFrom(fd, offset, maxPosition, request.offsetLimit, chunkBytes, true, request.alloc);
       if (!first) return { bytes: EMPTY, endPosition: scanner.position, exhausted: true };
       if (first.lastOffset >= visibleEnd) return { bytes: EMPTY, endPosition: first.position, exhausted: false };
       if (first.size > maxBytes) {
@@ -352,6 +359,7 @@ export class LogSegment {
         });
         return { bytes: await scanner.batches.range(first.position, first.end), endPosition: first.end, exhausted: false };
       }
+      await scanner.batches.prefetch(first.position, Math.min(maxBytes, MAX_READ_CHUNK, maxPosition - first.position));
       let end = first.end;
       /** End of the batches before the last one in the read. */
       let beforeLast = first.position;
@@ -401,10 +409,10 @@ export class LogSegment {
    * intact data — it used to answer CORRUPT_MESSAGE for intact batches, which skip-corrupt could
    * not repair (found by the storage fuzzer) — while damaged data fails again where it is.
    */
-  private async findFrom(fd: number, offset: number, end: number, offsetLimit: number | undefined, chunkBytes: number, verify: boolean): Promise<{ scanner: IndexedScan; first: FileBatch | null }> {
+  private async findFrom(fd: number, offset: number, end: number, offsetLimit: number | undefined, chunkBytes: number, verify: boolean, alloc?: Allocate): Promise<{ scanner: IndexedScan; first: FileBatch | null }> {
     let entry = await this.offsetIndex.lookupEntry(offset);
     for (;;) {
-      const scanner = this.scanFrom(fd, entry, end, offsetLimit, chunkBytes, verify);
+      const scanner = this.scanFrom(fd, entry, end, offsetLimit, chunkBytes, verify, alloc);
       try {
         return { scanner, first: await scanner.find(offset) };
       } catch (e) {
@@ -421,7 +429,7 @@ export class LogSegment {
    * (then the entry is what was damaged); otherwise, and always at the entry the scan starts from
    * (nothing before it to compare with), it is corruption.
    */
-  private scanFrom(fd: number, entry: IndexEntry | null, end: number, offsetLimit: number | undefined, chunkBytes: number, verify: boolean): IndexedScan {
+  private scanFrom(fd: number, entry: IndexEntry | null, end: number, offsetLimit: number | undefined, chunkBytes: number, verify: boolean, alloc?: Allocate): IndexedScan {
     const batches = new BatchScanner(fd, {
       path: this.logPath,
       start: entry?.position ?? 0,
@@ -431,6 +439,7 @@ export class LogSegment {
       ...(offsetLimit !== undefined ? { offsetLimit } : {}),
       chunkBytes,
       verify,
+      ...(alloc ? { alloc } : {}),
     });
     const path = this.logPath;
     const base = this.baseOffset;

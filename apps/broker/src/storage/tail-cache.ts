@@ -170,7 +170,7 @@ export class TailCache {
    * `minOneBatch`), never past `highWatermark`; null when the cache does not reach back to
    * `offset` (the caller reads the file).
    */
-  read(offset: number, maxBytes: number, minOneBatch: boolean, highWatermark: number): Uint8Array | null {
+  read(offset: number, maxBytes: number, minOneBatch: boolean, highWatermark: number, alloc: (length: number) => Uint8Array = Buffer.allocUnsafe): Uint8Array | null {
     const ring = this.ring;
     if (ring === null || this.count === 0 || offset < this.baseOf(0)) return null;
     let lo = 0;
@@ -193,9 +193,10 @@ export class TailCache {
       total += length;
       last = i + 1;
     }
-    // Buffer.allocUnsafe: small responses come from Node's pooled slabs and nothing is zero-filled
-    // (a fresh Uint8Array per fetch was a malloc per response, and the broker's RSS grew with it).
-    const out = Buffer.allocUnsafe(total); // total 0: not written yet, or does not fit
+    // Buffer.allocUnsafe by default: small responses come from Node's pooled slabs and nothing is
+    // zero-filled; fetches pass their pooled lease (a fresh ~1 MiB buffer per fetch made V8 run a
+    // mark-compact every few tens of MiB served).
+    const out = alloc(total); // total 0: not written yet, or does not fit
     let pos = 0;
     for (let i = first; i < last; i++) {
       const start = this.startOf(i);

@@ -55,9 +55,15 @@ export function writevAllSync(fd: number, buffers: Uint8Array[], position: numbe
   return written;
 }
 
-/** Reads up to `length` bytes at `position` into a new buffer; returns the bytes actually read. */
-export function readAt(fd: number, length: number, position: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+/** A buffer of `length` bytes with arbitrary contents (a pool's acquire, or Buffer.allocUnsafe). */
+export type Allocate = (length: number) => Buffer;
+
+/**
+ * Reads up to `length` bytes at `position` into a new buffer (from `alloc` when given); returns
+ * the bytes actually read.
+ */
+export function readAt(fd: number, length: number, position: number, alloc: Allocate = Buffer.allocUnsafe): Promise<Buffer> {
+  const buf = alloc(length);
   return new Promise((resolve, reject) =>
     fs.read(fd, buf, 0, length, position, (err, n) => (err ? reject(err) : resolve(n === length ? buf : buf.subarray(0, n)))),
   );

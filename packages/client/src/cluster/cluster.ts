@@ -10,7 +10,7 @@
  * - after disconnect() every connection is closed and no new one opens until connect().
  * Single-threaded.
  */
-import { ERRORS, StrataError, errorDefinition, errorFromCode, type ApiName, type MetadataResponse, type RequestInitOf, type ResponseOf } from '@strata/protocol';
+import { ERRORS, StrataError, errorDefinition, errorFromCode, type ApiName, type MetadataResponse, type Push, type RequestInitOf, type ResponseOf } from '@strata/protocol';
 import type { Clock } from '../clock';
 import { StrataClosedError, StrataConnectionError, StrataRequestTimeoutError } from '../errors';
 import type { Logger } from '../logger';
@@ -46,6 +46,7 @@ export function isStaleMetadataError(error: unknown): boolean {
 
 export class Cluster {
   private readonly byUrl = new Map<string, BrokerConnection>();
+  private readonly pushListeners = new Set<(push: Push) => void>();
   private readonly nodeUrls = new Map<number, string>();
   private readonly cache: MetadataCache;
   private readonly refreshing = new Map<string, Promise<void>>();
@@ -346,10 +347,23 @@ export class Cluster {
     return urls;
   }
 
+  /**
+   * Calls `fn` with every push frame any broker sends (e.g. GroupChanged, which a group member
+   * asked for); returns an unsubscribe.
+   */
+  onPush(fn: (push: Push) => void): () => void {
+    this.pushListeners.add(fn);
+    return () => this.pushListeners.delete(fn);
+  }
+
+  private dispatchPush(push: Push): void {
+    for (const fn of [...this.pushListeners]) fn(push);
+  }
+
   private brokerAt(url: string): BrokerConnection {
     let broker = this.byUrl.get(url);
     if (!broker) {
-      broker = new BrokerConnection(url, (u, onClose) => new Connection({ ...this.config.connection, url: u, onClose }));
+      broker = new BrokerConnection(url, (u, onClose) => new Connection({ ...this.config.connection, url: u, onClose, onPush: (push) => this.dispatchPush(push) }));
       this.byUrl.set(url, broker);
     }
     return broker;

@@ -9,7 +9,9 @@
  * (or waiting for it) on behalf of a consumption that no longer exists.
  *
  * Long stretches of buffered data are decoded without waiting for I/O, so every YIELD_EVERY_MS
- * next() lets the event loop run timers (a group member's heartbeat) before going on.
+ * of such a stretch next() lets the event loop run timers (a group member's heartbeat) before going
+ * on; waiting for data counts as a turn of the event loop, so a consumer that keeps up with its
+ * records never yields (a yield costs a record at least a millisecond).
  * One user at a time (calls are serialized by the run loop or the iterator); reset() when
  * consumption stops.
  */
@@ -111,6 +113,10 @@ export class Delivery<B extends Uint8Array = Uint8Array> {
       return await this.c.buffer.take();
     } finally {
       done();
+      // Waiting for data is a turn of the event loop (the data came from I/O): due timers have
+      // run. Not counting it made a consumer at a steady low rate yield (setTimeout 0, >= 1 ms)
+      // before one delivery in every 50 ms: a millisecond on ~2% of records, i.e. on its p99.
+      this.lastYield = this.c.clock.now();
     }
   }
 }

@@ -5,6 +5,7 @@ import type { TlsOptions, Transport } from '../transport/transport';
 import type { SaslOptions } from './sasl-authenticator';
 import type { Connection } from './connection';
 import type { ConnectionEvents, EventSink } from './connection-events';
+import type { Push } from '@strata/protocol';
 
 export interface ConnectionConfig {
   url: string;
@@ -28,6 +29,8 @@ export interface ConnectionConfig {
   softwareVersion: string;
   /** Told once when the connection closes, for whatever reason. */
   onClose?: (connection: Connection) => void;
+  /** Told every push frame the broker sends (unasked messages; see docs/protocol.md). */
+  onPush?: (push: Push) => void;
 }
 
 export interface RequestOptions {

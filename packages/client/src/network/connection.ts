@@ -24,7 +24,9 @@ import {
   StrataError,
   decodeErrorResponse,
   decodeMessage,
+  decodePush,
   decodeResponseFrame,
+  PUSH_CORRELATION_ID,
   encodeRequestFrame,
   errorFromCode,
   type ApiDefinition,
@@ -219,7 +221,7 @@ export class Connection {
     expectResponse: boolean,
   ): Promise<Res> {
     const correlationId = this.nextCorrelationId;
-    this.nextCorrelationId = (this.nextCorrelationId + 1) | 0;
+    this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff; // negative ids are the broker's (push frames)
     const frame = encodeRequestFrame(api, { apiVersion: version, correlationId, clientId: this.config.clientId }, body);
     const limit = this.identity?.maxFrameBytes;
     if (limit !== undefined && frame.length > limit) {
@@ -292,6 +294,18 @@ export class Connection {
     }
   }
 
+  /** A push frame: handed on; a malformed one is logged and dropped (pushes are hints). */
+  private onPushFrame(body: Uint8Array): void {
+    let push;
+    try {
+      push = decodePush(body);
+    } catch (error) {
+      this.config.logger.warn(`broker ${this.url} sent a malformed push frame: ${toError(error).message}`);
+      return;
+    }
+    this.config.onPush?.(push);
+  }
+
   private onFrame(frame: Uint8Array): void {
     if (this.state === 'closed') return;
     this.framesReceived++;
@@ -300,6 +314,10 @@ export class Connection {
       header = decodeResponseFrame(frame);
     } catch (error) {
       this.shutdown(toError(error), 1002, 'malformed response frame', 'failure');
+      return;
+    }
+    if (header.correlationId === PUSH_CORRELATION_ID) {
+      this.onPushFrame(header.body);
       return;
     }
     const pending = this.inFlight.get(header.correlationId);

@@ -74,15 +74,28 @@ describe('group membership', () => {
 
   it('a handler slower than the session timeout keeps its partitions (heartbeats go on)', async () => {
     const topic = await topicWith(2);
-    let slowDone = false;
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    let entered = false;
     const a = await member('slow', topic, {}, async (offset) => {
-      if (offset === 0 && !slowDone) {
-        await new Promise((resolve) => setTimeout(resolve, 2_500)); // 2.5 session timeouts
-        slowDone = true;
-      }
+      if (offset !== 0 || entered) return;
+      entered = true;
+      await blocked;
     });
+    const heartbeats: number[] = [];
+    a.consumer.on('consumer.heartbeat', ({ payload }) => heartbeats.push(payload.memberEpoch));
+    await until(() => holds(a.consumer).length === 2, 'the member holds both partitions');
+    const epoch = a.consumer.groupMember()!.memberEpoch;
     await env.produce(topic, [0, 1].map((partition) => ({ value: 'slow', partition })));
-    await until(() => slowDone, 'the slow handler returns', 10_000);
+    await until(() => entered, 'the handler is busy with the first record');
+    // While the handler is busy, heartbeats go on: wait for more of them than fit in one session
+    // timeout (sessionTimeoutMs 1 s, the coordinator asks for one every 300 ms), so a member whose
+    // heartbeats waited for its handler would have been removed by now.
+    const from = heartbeats.length;
+    await until(() => heartbeats.length - from >= 5, 'five heartbeats answered while the handler is busy');
+    expect(heartbeats.slice(from).every((e) => e === epoch)).toBe(true);
+    release();
+    await until(() => a.seen.length === 2, 'both records processed');
     expect(a.rebalances.flatMap((r) => r.lost)).toEqual([]);
     expect(holds(a.consumer)).toEqual([0, 1]);
     expect(a.joins).toHaveLength(1);

@@ -241,6 +241,7 @@ export interface ConsumerGroupHeartbeatRequest {
   ownedChanged: boolean;
   owned: TopicPartitions[];
   pollIdleMs: number;
+  notifyChanges: boolean;
 }
 
 export interface ConsumerGroupHeartbeatRequestInit {
@@ -258,6 +259,7 @@ export interface ConsumerGroupHeartbeatRequestInit {
   ownedChanged?: boolean | null;
   owned?: TopicPartitionsInit[] | null;
   pollIdleMs?: number | null;
+  notifyChanges?: boolean | null;
 }
 
 export interface ConsumerGroupHeartbeatResponse {
@@ -788,6 +790,18 @@ export interface FindCoordinatorResponse {
 export interface FindCoordinatorResponseInit {
   coordinators?: CoordinatorInit[] | null;
   throttleMs?: number | null;
+}
+
+export interface GroupChanged {
+  groupId: string;
+  memberId: string;
+  groupEpoch: number;
+}
+
+export interface GroupChangedInit {
+  groupId?: string | null;
+  memberId?: string | null;
+  groupEpoch?: number | null;
 }
 
 export interface GroupDescription {
@@ -1360,6 +1374,14 @@ export interface ProduceTopicResultInit {
   partitions?: ProducePartitionResultInit[] | null;
 }
 
+export interface Push {
+  groupChanged?: GroupChanged | null;
+}
+
+export interface PushInit {
+  groupChanged?: GroupChangedInit | null;
+}
+
 export interface SaslAuthenticateRequest {
   authBytes: Uint8Array;
 }
@@ -1609,6 +1631,7 @@ export declare const strata: {
     FetchTopicResult: MessageCodec<FetchTopicResult, FetchTopicResultInit>;
     FindCoordinatorRequest: MessageCodec<FindCoordinatorRequest, FindCoordinatorRequestInit>;
     FindCoordinatorResponse: MessageCodec<FindCoordinatorResponse, FindCoordinatorResponseInit>;
+    GroupChanged: MessageCodec<GroupChanged, GroupChangedInit>;
     GroupDescription: MessageCodec<GroupDescription, GroupDescriptionInit>;
     GroupMemberDescription: MessageCodec<GroupMemberDescription, GroupMemberDescriptionInit>;
     GroupPartitionOffset: MessageCodec<GroupPartitionOffset, GroupPartitionOffsetInit>;
@@ -1652,6 +1675,7 @@ export declare const strata: {
     ProduceResponse: MessageCodec<ProduceResponse, ProduceResponseInit>;
     ProduceTopic: MessageCodec<ProduceTopic, ProduceTopicInit>;
     ProduceTopicResult: MessageCodec<ProduceTopicResult, ProduceTopicResultInit>;
+    Push: MessageCodec<Push, PushInit>;
     SaslAuthenticateRequest: MessageCodec<SaslAuthenticateRequest, SaslAuthenticateRequestInit>;
     SaslAuthenticateResponse: MessageCodec<SaslAuthenticateResponse, SaslAuthenticateResponseInit>;
     SaslHandshakeRequest: MessageCodec<SaslHandshakeRequest, SaslHandshakeRequestInit>;

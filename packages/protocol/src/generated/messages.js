@@ -8368,6 +8368,7 @@ $root.strata = (function() {
             ConsumerGroupHeartbeatRequest.prototype.ownedChanged = false;
             ConsumerGroupHeartbeatRequest.prototype.owned = $util.emptyArray;
             ConsumerGroupHeartbeatRequest.prototype.pollIdleMs = 0;
+            ConsumerGroupHeartbeatRequest.prototype.notifyChanges = false;
 
             ConsumerGroupHeartbeatRequest.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -8406,6 +8407,8 @@ $root.strata = (function() {
                         $root.strata.v1.TopicPartitions.encode(message.owned[i], writer.uint32(106).fork(), _depth + 1).ldelim();
                 if (message.pollIdleMs != null && $Object.hasOwnProperty.call(message, "pollIdleMs") && message.pollIdleMs !== 0)
                     writer.uint32(112).int32(message.pollIdleMs);
+                if (message.notifyChanges != null && $Object.hasOwnProperty.call(message, "notifyChanges") && message.notifyChanges !== false)
+                    writer.uint32(120).bool(message.notifyChanges);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (var i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -8561,6 +8564,15 @@ $root.strata = (function() {
                                 message.pollIdleMs = value;
                             else
                                 delete message.pollIdleMs;
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.notifyChanges = value;
+                            else
+                                delete message.notifyChanges;
                             continue;
                         }
                     }
@@ -8748,6 +8760,191 @@ $root.strata = (function() {
             };
 
             return ConsumerGroupHeartbeatResponse;
+        })();
+
+        v1.Push = (function() {
+
+            var Push = function (properties) {
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            Push.prototype.groupChanged = null;
+
+            Push.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.groupChanged != null && $Object.hasOwnProperty.call(message, "groupChanged"))
+                    $root.strata.v1.GroupChanged.encode(message.groupChanged, writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            Push.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.Push();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.groupChanged = $root.strata.v1.GroupChanged.decode(reader, reader.size(), $undefined, _depth + 1, message.groupChanged);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return Push;
+        })();
+
+        v1.GroupChanged = (function() {
+
+            var GroupChanged = function (properties) {
+                if (properties)
+                    for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            GroupChanged.prototype.groupId = "";
+            GroupChanged.prototype.memberId = "";
+            GroupChanged.prototype.groupEpoch = 0;
+
+            GroupChanged.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.groupId != null && $Object.hasOwnProperty.call(message, "groupId") && message.groupId !== "")
+                    writer.uint32(10).string(message.groupId);
+                if (message.memberId != null && $Object.hasOwnProperty.call(message, "memberId") && message.memberId !== "")
+                    writer.uint32(18).string(message.memberId);
+                if (message.groupEpoch != null && $Object.hasOwnProperty.call(message, "groupEpoch") && message.groupEpoch !== 0)
+                    writer.uint32(24).int32(message.groupEpoch);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (var i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            GroupChanged.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.strata.v1.GroupChanged();
+                while (reader.pos < end) {
+                    var start = reader.pos;
+                    var tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    var wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.groupId = value;
+                            else
+                                delete message.groupId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.memberId = value;
+                            else
+                                delete message.memberId;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.groupEpoch = value;
+                            else
+                                delete message.groupEpoch;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GroupChanged;
         })();
 
         v1.ConsumerGroupDescribeRequest = (function() {

@@ -7,7 +7,7 @@
  * It does not retry: callers (heartbeats, commits, offset lookups) each have their own policy.
  * Concurrent lookups share one FindCoordinator request. Single-threaded.
  */
-import { ERRORS, StrataError, errorFromCode, type ApiName, type RequestInitOf, type ResponseOf } from '@strata/protocol';
+import { ERRORS, StrataError, errorFromCode, type ApiName, type Push, type RequestInitOf, type ResponseOf } from '@strata/protocol';
 import type { Cluster } from '../../cluster/cluster';
 import { StrataConnectionError, StrataRequestTimeoutError } from '../../errors';
 import type { BrokerConnection } from '../../network/broker-connection';
@@ -34,6 +34,11 @@ export class CoordinatorLink {
       if (error instanceof StrataConnectionError || error instanceof StrataRequestTimeoutError) this.forget();
       throw error;
     }
+  }
+
+  /** Calls `fn` with every push frame from any broker (the coordinator's GroupChanged among them). */
+  onPush(fn: (push: Push) => void): () => void {
+    return this.cluster.onPush(fn);
   }
 
   /** Looks the coordinator up again on the next request when `errorCode` says it moved. */

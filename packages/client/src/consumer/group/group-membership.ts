@@ -4,7 +4,10 @@
  * within the interval the coordinator asks for, report the owned partitions whenever they change,
  * leave with -1 (or -2 for a static member).
  *
- * Heartbeats run on a timer, independent of record processing; their `poll_idle_ms` says how long
+ * Heartbeats run on a timer, independent of record processing, and at once when the coordinator
+ * pushes GroupChanged for this member (it asks with notify_changes: a member joined or left, or a
+ * partition it waits for was released), so a rebalance takes round trips, not heartbeat
+ * intervals. Their `poll_idle_ms` says how long
  * the application has been away (ConsumptionTracker), so a stuck handler, not a slow one, gets the
  * member removed (and it rejoins only once the application polls again). What the coordinator
  * answers is handed on: `onAssignment` with every full
@@ -82,6 +85,7 @@ export class GroupMembership {
   private unreleasedSince: number | null = null;
   /** A join was sent since start(): the coordinator may know the member, so stop() leaves. */
   private joinSent = false;
+  private stopListening: (() => void) | null = null;
 
   constructor(private readonly c: MembershipConfig) {
     this.memberId = c.memberId;
@@ -99,6 +103,13 @@ export class GroupMembership {
     this.failures = 0;
     this.unreleasedSince = null;
     this.lastAnsweredAt = this.c.clock.now();
+    this.stopListening?.();
+    this.stopListening = this.c.link.onPush((push) => {
+      const changed = push.groupChanged;
+      // Not gated on the epoch: the push may be read in the same tick as the join response that
+      // sets it (before that response is applied); heartbeatNow() then follows the join at once.
+      if (changed && changed.groupId === this.c.groupId && changed.memberId === this.memberId) this.heartbeatNow();
+    });
     this.schedule(0);
   }
 
@@ -123,6 +134,8 @@ export class GroupMembership {
   /** Stops heartbeating and leaves the group (-1, or -2 for a static member). Never throws. */
   async leave(): Promise<void> {
     this.running = false;
+    this.stopListening?.();
+    this.stopListening = null;
     this.c.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.inFlight;
@@ -194,6 +207,7 @@ export class GroupMembership {
       ownedChanged: sendOwned,
       owned: sendOwned && !joining ? c.owned() : [],
       pollIdleMs: joining ? 0 : Math.min(INT32_MAX, Math.round(c.pollIdleMs())),
+      notifyChanges: true,
     };
     if (joining) this.joinSent = true;
     const started = c.clock.now();
