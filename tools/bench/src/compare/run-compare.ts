@@ -1,9 +1,9 @@
 /**
  * `npm run bench -- --suite` / `--peers redis,nats,rabbitmq` / `--all`: runs the comparison suite
- * (Strata acks=1, Strata durable, and the peers asked for) and writes docs/benchmarks.md and
- * docs/benchmarks.svg.
+ * (Strata acks=1, Strata durable, and the peers asked for), then the consumer suite (read-back,
+ * eachMessage latency, rebalance), and writes docs/benchmarks.md and docs/benchmarks.svg.
  */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ensurePeerPackages, PEER_PACKAGES } from './debian';
@@ -14,6 +14,7 @@ import { RedisSystem } from './redis-system';
 import { machineInfo, renderReport, renderUsageTable } from './report';
 import { StrataSystem } from './strata-system';
 import { USAGE_PATTERNS, type UsagePattern } from './sdk-usage';
+import { consumerSuite } from '../consumer-suite';
 import { fmt } from '../stats';
 import { runSuite, usageRow, type SuiteOptions, type UsageRow } from './suite';
 import type { SystemUnderTest, Throughput } from './types';
@@ -79,5 +80,9 @@ export async function runCompare(a: CompareArgs): Promise<void> {
   const chartPath = join(dirname(a.out), `${basename(a.out, '.md')}.svg`);
   writeFileSync(chartPath, renderChart(result.throughput, result.latency, `Strata and peers on ${machineInfo().nproc} cores, loopback (median of ${a.runs} runs)`, a.rate));
   writeFileSync(a.out, renderReport({ command: a.command, options: a, result, machine: machineInfo(), versions, loadBefore, loadAfter, started, chartFile: basename(chartPath) }));
+  // The consumer side as a new user calls it: read-back with eachBatch, the eachMessage latency
+  // probe and rebalance timings, with Redis Streams in the same run when it is a peer.
+  const consumer = await consumerSuite({ runs: a.runs, peers: a.peers.filter((p) => p === 'redis') }, log);
+  appendFileSync(a.out, `\n${consumer.markdown}`);
   log(`wrote ${a.out} and ${chartPath}`);
 }
