@@ -19,22 +19,9 @@ import { Strata, silentLogger, type Admin } from '@strata/client';
 import { SCRAM_MECHANISMS, deriveScramCredential } from '@strata/protocol';
 import { LocalCluster } from '@strata/tools-kit';
 import { RawConnection } from './raw-connection';
+import { until } from './until';
 
 const BROKER_PASSWORD = 'inter-broker-secret';
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, attempts = 300): Promise<T> {
-  let last: unknown = null;
-  for (let i = 0; i < attempts; i++) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 const acl = (principal: string, topic: string, operation: string) => ({
   resourceType: 'TOPIC',

@@ -15,22 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Strata, silentLogger, type Admin, type StrataError } from '@strata/client';
 import { LocalCluster } from '@strata/tools-kit';
+import { until } from './until';
 
 const TOPIC = 'replicated';
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, attempts = 300): Promise<T> {
-  let last: unknown = null;
-  for (let i = 0; i < attempts; i++) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 async function leaderOf(admin: Admin, partition: number): Promise<{ leader: number; isr: number[]; replicas: number[] }> {
   const c = await admin.describeCluster();
