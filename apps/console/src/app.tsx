@@ -12,7 +12,7 @@ import { OverviewPage } from './pages/overview';
 import { TopicDetailPage } from './pages/topic-detail';
 import { TopicsPage } from './pages/topics';
 import { parseRoute, routeHref, type Route } from './router';
-import { needsCredentials, Session } from './session';
+import { needsCredentials, Session, type Credentials } from './session';
 import type { ConsoleConfig } from './console-config';
 
 type Connection = { kind: 'connecting' } | { kind: 'ready'; session: Session; monitor: Monitor } | { kind: 'failed'; error: unknown };
@@ -20,13 +20,14 @@ type Connection = { kind: 'connecting' } | { kind: 'ready'; session: Session; mo
 export function App({ config }: { config: ConsoleConfig }) {
   const [connection, setConnection] = useState<Connection>({ kind: 'connecting' });
   const [attempt, setAttempt] = useState(0);
+  const [credentials, setCredentials] = useState<Credentials | null>(null);
   const route = useRoute();
 
   useEffect(() => {
     let live = true;
     let opened: { session: Session; monitor: Monitor } | null = null;
     setConnection({ kind: 'connecting' });
-    Session.open({ brokers: config.brokers, logger: config.logger, location: window.location }).then(
+    Session.open({ brokers: config.brokers, logger: config.logger, location: window.location, credentials }).then(
       (session) => {
         const monitor = new Monitor(session.admin, config.refreshMs);
         opened = { session, monitor };
@@ -41,7 +42,7 @@ export function App({ config }: { config: ConsoleConfig }) {
       opened?.monitor.stop();
       void opened?.session.close();
     };
-  }, [config, attempt]);
+  }, [config, attempt, credentials]);
 
   return (
     <>
@@ -56,7 +57,12 @@ export function App({ config }: { config: ConsoleConfig }) {
       </header>
       <Main route={route}>
         {connection.kind === 'connecting' && <p role="status">Connecting to {config.brokers.length > 0 ? config.brokers.join(', ') : 'the broker'}…</p>}
-        {connection.kind === 'failed' && <ConnectFailed error={connection.error} onRetry={() => setAttempt((n) => n + 1)} />}
+        {connection.kind === 'failed' &&
+          (needsCredentials(connection.error) ? (
+            <SignIn error={credentials ? connection.error : null} onSubmit={setCredentials} />
+          ) : (
+            <ConnectFailed error={connection.error} onRetry={() => setAttempt((n) => n + 1)} />
+          ))}
         {connection.kind === 'ready' && <Page route={route} session={connection.session} monitor={connection.monitor} />}
       </Main>
       {connection.kind === 'ready' && (
@@ -161,10 +167,50 @@ function ConnectFailed({ error, onRetry }: { error: unknown; onRetry: () => void
     <>
       <h1>Cannot connect</h1>
       <p role="alert">{errorText(error)}</p>
-      {needsCredentials(error) && <p>This broker asks clients to authenticate, which this console cannot do yet.</p>}
       <button type="button" onClick={onRetry}>
         Try again
       </button>
+    </>
+  );
+}
+
+/**
+ * The broker asks clients to authenticate: a SCRAM user name and password (the mechanisms the
+ * SDK speaks in a browser). Nothing of the cluster is shown until they are accepted; a refusal is
+ * shown above the form. The password stays in this page's memory.
+ */
+function SignIn({ error, onSubmit }: { error: unknown; onSubmit: (c: Credentials) => void }) {
+  const [mechanism, setMechanism] = useState<Credentials['mechanism']>('scram-sha-256');
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  return (
+    <>
+      <h1>Sign in</h1>
+      <p>This broker asks clients to authenticate.</p>
+      {error !== null && <p role="alert">{errorText(error)}</p>}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSubmit({ mechanism, username, password });
+        }}
+      >
+        <label>
+          User name
+          <input name="username" autoComplete="username" required value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
+        </label>
+        <label>
+          Password
+          <input name="password" type="password" autoComplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        </label>
+        <label>
+          Mechanism
+          <select name="mechanism" value={mechanism} onChange={(e) => setMechanism(e.currentTarget.value as Credentials['mechanism'])}>
+            <option value="scram-sha-256">SCRAM-SHA-256</option>
+            <option value="scram-sha-512">SCRAM-SHA-512</option>
+          </select>
+        </label>
+        <button type="submit">Sign in</button>
+      </form>
     </>
   );
 }

@@ -4,8 +4,8 @@
  * here; there is no other API.
  *
  * The app shows nothing of the cluster before open() succeeded (the sign-in gate). A failure to
- * connect tells whether the broker wants credentials (see needsCredentials), so the app can ask for
- * them once the SDK can send them.
+ * connect tells whether the broker wants credentials (see needsCredentials): the app then asks for
+ * a SCRAM user name and password and opens a new session with them.
  *
  * Single-threaded (a browser page); close() may be called any time, more than once.
  */
@@ -18,6 +18,14 @@ export interface SessionOptions {
   logger: Logger;
   /** Page location, for the same-origin default. */
   location: { protocol: string; host: string };
+  /** SCRAM credentials from the sign-in form; kept in this page's memory only, never stored. */
+  credentials?: Credentials | null;
+}
+
+export interface Credentials {
+  mechanism: 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
 }
 
 /** The broker URL of the page's own origin: ws://host:port (wss:// when the page came over https). */
@@ -48,7 +56,8 @@ export class Session {
 
   private constructor(options: SessionOptions) {
     this.brokers = options.brokers.length > 0 ? [...options.brokers] : [originBrokerUrl(options.location)];
-    this.strata = new Strata({ brokers: this.brokers, clientId: 'strata-console', logger: options.logger, retry: { retries: 2 } });
+    const sasl = options.credentials ? { sasl: { ...options.credentials } } : {};
+    this.strata = new Strata({ brokers: this.brokers, clientId: 'strata-console', logger: options.logger, retry: { retries: 2 }, ...sasl });
     this.admin = this.strata.admin();
   }
 
