@@ -44,7 +44,8 @@ beforeAll(() => {
     if (!files.includes('LICENSE') || !files.includes('README.md')) throw new Error(`${pkg}: the tarball lacks LICENSE or README.md`);
   }
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'packed-install-check', private: true, type: 'module' }, null, 2));
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: project, timeout: 240_000 });
+  // TypeScript 7 (the native compiler, the registry's latest) beside the repository's 5.x: users have either.
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs, 'typescript@7'], { cwd: project, timeout: 240_000 });
 }, 300_000);
 
 afterAll(() => {
@@ -76,6 +77,23 @@ it('type-checks a program using every entry with tsc --noEmit --strict, outside 
     JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', types: ['node'], skipLibCheck: false }, files: ['main.ts'] }, null, 2),
   );
   run(process.execPath, [TSC, '--noEmit', '--strict', '-p', '.'], { cwd: project, timeout: 120_000 });
+});
+
+it.each([
+  ['5 (the repository\'s)', 'node16', 'node16'],
+  ['5 (the repository\'s)', 'bundler', 'preserve'],
+  ['7', 'nodenext', 'nodenext'],
+  ['7', 'node16', 'node16'],
+  ['7', 'bundler', 'preserve'],
+])('type-checks it with TypeScript %s, moduleResolution %s, strict, without skipLibCheck', (version, moduleResolution, module) => {
+  const tsc = version === '7' ? join(project, 'node_modules', 'typescript', 'bin', 'tsc') : TSC;
+  if (version === '7') expect(run(process.execPath, [tsc, '--version'], { cwd: project })).toMatch(/^Version 7\./);
+  const config = `tsconfig.${version.charAt(0)}-${moduleResolution}.json`;
+  writeFileSync(
+    join(project, config),
+    JSON.stringify({ compilerOptions: { target: 'ES2022', module, moduleResolution, strict: true, noEmit: true, types: ['node'], skipLibCheck: false }, files: ['main.ts'] }, null, 2),
+  );
+  run(process.execPath, [tsc, '-p', config], { cwd: project, timeout: 120_000 });
 });
 
 it('runs that program against a broker from the installed @strata/broker (client, KafkaJS entry in ESM and CJS, the strata CLI)', () => {
