@@ -21,6 +21,7 @@ import {
   type RecordInput,
 } from '@strata/protocol';
 import { Broker } from '../src';
+import { zstdRaw } from './helpers/batch-forge';
 import { tempDir } from './helpers/tmp';
 import { WireClient, batch, createTopic, produce } from './helpers/wire-client';
 
@@ -34,19 +35,6 @@ function reseal(b: Uint8Array): Uint8Array {
 
 function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
-}
-
-/** A zstd frame of raw (stored) blocks: valid zstd that needs no compressor. */
-function zstdRaw(data: Uint8Array, declaredSize = data.length): Uint8Array {
-  const blocks: Uint8Array[] = [];
-  for (let at = 0; at < data.length || blocks.length === 0; at += 128 * 1024) {
-    const chunk = data.subarray(at, Math.min(at + 128 * 1024, data.length));
-    const last = at + 128 * 1024 >= data.length ? 1 : 0;
-    const h = (chunk.length << 3) | last;
-    blocks.push(Uint8Array.from([h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff]), chunk);
-  }
-  const header = Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0xa0, declaredSize & 0xff, (declaredSize >> 8) & 0xff, (declaredSize >> 16) & 0xff, declaredSize >>> 24]);
-  return Buffer.concat([header, ...blocks]);
 }
 
 function compressedBatch(records: RecordInput[], codec: number, compress: (section: Uint8Array) => Uint8Array): Uint8Array {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the console into dist/: index.html, styles.css and app.js, one bundle of the app, Preact
-// and the SDK's browser entry (resolved through @strata/client's "browser" export condition, as any
+// and the SDK's browser entry (resolved through @strata/client's "browser" export condition, like any
 // web app gets it). Minified, no source maps: dist/ is what the broker serves.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
